@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AchievementsConfig(AppConfig):
+    name = "achievements"
+    verbose_name = "Achievements"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,1 @@
+"""Pure achievement rules (no Django): filled in by the achievements issue."""

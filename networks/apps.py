@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class NetworksConfig(AppConfig):
+    name = "networks"
+    verbose_name = "Network ingestion"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,199 @@
+"""The normalised store of who reacted to whom. Written only through `networks.services`."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Network(models.TextChoices):
+    """Every source of interactions. Dataset networks keep their ids apart from live ones."""
+
+    X = "x", "X (Twitter)"
+    MASTODON = "mastodon", "Mastodon"
+    BLUESKY = "bluesky", "Bluesky"
+    REDDIT = "reddit", "Reddit"
+    GITHUB = "github", "GitHub"
+    YOUTUBE = "youtube", "YouTube"
+    FACEBOOK = "facebook", "Facebook"
+    STACKEXCHANGE = "stackexchange", "Stack Exchange"
+    HIGGS = "higgs", "Twitter (Higgs 2012 sample)"
+    COLLEGEMSG = "collegemsg", "CollegeMsg"
+    KLOUT_SAMPLE = "kloutsample", "Klout reaction sample"
+    DEV = "dev", "Development network"
+
+
+class NetworkAccountQuerySet(models.QuerySet["NetworkAccount"]):
+    def visible(self) -> NetworkAccountQuerySet:
+        """Accounts that may be scored, shown, searched and served: not protected, not opted out."""
+        return self.filter(protected=False, opted_out=False).exclude(user__opted_out=True)
+
+    def claimed_by(self, user_id: int) -> NetworkAccountQuerySet:
+        """The accounts a user has linked."""
+        return self.filter(user_id=user_id)
+
+
+class NetworkAccount(models.Model):
+    """Every public account seen in ingested data, claimed by a user or not."""
+
+    network = models.CharField(max_length=32, choices=Network.choices)
+    external_id = models.CharField(max_length=128)
+    handle = models.CharField(max_length=255, blank=True)
+    display_name = models.CharField(max_length=255, blank=True)
+    protected = models.BooleanField(default=False)
+    opted_out = models.BooleanField(default=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="network_accounts",
+    )
+    needs_reconnect = models.BooleanField(default=False)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects: ClassVar[NetworkAccountQuerySet] = NetworkAccountQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network", "external_id"], name="uniq_account_per_network"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["network", "handle"], name="account_handle_idx"),
+            models.Index(fields=["user"], name="account_user_idx", condition=Q(user__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network}:{self.handle or self.external_id}"
+
+    @property
+    def is_visible(self) -> bool:
+        """True when the account may be scored and shown."""
+        return not (self.protected or self.opted_out)
+
+    @property
+    def slug(self) -> str:
+        """What identifies the account in URLs: its handle, else its external id."""
+        return self.handle or self.external_id
+
+
+class PostKind(models.TextChoices):
+    ORIGINAL = "original", "Original"
+    RESHARE = "reshare", "Reshare"
+    REPLY = "reply", "Reply"
+    QUOTE = "quote", "Quote"
+
+
+class Post(models.Model):
+    """Something an account published that others can react to."""
+
+    network = models.CharField(max_length=32, choices=Network.choices)
+    account = models.ForeignKey(NetworkAccount, on_delete=models.CASCADE, related_name="posts")
+    external_id = models.CharField(max_length=128)
+    posted_at = models.DateTimeField()
+    text = models.TextField(blank=True)
+    kind = models.CharField(max_length=16, choices=PostKind.choices, default=PostKind.ORIGINAL)
+    tags = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network", "external_id"], name="uniq_post_per_network"
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "posted_at"], name="post_account_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.network}:post:{self.external_id}"
+
+
+class InteractionKind(models.TextChoices):
+    SHARE = "share", "Share"
+    REPLY = "reply", "Reply"
+    MENTION = "mention", "Mention"
+    LIKE = "like", "Like"
+    COMMENT = "comment", "Comment"
+    QUOTE = "quote", "Quote"
+    FOLLOW = "follow", "Follow"
+    MESSAGE = "message", "Message"
+
+
+class InteractionQuerySet(models.QuerySet["Interaction"]):
+    def in_window(self, start: object, end: object) -> InteractionQuerySet:
+        """Interactions with start <= occurred_at < end (the scoring read path)."""
+        return self.filter(occurred_at__gte=start, occurred_at__lt=end)
+
+
+class Interaction(models.Model):
+    """One action by an actor on a receiver's content; append-only, idempotent by source key.
+
+    Designed to be range-partitioned by month on `occurred_at` in PostgreSQL (see README).
+    """
+
+    network = models.CharField(max_length=32, choices=Network.choices)
+    actor = models.ForeignKey(
+        NetworkAccount, on_delete=models.CASCADE, related_name="interactions_made"
+    )
+    receiver = models.ForeignKey(
+        NetworkAccount, on_delete=models.CASCADE, related_name="interactions_received"
+    )
+    post = models.ForeignKey(
+        Post, null=True, blank=True, on_delete=models.CASCADE, related_name="interactions"
+    )
+    kind = models.CharField(max_length=16, choices=InteractionKind.choices)
+    occurred_at = models.DateTimeField()
+    source_key = models.CharField(max_length=191)
+
+    objects: ClassVar[InteractionQuerySet] = InteractionQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network", "source_key"], name="uniq_interaction_source"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["occurred_at"], name="interaction_time_idx"),
+            models.Index(fields=["receiver", "occurred_at"], name="interaction_receiver_time_idx"),
+            models.Index(fields=["actor", "occurred_at"], name="interaction_actor_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} -{self.kind}-> {self.receiver_id} at {self.occurred_at:%Y-%m-%d}"
+
+
+class SyncStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class SyncRun(models.Model):
+    """One import of a file or one incremental sync of a linked account."""
+
+    source = models.CharField(max_length=255)  # e.g. "higgs:/path/file.gz" or "provider:x"
+    account = models.ForeignKey(
+        NetworkAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="sync_runs"
+    )
+    cursor = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.RUNNING)
+    read_count = models.PositiveBigIntegerField(default=0)
+    inserted_count = models.PositiveBigIntegerField(default=0)
+    skipped_count = models.PositiveBigIntegerField(default=0)
+    rejected_count = models.PositiveBigIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)  # the first errors, with line numbers
+    progress = models.FloatField(default=0.0)  # 0..1 for pages that show live progress
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "-started_at"], name="syncrun_account_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source} ({self.status})"

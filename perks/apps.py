@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PerksConfig(AppConfig):
+    name = "perks"
+    verbose_name = "Perk campaigns"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,1 @@
+"""Pure eligibility rules for perk campaigns (no Django): filled in by the perks issue."""

@@ -1,0 +1,15 @@
+// Small progressive enhancements. Every feature here also works without JavaScript.
+document.addEventListener("click", (event) => {
+  const target = event.target;
+  if (!(target instanceof Element)) return;
+  const toggle = target.closest("[data-toggle]");
+  if (toggle) {
+    const panel = document.getElementById(toggle.getAttribute("data-toggle"));
+    if (panel) {
+      const hidden = panel.hasAttribute("hidden");
+      panel.toggleAttribute("hidden", !hidden);
+      toggle.setAttribute("aria-expanded", String(hidden));
+      event.preventDefault();
+    }
+  }
+});

@@ -1,0 +1,40 @@
+"""Shared fixtures: named personas and helpers. Network access is blocked (pytest-socket)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.factories.accounts import UserFactory
+
+
+@pytest.fixture
+def alice(db):
+    """Alice, the scored user."""
+    return UserFactory(email="alice@example.com", display_name="Alice")
+
+
+@pytest.fixture
+def bob(db):
+    """Bob, who vouches for others."""
+    return UserFactory(email="bob@example.com", display_name="Bob")
+
+
+@pytest.fixture
+def charlie(db):
+    """Charlie, the stranger who must never see other people's private pages."""
+    return UserFactory(email="charlie@example.com", display_name="Charlie")
+
+
+@pytest.fixture
+def alice_client(alice) -> Client:
+    client = Client()
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def charlie_client(charlie) -> Client:
+    client = Client()
+    client.force_login(charlie)
+    return client
