@@ -1,1 +1,264 @@
-"""Models of the scoring app."""
+"""Scores: algorithm versions, scoring runs, immutable daily scores, explanations and read models.
+
+Written only through `scoring.services` (compute_day, publish_run, discard_run). Pages and the API
+read published runs only, through `LatestScore` (one row per scored subject) and `DailyScore`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class AlgorithmVersion(models.Model):
+    """One version of the score: its engine name and the raw -> 1-100 calibration stored with it."""
+
+    name = models.CharField(max_length=32, unique=True)  # scoring.engine.registry key
+    description = models.TextField(blank=True)
+    calibration = models.JSONField(default=dict)  # engine Calibration.to_dict(), fixed once set
+    is_current = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"], condition=Q(is_current=True), name="one_current_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RunStatus(models.TextChoices):
+    COMPUTING = "computing", "Computing"
+    HELD = "held", "Held back"
+    PUBLISHED = "published", "Published"
+    DISCARDED = "discarded", "Discarded"
+
+
+class ScoringRunQuerySet(models.QuerySet["ScoringRun"]):
+    def published(self) -> ScoringRunQuerySet:
+        """Runs that pages and the API may show."""
+        return self.filter(status=RunStatus.PUBLISHED)
+
+
+class ScoringRun(models.Model):
+    """The computation of one day under one algorithm version; publishing flips its status."""
+
+    day = models.DateField()
+    version = models.ForeignKey(AlgorithmVersion, on_delete=models.PROTECT, related_name="runs")
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.COMPUTING)
+    held_reason = models.TextField(blank=True)
+    progress = models.FloatField(default=0.0)
+    stats = models.JSONField(default=dict, blank=True)  # counts, timings, networks seen
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects: ClassVar[ScoringRunQuerySet] = ScoringRunQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        constraints = [
+            # At most one live run per day and version; discarded runs stay as an audit trail.
+            models.UniqueConstraint(
+                fields=["day", "version"],
+                condition=~Q(status="discarded"),
+                name="one_live_run_per_day_version",
+            )
+        ]
+        indexes = [models.Index(fields=["version", "status", "-day"], name="run_version_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.day} ({self.status})"
+
+
+class DailyScoreQuerySet(models.QuerySet["DailyScore"]):
+    def published(self) -> DailyScoreQuerySet:
+        """Scores of published runs only."""
+        return self.filter(run__status=RunStatus.PUBLISHED)
+
+    def update(self, **kwargs: Any) -> int:
+        """Refused: a daily score is final once written."""
+        raise ImmutableScoreError("DailyScore rows are immutable; compute a new run instead")
+
+
+class ImmutableScoreError(RuntimeError):
+    """Someone tried to change a published daily score."""
+
+
+class DailyScore(models.Model):
+    """The score of one subject (a user, or an unclaimed account) on one day. Never updated.
+
+    A subject is exactly one of: a user (the combined score of their linked accounts) or a network
+    account (every visible public account, claimed or not).
+    """
+
+    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="scores")
+    version = models.ForeignKey(AlgorithmVersion, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="daily_scores",
+    )
+    account = models.ForeignKey(
+        "networks.NetworkAccount",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="daily_scores",
+    )
+    score = models.FloatField()  # 1..100
+    raw = models.FloatField()
+    true_reach = models.FloatField(default=0.0)  # people
+    amplification = models.FloatField(default=1.0)  # 1..100
+    network_score = models.FloatField(default=1.0)  # 1..100
+    style = models.CharField(max_length=32, blank=True)
+    style_reasons = models.JSONField(default=list, blank=True)
+    network_contributions = models.JSONField(default=dict, blank=True)  # network -> share 0..1
+    # Top influencers/influencees and moments: [{"account_id", "network", "handle", "weight"}, ...]
+    influencers = models.JSONField(default=list, blank=True)
+    influencees = models.JSONField(default=list, blank=True)
+    moments = models.JSONField(default=list, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[DailyScoreQuerySet] = DailyScoreQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(account__isnull=True))
+                | (Q(user__isnull=True) & Q(account__isnull=False)),
+                name="score_has_one_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=1) & Q(score__lte=100), name="score_in_1_100"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "day", "version"],
+                condition=Q(user__isnull=False),
+                name="one_user_score_per_day_version",
+            ),
+            models.UniqueConstraint(
+                fields=["account", "day", "version"],
+                condition=Q(account__isnull=False),
+                name="one_account_score_per_day_version",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "version", "-day"], name="score_user_day_idx"),
+            models.Index(fields=["account", "version", "-day"], name="score_account_day_idx"),
+            models.Index(fields=["run"], name="score_run_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.score:.1f}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Insert only: a daily score is final once written (the database refuses updates too)."""
+        if self.pk is not None and not self._state.adding:
+            raise ImmutableScoreError("DailyScore rows are immutable; compute a new run instead")
+        super().save(*args, **kwargs)
+
+    @property
+    def bucket(self) -> str:
+        """The decile band Klout showed, e.g. "40-49" (100 is its own band)."""
+        return bucket_for(self.score)
+
+    @property
+    def rounded(self) -> int:
+        """The score as people see it."""
+        return round(self.score)
+
+
+def bucket_for(score: float) -> str:
+    """The decile band of a 1-100 score."""
+    shown = round(score)
+    if shown >= 100:
+        return "100"
+    low = (shown // 10) * 10
+    return f"{low or 1}-{low + 9}"
+
+
+class Explanation(models.Model):
+    """One sentence saying what moved a daily score ("+2.1: 14 new people shared your post")."""
+
+    score = models.ForeignKey(DailyScore, on_delete=models.CASCADE, related_name="explanations")
+    points = models.FloatField()
+    kind = models.CharField(max_length=32)  # engine Driver.kind: reach, amplification, decay, ...
+    text = models.TextField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        indexes = [models.Index(fields=["score", "position"], name="explanation_score_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.points:+.1f}: {self.text}"
+
+
+class LatestScoreQuerySet(models.QuerySet["LatestScore"]):
+    def visible(self) -> LatestScoreQuerySet:
+        """Subjects that may be shown: not opted out, not protected."""
+        return self.filter(hidden=False)
+
+
+class LatestScore(models.Model):
+    """Read model: the latest published score per subject, rewritten when a run is published.
+
+    Pages, search, leaderboards and the API read this table (and its cached JSON), never recompute.
+    """
+
+    version = models.ForeignKey(AlgorithmVersion, on_delete=models.CASCADE, related_name="+")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="latest_score",
+    )
+    account = models.OneToOneField(
+        "networks.NetworkAccount",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="latest_score",
+    )
+    daily = models.ForeignKey(DailyScore, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    score = models.FloatField()
+    change_1d = models.FloatField(null=True, blank=True)
+    change_7d = models.FloatField(null=True, blank=True)
+    change_30d = models.FloatField(null=True, blank=True)
+    network = models.CharField(max_length=32, blank=True)  # for per-network leaderboards
+    handle = models.CharField(max_length=255, blank=True)  # denormalised for search
+    display_name = models.CharField(max_length=255, blank=True)
+    hidden = models.BooleanField(default=False)
+    api_json = models.JSONField(default=dict, blank=True)  # pre-serialised for the API
+
+    objects: ClassVar[LatestScoreQuerySet] = LatestScoreQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(account__isnull=True))
+                | (Q(user__isnull=True) & Q(account__isnull=False)),
+                name="latest_has_one_subject",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["-score"], name="latest_score_idx", condition=Q(hidden=False)),
+            models.Index(fields=["network", "-score"], name="latest_network_score_idx"),
+            models.Index(fields=["handle"], name="latest_handle_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handle or self.user_id}: {self.score:.1f}"
