@@ -1,0 +1,27 @@
+"""The pure-maths Klout scoring engine: numpy/scipy in, frozen dataclasses out. No Django here."""
+
+from scoring.engine.calibration import Calibration, calibrate
+from scoring.engine.explain import explain_change
+from scoring.engine.registry import LATEST, AlgorithmVersion, get_version
+from scoring.engine.score import EngineResult, PersonScores, combine_persons, score_window
+from scoring.engine.styles import STYLES
+from scoring.engine.types import Driver, Interactions, Kind, PersonResult, Posts
+
+__all__ = [
+    "LATEST",
+    "STYLES",
+    "AlgorithmVersion",
+    "Calibration",
+    "Driver",
+    "EngineResult",
+    "Interactions",
+    "Kind",
+    "PersonResult",
+    "PersonScores",
+    "Posts",
+    "calibrate",
+    "combine_persons",
+    "explain_change",
+    "get_version",
+    "score_window",
+]

@@ -1,0 +1,56 @@
+"""Algorithm versions: every published score names the version (and parameters) that made it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class AlgorithmVersion:
+    """A named, frozen set of model parameters; a new version starts a new score series."""
+
+    name: str
+    window_days: float = 90.0
+    # reach counts distinct (reactor, time bucket) pairs, so sustained reach beats one burst
+    bucket_seconds: float = 6 * 3600.0
+    half_life_days: float = 30.0
+    # raw is rounded to this many log units: differences below it are noise, not influence
+    resolution: float = 0.1
+    # a reactor acting on more than this many people in the window is down-weighted (bots)
+    selective_limit: int = 50
+    # mutual pairs between peers (reactor at least as reached as the receiver) count this much
+    reciprocal_weight: float = 0.25
+    # ... and only for receivers whose reactors are at least this share mutual partners
+    ring_share: float = 0.8
+    ring_min: int = 5
+    # bonus on actions beyond distinct reach, only for accounts with at least `volume_min_reach`
+    volume_weight: float = 0.5
+    volume_min_reach: float = 3.0
+    # weight of the PageRank network term (only above-average PageRank counts)
+    network_weight: float = 0.0
+    pagerank_damping: float = 0.85
+    pagerank_tol: float = 1e-9
+    # weight of amplification (actions per post) when posts are known
+    amplification_weight: float = 0.5
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain dict of the parameters (stored with every scoring run)."""
+        return asdict(self)
+
+
+VERSIONS: dict[str, AlgorithmVersion] = {
+    "klout-2026.1": AlgorithmVersion(name="klout-2026.1"),
+}
+LATEST = "klout-2026.1"
+
+
+def get_version(name: str | AlgorithmVersion) -> AlgorithmVersion:
+    """Look up a registered algorithm version by name (an AlgorithmVersion passes through)."""
+    if isinstance(name, AlgorithmVersion):
+        return name
+    try:
+        return VERSIONS[name]
+    except KeyError:
+        raise KeyError(f"unknown algorithm version {name!r}; known: {sorted(VERSIONS)}") from None

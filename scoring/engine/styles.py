@@ -1,0 +1,161 @@
+"""Klout's 16 influencer styles from four measurable trait axes, each with a reason.
+
+Axes (each a share in [0, 1]; above one half means the second pole):
+
+- Sharing <-> Creating: original posts vs reshares (shares/quotes of others' content).
+- Broad <-> Focused: topic breadth if known, else how spread one's actions are over people.
+- Listening <-> Participating: replies, comments, mentions and messages vs silent reactions and
+  broadcasts.
+- Casual <-> Consistent: share of weeks in the window with any activity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from scoring.engine.types import Kind, Posts
+
+FloatArray = npt.NDArray[np.float64]
+
+STYLES: list[str] = [
+    "Curator",
+    "Broadcaster",
+    "Taste Maker",
+    "Celebrity",
+    "Syndicator",
+    "Feeder",
+    "Thought Leader",
+    "Pundit",
+    "Dabbler",
+    "Conversationalist",
+    "Socializer",
+    "Networker",
+    "Observer",
+    "Explorer",
+    "Activist",
+    "Specialist",
+]
+
+# (creating, focused, participating, consistent) -> style name
+_GRID: dict[tuple[bool, bool, bool, bool], str] = {
+    (False, False, False, False): "Observer",
+    (False, False, False, True): "Curator",
+    (False, False, True, False): "Dabbler",
+    (False, False, True, True): "Socializer",
+    (False, True, False, False): "Explorer",
+    (False, True, False, True): "Syndicator",
+    (False, True, True, False): "Activist",
+    (False, True, True, True): "Feeder",
+    (True, False, False, False): "Taste Maker",
+    (True, False, False, True): "Broadcaster",
+    (True, False, True, False): "Conversationalist",
+    (True, False, True, True): "Networker",
+    (True, True, False, False): "Specialist",
+    (True, True, False, True): "Thought Leader",
+    (True, True, True, False): "Pundit",
+    (True, True, True, True): "Celebrity",
+}
+_CODE = {name: i for i, name in enumerate(STYLES)}
+PARTICIPATING_KINDS = (Kind.REPLY, Kind.COMMENT, Kind.MENTION, Kind.MESSAGE, Kind.QUOTE)
+SHARING_KINDS = (Kind.SHARE, Kind.QUOTE)
+
+
+@dataclass(frozen=True)
+class StyleTraits:
+    """Per-person trait shares on the four axes and the resulting style code."""
+
+    creating: FloatArray
+    focused: FloatArray
+    participating: FloatArray
+    consistent: FloatArray
+    code: npt.NDArray[np.int8]
+
+
+def style_for(creating: bool, focused: bool, participating: bool, consistent: bool) -> str:
+    """The style name for a combination of trait poles."""
+    return _GRID[(creating, focused, participating, consistent)]
+
+
+def style_traits(
+    actor: npt.NDArray[np.int64],
+    kind: npt.NDArray[np.int8],
+    time: FloatArray,
+    receiver: npt.NDArray[np.int64],
+    posts: Posts | None,
+    as_of: float,
+    n: int,
+) -> StyleTraits:
+    """Measure the four axes for everyone from their own actions and posts in the window."""
+    acts = np.bincount(actor, minlength=n).astype(np.float64)
+    shares = np.bincount(actor[np.isin(kind, SHARING_KINDS)], minlength=n).astype(np.float64)
+    talk = np.bincount(actor[np.isin(kind, PARTICIPATING_KINDS)], minlength=n).astype(np.float64)
+    originals = np.zeros(n)
+    replies = np.zeros(n)
+    breadth: FloatArray | None = None
+    post_times = np.zeros(0)
+    post_authors = np.zeros(0, dtype=np.int64)
+    if posts is not None and len(posts):
+        pa = posts.author.astype(np.int64)
+        is_share = posts.is_share if posts.is_share is not None else np.zeros(len(posts), bool)
+        originals = np.bincount(pa[~is_share], minlength=n).astype(np.float64)
+        if posts.is_reply is not None:
+            replies = np.bincount(pa[posts.is_reply], minlength=n).astype(np.float64)
+        if posts.topic_breadth is not None:
+            tb_sum = np.bincount(pa, weights=posts.topic_breadth, minlength=n)
+            tb_n = np.bincount(pa, minlength=n)
+            breadth = np.divide(tb_sum, tb_n, out=np.zeros(n), where=tb_n > 0)
+        post_times, post_authors = posts.time, pa
+    creating = np.divide(originals, originals + shares, out=np.zeros(n), where=originals + shares > 0)
+    broadcasts = originals - replies
+    participating = np.divide(
+        talk + replies, acts + originals, out=np.zeros(n), where=acts + originals > 0
+    )
+    participating = np.where(broadcasts > acts, participating * 0.5, participating)
+    if breadth is None:
+        distinct = np.zeros(n)
+        if actor.size:
+            pairs = np.unique(actor * n + receiver)
+            distinct = np.bincount(pairs // n, minlength=n).astype(np.float64)
+        # acting on few people again and again is focused; spreading over many is broad
+        focused = np.divide(acts - distinct, acts, out=np.zeros(n), where=acts > 0)
+    else:
+        focused = 1.0 - np.clip(breadth, 0.0, 1.0)
+    # consistency: share of the last 13 weeks with any activity
+    week = 7 * 86400.0
+    all_people = np.concatenate([actor, post_authors])
+    all_times = np.concatenate([time, post_times])
+    weeks = np.clip(((as_of - all_times) // week).astype(np.int64), 0, 12)
+    active_weeks = np.zeros(n)
+    if all_people.size:
+        pw = np.unique(all_people * 13 + weeks)
+        active_weeks = np.bincount(pw // 13, minlength=n).astype(np.float64)
+    consistent = active_weeks / 13.0
+    code = np.zeros(n, dtype=np.int8)
+    cr, fo, pa_, co = creating >= 0.5, focused >= 0.5, participating >= 0.5, consistent >= 0.5
+    for key, name in _GRID.items():
+        m = (cr == key[0]) & (fo == key[1]) & (pa_ == key[2]) & (co == key[3])
+        code[m] = _CODE[name]
+    return StyleTraits(creating, focused, participating, consistent, code)
+
+
+def style_reason(traits: StyleTraits, person: int) -> str:
+    """A sentence saying why ``person`` has their style."""
+    c = traits.creating[person]
+    f = traits.focused[person]
+    p = traits.participating[person]
+    k = traits.consistent[person]
+    name = STYLES[int(traits.code[person])]
+    parts = [
+        f"{c:.0%} of what you put out is original" if c >= 0.5 else
+        f"you mostly share others' content ({1 - c:.0%} reshares)",
+        "you stay with a few people and subjects" if f >= 0.5 else
+        "you spread your attention widely",
+        f"{p:.0%} of your activity is conversation" if p >= 0.5 else
+        "you mostly listen and broadcast rather than reply",
+        f"you were active in {round(k * 13)} of the last 13 weeks" if k >= 0.5 else
+        f"you were active in only {round(k * 13)} of the last 13 weeks",
+    ]
+    return f"{name}: " + "; ".join(parts) + "."
