@@ -1,0 +1,59 @@
+"""`manage.py evaluate`: the spec's forecast evaluation of the score against baselines."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from scoring.engine import evaluation
+from scoring.engine.edgelist import read_edgelist
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def shared_data() -> Path:
+    """The shared data directory (env KLOUT_SHARED_DATA overrides ../shared/data)."""
+    env = os.environ.get("KLOUT_SHARED_DATA")
+    return Path(env) if env else (REPO / ".." / "shared" / "data").resolve()
+
+
+class Command(BaseCommand):
+    help = "Evaluate the score as a forecast of received actions (dev sets, or --edges PATH)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--edges", help="SNAP temporal edge list (src dst [weight] unixtime)")
+        parser.add_argument("--cut", default="median", help="median or an ISO time (UTC)")
+        parser.add_argument("--json", default=str(REPO / "var" / "evaluation.json"))
+        parser.add_argument("--bootstrap", type=int, default=100, help="bootstrap resamples")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        say = self.stdout.write
+        if options["edges"]:
+            path = Path(options["edges"])
+            if not path.exists():
+                raise CommandError(f"no such file: {path}")
+            sets = [(path.name, path, options["cut"])]
+        else:
+            sets = evaluation.development_sets(shared_data())
+        rows: list[evaluation.Row] = []
+        cache: dict[Path, evaluation.EdgeList] = {}
+        for name, path, cut in sets:
+            if path not in cache:
+                say(f"reading {path}")
+                cache[path] = read_edgelist(path)
+                for bad in cache[path].bad_lines[:10]:
+                    self.stderr.write(f"{path}:{bad.line_number}: {bad.reason}: {bad.text}")
+                if cache[path].bad_lines:
+                    self.stderr.write(f"{len(cache[path].bad_lines)} bad lines skipped")
+            edges = cache[path]
+            split = evaluation.make_split(edges, evaluation.parse_cut(edges, cut), name)
+            rows += evaluation.evaluate_split(split, n_boot=options["bootstrap"], progress=say)
+        say(evaluation.format_table(rows))
+        out = Path(options["json"])
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(evaluation.rows_to_json(rows), indent=2) + "\n")
+        say(f"wrote {out}")
