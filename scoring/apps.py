@@ -5,3 +5,8 @@ class ScoringConfig(AppConfig):
     name = "scoring"
     verbose_name = "Scoring"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from scoring import signals
+
+        signals.connect()
