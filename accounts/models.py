@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import secrets
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -68,3 +70,135 @@ class User(AbstractUser):
     def public_name(self) -> str:
         """The name we show others: the display name, else the part of the e-mail before the @."""
         return self.display_name or self.email.split("@", 1)[0]
+
+
+class CredentialStatus(models.TextChoices):
+    OK = "ok", "Working"
+    NEEDS_RECONNECT = "needs_reconnect", "Needs reconnecting"
+
+
+class ProviderCredentialQuerySet(models.QuerySet["ProviderCredential"]):
+    def expiring_before(self, moment: datetime.datetime) -> ProviderCredentialQuerySet:
+        """Working credentials with a refresh token whose access token expires before `moment`."""
+        return self.filter(
+            status=CredentialStatus.OK, expires_at__lt=moment, refresh_token_enc__gt=b""
+        )
+
+
+class ProviderCredential(models.Model):
+    """A linked account's OAuth tokens, encrypted at rest with MultiFernet (see accounts.crypto)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="credentials")
+    provider = models.CharField(max_length=64)
+    uid = models.CharField(max_length=191)
+    access_token_enc = models.BinaryField(default=b"")
+    refresh_token_enc = models.BinaryField(default=b"")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=32, choices=CredentialStatus.choices, default=CredentialStatus.OK
+    )
+    last_error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects: ClassVar[ProviderCredentialQuerySet] = ProviderCredentialQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "uid"], name="uniq_credential_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.uid} ({self.status})"
+
+    @property
+    def needs_reconnect(self) -> bool:
+        """True when the provider refused our tokens and only the person can fix it."""
+        return self.status == CredentialStatus.NEEDS_RECONNECT
+
+
+class MastodonApp(models.Model):
+    """Our OAuth app on one Mastodon instance, registered through /api/v1/apps on first use."""
+
+    domain = models.CharField(max_length=255, unique=True)
+    client_id = models.CharField(max_length=255)
+    client_secret_enc = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", "Waiting"
+    RUNNING = "running", "Building"
+    DONE = "done", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class ExportJob(models.Model):
+    """One request for a copy of everything we store about a person."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="export_jobs")
+    status = models.CharField(
+        max_length=16, choices=ExportStatus.choices, default=ExportStatus.PENDING
+    )
+    progress = models.FloatField(default=0.0)
+    file_name = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"export {self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        """True once the job stopped, successfully or not (the page stops polling)."""
+        return self.status in {ExportStatus.DONE, ExportStatus.FAILED}
+
+
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def unread(self) -> NotificationQuerySet:
+        """Notifications the person has not opened yet."""
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """Something we told a person in the app (score moves, new badges, perks)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=64)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[NotificationQuerySet] = NotificationQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"], name="notification_user_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+def _new_unsubscribe_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class NotificationPreference(models.Model):
+    """How much a person wants to hear from us."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    score_move_threshold = models.PositiveSmallIntegerField(
+        default=3, help_text="Tell me when my score moves by at least this many points."
+    )
+    in_app = models.BooleanField(default=True, help_text="Show notifications in the app.")
+    weekly_digest = models.BooleanField(default=True, help_text="Send me a weekly e-mail digest.")
+    unsubscribe_token = models.CharField(max_length=64, unique=True, default=_new_unsubscribe_token)
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user_id}"

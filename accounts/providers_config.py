@@ -6,6 +6,7 @@ Imported by settings before apps load, so it must not import Django models.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 # allauth provider id -> (app module, env prefix, extra provider settings)
 _BUILTIN: dict[str, tuple[str, str, dict[str, object]]] = {
@@ -27,6 +28,22 @@ _BUILTIN: dict[str, tuple[str, str, dict[str, object]]] = {
     "facebook": ("allauth.socialaccount.providers.facebook", "FACEBOOK", {"SCOPE": ["email"]}),
 }
 
+# Our own providers: id -> (app module, enabled(debug)).
+_OWN: dict[str, tuple[str, Callable[[bool], bool]]] = {
+    # Development only: links fake accounts without network access, through the real flow.
+    "devnet": ("accounts.providers.devnet", lambda debug: debug),
+    # Any instance; the app is registered per instance on first use (accounts.MastodonApp).
+    "mastodon": (
+        "accounts.providers.mastodon",
+        lambda debug: os.environ.get("MASTODON_ENABLED", "1") not in {"0", "false", "no", "off"},
+    ),
+    # AT Protocol with an app password; nothing to register.
+    "bluesky": (
+        "accounts.providers.bluesky",
+        lambda debug: os.environ.get("BLUESKY_ENABLED", "1") not in {"0", "false", "no", "off"},
+    ),
+}
+
 
 def socialaccount_providers(debug: bool) -> tuple[dict[str, dict[str, object]], list[str]]:
     """Return allauth's SOCIALACCOUNT_PROVIDERS and the provider apps to install."""
@@ -40,5 +57,10 @@ def socialaccount_providers(debug: bool) -> tuple[dict[str, dict[str, object]], 
                 **extra,
                 "APPS": [{"client_id": client_id, "secret": secret, "key": ""}],
             }
+            apps.append(module)
+    # Our own providers need no client secret in the environment.
+    for provider_id, (module, enabled) in _OWN.items():
+        if enabled(debug):
+            providers[provider_id] = {}
             apps.append(module)
     return providers, apps

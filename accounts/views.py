@@ -1,17 +1,210 @@
-"""Settings pages: linked accounts and privacy."""
+"""Settings pages: linked accounts, privacy (opt-out, export, delete) and notifications."""
 
 from __future__ import annotations
 
+from allauth.socialaccount.models import SocialAccount
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from klout.http import AuthedHttpRequest
+from accounts import services
+from accounts.adapters import PROVEN_ACCOUNT_SESSION_KEY
+from accounts.forms import DeleteAccountForm, NotificationPreferenceForm
+from accounts.linked import linked_accounts_for, provider_buttons
+from accounts.models import ExportJob, ExportStatus, Notification, NotificationPreference
+from klout.http import AuthedHttpRequest, HtmxHttpRequest
+
+SYNC_PARTIAL = "networks/linked_account_sync.html"
+
+
+def _has_sync_partial() -> bool:
+    try:
+        get_template(SYNC_PARTIAL)
+    except TemplateDoesNotExist:
+        return False
+    return True
+
+
+def _linked_context(request: AuthedHttpRequest) -> dict[str, object]:
+    next_url = reverse("linked_accounts")
+    return {
+        "linked": linked_accounts_for(request.user.pk),
+        "providers": provider_buttons(request, process="connect", next_url=next_url),
+        "sync_partial": SYNC_PARTIAL if _has_sync_partial() else "",
+    }
 
 
 @require_GET
 @login_required
 def linked_accounts(request: AuthedHttpRequest) -> HttpResponse:
-    """List the networks the person linked, with sync state."""
-    return render(request, "accounts/linked_accounts.html")
+    """List the networks the person linked, with sync state; link and unlink."""
+    template = "accounts/linked_accounts.html"
+    if request.htmx:
+        template += "#linked-list"
+    return render(request, template, _linked_context(request))
+
+
+@require_POST
+@login_required
+def unlink_account(request: AuthedHttpRequest, account_id: int) -> HttpResponse:
+    """Unlink one network account (HTMX swaps the list; without JS, back to the page)."""
+    get_object_or_404(SocialAccount, pk=account_id, user=request.user)
+    try:
+        services.unlink_social_account(user_id=request.user.pk, social_account_id=account_id)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Account unlinked. Its tokens were deleted.")
+    if request.htmx:
+        return render(
+            request, "accounts/linked_accounts.html#linked-list", _linked_context(request)
+        )
+    return redirect("linked_accounts")
+
+
+# --- Privacy ----------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def privacy(request: AuthedHttpRequest) -> HttpResponse:
+    """Opt-out, export and deletion in one place."""
+    job = request.user.export_jobs.order_by("-created_at").first()
+    return render(request, "accounts/privacy.html", {"job": job})
+
+
+@require_POST
+@login_required
+def opt_out(request: AuthedHttpRequest) -> HttpResponse:
+    """One click: the signed-in person is no longer scored, shown, searched or served."""
+    services.opt_out_person(user_id=request.user.pk)
+    messages.success(request, "You are opted out. Nothing about you is scored or shown any more.")
+    return redirect("privacy")
+
+
+@require_POST
+@login_required
+def start_export(request: AuthedHttpRequest) -> HttpResponse:
+    """Queue an export of everything we store about the person."""
+    job = services.start_export(user_id=request.user.pk)
+    if request.htmx:
+        job.refresh_from_db()
+        return render(request, "accounts/privacy.html#export-status", {"job": job})
+    return redirect("privacy")
+
+
+@require_GET
+@login_required
+def export_status(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
+    """The export's progress (polled by HTMX every second until it finishes)."""
+    job = get_object_or_404(ExportJob, pk=job_id, user=request.user)
+    template = "accounts/privacy.html#export-status" if request.htmx else "accounts/privacy.html"
+    return render(request, template, {"job": job})
+
+
+@require_GET
+@login_required
+def export_download(request: AuthedHttpRequest, job_id: int) -> FileResponse:
+    """The finished zip, for its owner only; everyone else gets 404."""
+    job = get_object_or_404(ExportJob, pk=job_id, user=request.user, status=ExportStatus.DONE)
+    path = services.export_path(job)
+    if not path.exists():
+        raise Http404("This export has expired; start a new one.")
+    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def delete_account(request: AuthedHttpRequest) -> HttpResponse:
+    """Delete the person and everything about them, after they type their e-mail and password."""
+    form = DeleteAccountForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        user_id = request.user.pk
+        logout(request)
+        services.delete_user(user_id=user_id)
+        messages.success(request, "Your account and everything about you has been deleted.")
+        return redirect("home")
+    return render(request, "accounts/delete_account.html", {"form": form})
+
+
+@require_GET
+def opt_out_public(request: HtmxHttpRequest) -> HttpResponse:
+    """Opt out without signing up: prove control of a network account by signing in with it."""
+    return render(
+        request,
+        "accounts/opt_out_public.html",
+        {
+            "providers": provider_buttons(
+                request, process="redirect", next_url=reverse("opt_out_proven")
+            )
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def opt_out_proven(request: HtmxHttpRequest) -> HttpResponse:
+    """Confirm the opt-out of the network account whose control was just proven."""
+    proven = request.session.get(PROVEN_ACCOUNT_SESSION_KEY)
+    if not proven:
+        messages.error(request, "Sign in with the network account you want to opt out first.")
+        return redirect("opt_out_public")
+    if request.method == "POST":
+        services.opt_out_network_account(
+            provider=proven["provider"], uid=proven["uid"], handle=proven.get("handle", "")
+        )
+        del request.session[PROVEN_ACCOUNT_SESSION_KEY]
+        return render(request, "accounts/opt_out_done.html", {"proven": proven})
+    return render(request, "accounts/opt_out_proven.html", {"proven": proven})
+
+
+# --- Notifications ----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def notification_settings(request: AuthedHttpRequest) -> HttpResponse:
+    """How much the person wants to hear from us."""
+    preference = services.preferences_for(request.user.pk)
+    form = NotificationPreferenceForm(request.POST or None, instance=preference)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Notification settings saved.")
+        return redirect("notification_settings")
+    return render(request, "accounts/notification_settings.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def notifications(request: AuthedHttpRequest) -> HttpResponse:
+    """The person's notifications, newest first; POST marks them all read."""
+    mine = Notification.objects.filter(user=request.user)
+    if request.method == "POST":
+        mine.unread().update(read_at=timezone.now())
+        return redirect("notifications")
+    return render(
+        request,
+        "accounts/notifications.html",
+        {"notifications": mine.order_by("-created_at")[:100]},
+    )
+
+
+@csrf_exempt  # one-click unsubscribe (RFC 8058) posts from mail clients; the token is the secret
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HtmxHttpRequest, token: str) -> HttpResponse:
+    """Stop the weekly digest from a link in it, signed in or not."""
+    preference = NotificationPreference.objects.filter(unsubscribe_token=token).first()
+    if preference is None:
+        raise Http404("This unsubscribe link is not valid.")
+    if request.method == "POST":
+        NotificationPreference.objects.filter(pk=preference.pk).update(weekly_digest=False)
+        return render(request, "accounts/unsubscribed.html")
+    return render(request, "accounts/unsubscribe.html", {"token": token})

@@ -1,5 +1,11 @@
 """The only settings overlay: tests. PostgreSQL and Redis when DATABASE_URL / REDIS_URL say so."""
 
+import os
+
+# A real OAuth 2 provider in tests (flows, bad state, token refresh); never contacted.
+os.environ.setdefault("GITHUB_CLIENT_ID", "test-github-client")
+os.environ.setdefault("GITHUB_CLIENT_SECRET", "test-github-secret")
+
 from klout.settings import *  # noqa: F403
 from klout.settings import VAR_DIR
 

@@ -1,0 +1,47 @@
+"""Forms of the settings pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from accounts.models import NotificationPreference, User
+
+
+class DeleteAccountForm(forms.Form):
+    """Deleting is final, so the person types their e-mail and password."""
+
+    email = forms.EmailField(label="Your e-mail address")
+    password = forms.CharField(label="Your password", widget=forms.PasswordInput, required=False)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not user.has_usable_password():
+            del self.fields["password"]
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if email.strip().lower() != self.user.email.lower():
+            raise forms.ValidationError("That is not the e-mail address of this account.")
+        return str(email)
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data.get("password", "")
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That password is not right.")
+        return str(password)
+
+
+class NotificationPreferenceForm(forms.ModelForm):
+    class Meta:
+        model = NotificationPreference
+        fields = ["score_move_threshold", "in_app", "weekly_digest"]
+        labels = {"score_move_threshold": "Score move threshold (points)"}
+
+    def clean_score_move_threshold(self) -> int:
+        value = int(self.cleaned_data["score_move_threshold"])
+        if not 1 <= value <= 50:
+            raise forms.ValidationError("Choose between 1 and 50 points.")
+        return value

@@ -1,0 +1,274 @@
+"""The write paths of accounts: credentials, linking, opt-out, export, deletion, notifications."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from allauth.socialaccount.models import SocialAccount
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import signals
+from accounts.crypto import decrypt_token, encrypt_token
+from accounts.models import (
+    CredentialStatus,
+    ExportJob,
+    ExportStatus,
+    Notification,
+    NotificationPreference,
+    ProviderCredential,
+    User,
+)
+from accounts.personal_data import exportable_rows, rows_naming
+from accounts.token_refresh import RefreshFailed, RefreshRefused, refresher_for
+
+logger = logging.getLogger(__name__)
+
+# Refresh this long before expiry so a sync never starts with a dying token.
+REFRESH_MARGIN = datetime.timedelta(minutes=15)
+
+
+# --- Credentials ------------------------------------------------------------------------------
+
+
+def save_credential(
+    *,
+    user_id: int,
+    provider: str,
+    uid: str,
+    access_token_enc: bytes,
+    refresh_token_enc: bytes,
+    expires_at: datetime.datetime | None,
+) -> ProviderCredential:
+    """Store a link's (already encrypted) tokens; a reconnect clears 'needs reconnect'."""
+    previous = ProviderCredential.objects.filter(provider=provider, uid=uid).first()
+    credential, _ = ProviderCredential.objects.update_or_create(
+        provider=provider,
+        uid=uid,
+        defaults={
+            "user_id": user_id,
+            "access_token_enc": access_token_enc,
+            "refresh_token_enc": refresh_token_enc,
+            "expires_at": expires_at,
+            "status": CredentialStatus.OK,
+            "last_error": "",
+        },
+    )
+    if previous is not None and previous.needs_reconnect:
+        signals.credential_reconnected.send(
+            sender=ProviderCredential, user_id=user_id, provider=provider, uid=uid
+        )
+    return credential
+
+
+def refresh_credential(*, credential_id: int) -> ProviderCredential:
+    """Refresh a credential's access token; a refusal marks it 'needs reconnect'.
+
+    Transient failures (5xx, timeouts) raise RefreshFailed and leave the credential unchanged.
+    """
+    with transaction.atomic():
+        # Locked so two workers never spend the same (rotating) refresh token.
+        credential = ProviderCredential.objects.select_for_update().get(pk=credential_id)
+        refresher = refresher_for(credential.provider)
+        if refresher is None or credential.needs_reconnect:
+            return credential
+        try:
+            tokens = refresher(credential, decrypt_token(credential.refresh_token_enc))
+        except RefreshRefused as exc:
+            credential.status = CredentialStatus.NEEDS_RECONNECT
+            credential.last_error = str(exc)[:1000]
+            credential.save(update_fields=["status", "last_error", "updated_at"])
+            signals.credential_needs_reconnect.send(
+                sender=ProviderCredential,
+                user_id=credential.user_id,
+                provider=credential.provider,
+                uid=credential.uid,
+            )
+            return credential
+        credential.access_token_enc = encrypt_token(tokens.access_token)
+        credential.refresh_token_enc = encrypt_token(tokens.refresh_token)
+        credential.expires_at = tokens.expires_at
+        credential.last_error = ""
+        credential.save()
+        return credential
+
+
+def refresh_expiring_credentials(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Refresh every working credential that expires soon; return counts by outcome."""
+    moment = (now or timezone.now()) + REFRESH_MARGIN
+    counts = {"refreshed": 0, "needs_reconnect": 0, "failed": 0}
+    ids = ProviderCredential.objects.expiring_before(moment).values_list("pk", flat=True)
+    for credential_id in list(ids):
+        try:
+            credential = refresh_credential(credential_id=credential_id)
+        except RefreshFailed as exc:
+            logger.warning("credential %s: transient refresh failure: %s", credential_id, exc)
+            counts["failed"] += 1
+            continue
+        counts["needs_reconnect" if credential.needs_reconnect else "refreshed"] += 1
+    return counts
+
+
+# --- Linking ----------------------------------------------------------------------------------
+
+
+def unlink_social_account(*, user_id: int, social_account_id: int) -> None:
+    """Remove a linked account and its tokens; refuse to remove the last way to sign in."""
+    account = SocialAccount.objects.select_related("user").get(
+        pk=social_account_id, user_id=user_id
+    )
+    user = account.user
+    others = SocialAccount.objects.filter(user_id=user_id).exclude(pk=account.pk).exists()
+    if not user.has_usable_password() and not others:
+        raise ValidationError(
+            "This is your only way to sign in. Set a password first, then unlink it."
+        )
+    provider, uid = account.provider, account.uid
+    with transaction.atomic():
+        ProviderCredential.objects.filter(provider=provider, uid=uid, user_id=user_id).delete()
+        account.delete()
+        signals.social_account_unlinked.send(
+            sender=SocialAccount, user_id=user_id, provider=provider, uid=uid
+        )
+
+
+# --- Privacy ----------------------------------------------------------------------------------
+
+
+def opt_out_person(*, user_id: int) -> User:
+    """Opt a person out of everything: not scored, shown, searched or served anywhere."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user_id)
+        if not user.opted_out:
+            user.opted_out = True
+            user.opted_out_at = timezone.now()
+            user.save(update_fields=["opted_out", "opted_out_at"])
+        # Sent even when already opted out, so a receiver that missed it catches up.
+        signals.person_opted_out.send(sender=User, user_id=user.pk)
+    return user
+
+
+def opt_out_network_account(*, provider: str, uid: str, handle: str = "") -> User | None:
+    """Opt out a network account whose control was just proven; its linked person too."""
+    with transaction.atomic():
+        signals.network_account_opted_out.send(
+            sender=SocialAccount, provider=provider, uid=uid, handle=handle
+        )
+        linked = SocialAccount.objects.filter(provider=provider, uid=uid).first()
+        if linked is None:
+            return None
+        return opt_out_person(user_id=linked.user_id)
+
+
+def linked_accounts_of(user_id: int) -> list[tuple[str, str]]:
+    """(provider, uid) of every account the person linked."""
+    return list(SocialAccount.objects.filter(user_id=user_id).values_list("provider", "uid"))
+
+
+def start_export(*, user_id: int) -> ExportJob:
+    """Create an export job and queue the task that builds it."""
+    from accounts.tasks import export_user_data as export_task
+
+    job = ExportJob.objects.create(user_id=user_id)
+    export_task.delay_on_commit(job.pk)  # type: ignore[attr-defined]
+    return job
+
+
+def export_user_data(*, job_id: int) -> ExportJob:
+    """Build the zip of everything stored about the job's user, updating progress as it goes."""
+    job = ExportJob.objects.select_related("user").get(pk=job_id)
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, progress=0.0)
+    try:
+        user = job.user
+        linked = linked_accounts_of(user.pk)
+        groups = list(rows_naming(user))
+        sections: dict[str, Any] = {}
+        for done, (label, queryset) in enumerate(groups, start=1):
+            rows = exportable_rows(queryset)
+            if rows:
+                sections[label] = rows
+            # The last tenth is for other apps' sections and writing the zip.
+            ExportJob.objects.filter(pk=job.pk).update(progress=0.9 * done / len(groups))
+        for _receiver, contributed in signals.collect_user_data.send(
+            sender=User, user_id=user.pk, linked=linked
+        ):
+            contributed_sections: dict[str, Any] = contributed or {}  # type: ignore[assignment]
+            sections.update(contributed_sections)
+        path = _write_export_zip(user=user, job=job, sections=sections)
+    except Exception as exc:
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportStatus.FAILED, error=str(exc)[:1000], finished_at=timezone.now()
+        )
+        raise
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportStatus.DONE, progress=1.0, file_name=path.name, finished_at=timezone.now()
+    )
+    job.refresh_from_db()
+    return job
+
+
+def export_path(job: ExportJob) -> Path:
+    """Where a finished export's zip lives."""
+    return Path(settings.KLOUT_EXPORT_DIR) / job.file_name
+
+
+def _write_export_zip(*, user: User, job: ExportJob, sections: dict[str, Any]) -> Path:
+    directory = Path(settings.KLOUT_EXPORT_DIR)
+    directory.mkdir(parents=True, exist_ok=True)
+    final = directory / f"klout-export-{user.pk}-{job.pk}.zip"
+    partial = final.with_suffix(".part")
+    manifest = {
+        "generated_at": timezone.now().isoformat(),
+        "user_id": user.pk,
+        "sections": sorted(sections),
+    }
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", json.dumps(manifest, indent=2))
+        for label, data in sections.items():
+            archive.writestr(f"{label}.json", json.dumps(data, indent=2, default=str))
+    # Renamed only when complete, so a download never serves half a zip.
+    partial.replace(final)
+    return final
+
+
+def delete_user(*, user_id: int) -> None:
+    """Delete the person and every row that names them, in every app, and their export files."""
+    user = User.objects.get(pk=user_id)
+    linked = linked_accounts_of(user_id)
+    files = [export_path(job) for job in user.export_jobs.exclude(file_name="")]
+    with transaction.atomic():
+        signals.user_deleting.send(sender=User, user_id=user_id, email=user.email, linked=linked)
+        for label, queryset in rows_naming(user):
+            if label != "accounts.user":
+                # Explicit, so rows whose key is SET_NULL or PROTECT still go.
+                queryset.delete()
+        user.delete()
+    for path in files:
+        path.unlink(missing_ok=True)
+
+
+# --- Notifications ----------------------------------------------------------------------------
+
+
+def preferences_for(user_id: int) -> NotificationPreference:
+    """The person's notification preferences, created with defaults on first use."""
+    preference, _ = NotificationPreference.objects.get_or_create(user_id=user_id)
+    return preference
+
+
+def notify(
+    *, user_id: int, kind: str, title: str, body: str = "", url: str = ""
+) -> Notification | None:
+    """Tell a person something in the app, unless they turned in-app notifications off."""
+    if not preferences_for(user_id).in_app:
+        return None
+    return Notification.objects.create(
+        user_id=user_id, kind=kind, title=title[:200], body=body, url=url
+    )
