@@ -86,7 +86,7 @@ def open_text(path: str | Path) -> io.TextIOBase:
         magic = fh.read(2)
     if magic == b"\x1f\x8b":
         return io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8", errors="replace")
-    return p.open("r", encoding="utf-8", errors="replace")  # type: ignore[return-value]
+    return p.open("r", encoding="utf-8", errors="replace")
 
 
 def iter_rows(

@@ -61,3 +61,31 @@ def pagerank(
         if err < tol:
             break
     return np.asarray(x, dtype=np.float64)
+
+
+def unique_keys(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Sorted distinct int64 keys (sort-based: much faster than hashing for large arrays)."""
+    if keys.size == 0:
+        return keys.astype(np.int64)
+    s = np.sort(keys, kind="stable")
+    keep = np.empty(s.shape[0], dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
+
+
+def unique_keys_inverse(
+    keys: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Sorted distinct keys and, per input row, the index of its key among them."""
+    if keys.size == 0:
+        return keys.astype(np.int64), np.zeros(0, dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    s = keys[order]
+    new = np.empty(s.shape[0], dtype=bool)
+    new[0] = True
+    np.not_equal(s[1:], s[:-1], out=new[1:])
+    group = np.cumsum(new) - 1
+    inverse = np.empty(keys.shape[0], dtype=np.int64)
+    inverse[order] = group
+    return s[new], inverse

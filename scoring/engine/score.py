@@ -31,7 +31,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from scoring.engine.calibration import Calibration, calibrate
-from scoring.engine.graph import pagerank
+from scoring.engine.graph import pagerank, unique_keys, unique_keys_inverse
 from scoring.engine.registry import DAY, LATEST, AlgorithmVersion, get_version
 from scoring.engine.styles import STYLES, StyleTraits, style_reason, style_traits
 from scoring.engine.types import Interactions, PersonResult, Posts
@@ -56,7 +56,9 @@ class EngineResult:
     traits: StyleTraits
     network_contributions: npt.NDArray[np.float32]  # people x networks, sums to raw per person
     networks: npt.NDArray[np.int8]  # network code of each contributions column
-    components: dict[str, FloatArray]  # named raw components (reach, volume, network, amplification)
+    components: dict[
+        str, FloatArray
+    ]  # named raw components (reach, volume, network, amplification)
     last_received: FloatArray  # unix time of the latest action received in the window (or -inf)
     actions_received: FloatArray  # actions received in the window (undiscounted)
     influence: sp.csr_array  # actor x receiver weighted influence (after anti-gaming)
@@ -113,9 +115,9 @@ class EngineResult:
         )
 
 
-def _top_pairs(idx: npt.NDArray[np.integer], val: npt.NDArray[np.floating], k: int) -> list[
-    tuple[int, float]
-]:
+def _top_pairs(
+    idx: npt.NDArray[np.integer], val: npt.NDArray[np.floating], k: int
+) -> list[tuple[int, float]]:
     order = np.lexsort((idx, -val))[:k]
     return [(int(idx[o]), float(val[o])) for o in order if val[o] > 0]
 
@@ -166,22 +168,25 @@ def raw_components(
 
     # distinct pairs; each actor's number of distinct targets (selectivity)
     pair_key = a * n + r
-    pairs, pair_of_row = np.unique(pair_key, return_inverse=True)
+    pairs, pair_of_row = unique_keys_inverse(pair_key)
     p_actor = pairs // n
     p_recv = pairs % n
     dout = np.bincount(p_actor, minlength=n).astype(np.float64)
     selectivity = np.minimum(1.0, np.sqrt(algo.selective_limit / np.maximum(dout, 1.0)))
 
     # (pair, bucket) distinct: sustained reach, decayed by bucket age
-    n_buckets = int(math.ceil(algo.window_days * DAY / algo.bucket_seconds)) + 1
+    n_buckets = math.ceil(algo.window_days * DAY / algo.bucket_seconds) + 1
     bucket = np.minimum((age // algo.bucket_seconds).astype(np.int64), n_buckets - 1)
-    pb = np.unique(pair_of_row.astype(np.int64) * n_buckets + bucket)
+    pb = unique_keys(pair_of_row * n_buckets + bucket)
     pb_pair = pb // n_buckets
     pb_decay = np.exp2(-(pb % n_buckets) * algo.bucket_seconds / (algo.half_life_days * DAY))
     pair_reach = np.bincount(pb_pair, weights=pb_decay, minlength=pairs.shape[0])
     pair_volume = np.bincount(pair_of_row, weights=decay, minlength=pairs.shape[0])
+    # the newest bucket of each pair carries its latest decay (pb is sorted by pair, then age)
+    first_of_pair = np.ones(pb.shape[0], dtype=bool)
+    first_of_pair[1:] = pb_pair[1:] != pb_pair[:-1]
     pair_latest = np.zeros(pairs.shape[0])
-    np.maximum.at(pair_latest, pair_of_row, decay)
+    pair_latest[pb_pair[first_of_pair]] = pb_decay[first_of_pair]
 
     # back-scratching: mutual pairs where the reactor is at least as reached as the receiver
     reach0 = np.bincount(p_recv, weights=selectivity[p_actor] * pair_reach, minlength=n)
@@ -247,7 +252,11 @@ def raw_components(
             post_author[w.post[known]] = w.receiver[known]
 
     last_received = np.full(n, -np.inf)
-    np.maximum.at(last_received, r, t)
+    if r.size:
+        order = np.lexsort((t, r))
+        last_row = np.ones(order.shape[0], dtype=bool)
+        last_row[:-1] = r[order][1:] != r[order][:-1]
+        last_received[r[order][last_row]] = t[order][last_row]
     components = {
         "reach": comp_reach,
         "volume": comp_volume,
@@ -326,10 +335,14 @@ def _network_contributions(
 ) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float32]]:
     """Split each person's raw over networks in proportion to the actions received there."""
     other = w.actor != w.receiver
-    nets = np.unique(w.network[other]) if other.any() else np.zeros(1, dtype=np.int8)
+    nets = (
+        np.flatnonzero(np.bincount(w.network[other].astype(np.int64) + 128, minlength=256)) - 128
+        if other.any()
+        else np.zeros(1, dtype=np.int64)
+    )
     col = np.searchsorted(nets, w.network[other])
-    counts = np.zeros((n, nets.shape[0]), dtype=np.float64)
-    np.add.at(counts, (w.receiver[other], col), 1.0)
+    flat = np.bincount(w.receiver[other] * nets.shape[0] + col, minlength=n * nets.shape[0])
+    counts = flat.reshape(n, nets.shape[0]).astype(np.float64)
     totals = counts.sum(axis=1, keepdims=True)
     share = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
     return nets.astype(np.int8), (share * raw[:, None]).astype(np.float32)
@@ -366,6 +379,8 @@ def combine_persons(result: EngineResult, groups: list[list[int]]) -> PersonScor
             )
             for i in idx.tolist()
         )
-        combined = float(_quantize(np.array([math.log1p(total_reach) + others]), algo.resolution)[0])
+        combined = float(
+            _quantize(np.array([math.log1p(total_reach) + others]), algo.resolution)[0]
+        )
         raws[g] = max(combined, float(result.raw[best[g]]))
     return PersonScores(raw=raws, score=result.calibration.apply(raws), best_account=best)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from scoring.engine.graph import unique_keys
 from scoring.engine.types import Kind, Posts
 
 FloatArray = npt.NDArray[np.float64]
@@ -108,7 +109,9 @@ def style_traits(
             tb_n = np.bincount(pa, minlength=n)
             breadth = np.divide(tb_sum, tb_n, out=np.zeros(n), where=tb_n > 0)
         post_times, post_authors = posts.time, pa
-    creating = np.divide(originals, originals + shares, out=np.zeros(n), where=originals + shares > 0)
+    creating = np.divide(
+        originals, originals + shares, out=np.zeros(n), where=originals + shares > 0
+    )
     broadcasts = originals - replies
     participating = np.divide(
         talk + replies, acts + originals, out=np.zeros(n), where=acts + originals > 0
@@ -117,7 +120,7 @@ def style_traits(
     if breadth is None:
         distinct = np.zeros(n)
         if actor.size:
-            pairs = np.unique(actor * n + receiver)
+            pairs = unique_keys(actor * n + receiver)
             distinct = np.bincount(pairs // n, minlength=n).astype(np.float64)
         # acting on few people again and again is focused; spreading over many is broad
         focused = np.divide(acts - distinct, acts, out=np.zeros(n), where=acts > 0)
@@ -130,7 +133,7 @@ def style_traits(
     weeks = np.clip(((as_of - all_times) // week).astype(np.int64), 0, 12)
     active_weeks = np.zeros(n)
     if all_people.size:
-        pw = np.unique(all_people * 13 + weeks)
+        pw = unique_keys(all_people * 13 + weeks)
         active_weeks = np.bincount(pw // 13, minlength=n).astype(np.float64)
     consistent = active_weeks / 13.0
     code = np.zeros(n, dtype=np.int8)
@@ -149,13 +152,17 @@ def style_reason(traits: StyleTraits, person: int) -> str:
     k = traits.consistent[person]
     name = STYLES[int(traits.code[person])]
     parts = [
-        f"{c:.0%} of what you put out is original" if c >= 0.5 else
-        f"you mostly share others' content ({1 - c:.0%} reshares)",
-        "you stay with a few people and subjects" if f >= 0.5 else
-        "you spread your attention widely",
-        f"{p:.0%} of your activity is conversation" if p >= 0.5 else
-        "you mostly listen and broadcast rather than reply",
-        f"you were active in {round(k * 13)} of the last 13 weeks" if k >= 0.5 else
-        f"you were active in only {round(k * 13)} of the last 13 weeks",
+        f"{c:.0%} of what you put out is original"
+        if c >= 0.5
+        else f"you mostly share others' content ({1 - c:.0%} reshares)",
+        "you stay with a few people and subjects"
+        if f >= 0.5
+        else "you spread your attention widely",
+        f"{p:.0%} of your activity is conversation"
+        if p >= 0.5
+        else "you mostly listen and broadcast rather than reply",
+        f"you were active in {round(k * 13)} of the last 13 weeks"
+        if k >= 0.5
+        else f"you were active in only {round(k * 13)} of the last 13 weeks",
     ]
     return f"{name}: " + "; ".join(parts) + "."

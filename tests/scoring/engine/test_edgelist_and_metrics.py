@@ -37,7 +37,7 @@ def test_read_edgelist_gzip_and_higgs_kinds(tmp_path: Path) -> None:
 def test_spearman_and_kendall_match_scipy() -> None:
     rng = np.random.default_rng(1)
     x = rng.integers(0, 5, 200).astype(float)
-    y = x + rng.integers(0, 4, 200)
+    y = x + rng.integers(0, 4, 200).astype(float)
     assert ev.spearman(x, y) == pytest.approx(stats.spearmanr(x, y).statistic)
     assert ev.kendall_tau_b(x, y) == pytest.approx(stats.kendalltau(x, y).statistic)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,7 +24,9 @@ DAY = 86400.0
 NOW = 1_700_000_000.0
 
 
-def build(edges: list[tuple[int, int]], n: int, *, times: list[float] | None = None) -> Interactions:
+def build(
+    edges: list[tuple[int, int]], n: int, *, times: list[float] | None = None
+) -> Interactions:
     a = [e[0] for e in edges]
     r = [e[1] for e in edges]
     t = times if times is not None else [NOW - DAY] * len(edges)
@@ -36,9 +40,7 @@ def scores(inter: Interactions, posts: Posts | None = None, as_of: float = NOW) 
     return score_window(inter, posts, as_of=as_of, calibration=FIXED).score
 
 
-edge_lists = st.lists(
-    st.tuples(st.integers(0, 11), st.integers(0, 11)), min_size=0, max_size=60
-)
+edge_lists = st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), min_size=0, max_size=60)
 
 
 @settings(max_examples=60, deadline=None)
@@ -125,7 +127,7 @@ def test_property_9_decay() -> None:
     edges = [(2 + i, 0) for i in range(20)]
     inter = build(edges, 30, times=[NOW - DAY] * 20)
     days = [scores(inter, as_of=NOW + d * DAY)[0] for d in (0, 7, 30, 60, 100)]
-    assert all(a >= b for a, b in zip(days, days[1:], strict=False))
+    assert all(a >= b for a, b in itertools.pairwise(days))
     assert days[0] > days[3]
     assert days[-1] == 1.0  # the burst has left the 90-day window
 
@@ -211,9 +213,22 @@ def test_styles_have_a_name_and_reason() -> None:
     result = score_window(build(edges, 10), None, as_of=NOW)
     p = result.person(0)
     assert p.style in {
-        "Curator", "Broadcaster", "Taste Maker", "Celebrity", "Syndicator", "Feeder",
-        "Thought Leader", "Pundit", "Dabbler", "Conversationalist", "Socializer", "Networker",
-        "Observer", "Explorer", "Activist", "Specialist",
+        "Curator",
+        "Broadcaster",
+        "Taste Maker",
+        "Celebrity",
+        "Syndicator",
+        "Feeder",
+        "Thought Leader",
+        "Pundit",
+        "Dabbler",
+        "Conversationalist",
+        "Socializer",
+        "Networker",
+        "Observer",
+        "Explorer",
+        "Activist",
+        "Specialist",
     }
     assert p.style_reason.startswith(p.style)
     assert result.top_influencees(0, 3)
