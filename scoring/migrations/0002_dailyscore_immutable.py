@@ -1,5 +1,8 @@
 """The database itself refuses to change a daily score once written (history is never rewritten)."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.db import migrations
 
 PG_UP = """
@@ -25,8 +28,8 @@ END;
 SQLITE_DOWN = "DROP TRIGGER IF EXISTS scoring_dailyscore_no_update;"
 
 
-def _run(sql: dict[str, str]):  # type: ignore[no-untyped-def]
-    def apply(apps, schema_editor):  # type: ignore[no-untyped-def]
+def _run(sql: dict[str, str]) -> Callable[[Any, Any], None]:
+    def apply(apps: Any, schema_editor: Any) -> None:
         statement = sql.get(schema_editor.connection.vendor)
         if statement:
             schema_editor.execute(statement, params=None)
