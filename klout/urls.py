@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("networks.urls")),
     path("", include("scoring.urls")),
+    path("", include("scoring.staff_urls")),
 ]
