@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -41,5 +41,5 @@ class ScoringRunAdmin(admin.ModelAdmin):
     @admin.action(description="Discard the selected runs that are not published")
     def discard_runs(self, request: HttpRequest, queryset: QuerySet[ScoringRun]) -> None:
         for run in queryset.exclude(status=RunStatus.PUBLISHED):
-            services.discard_run(run_id=run.pk, user_id=int(request.user.pk))
+            services.discard_run(run_id=run.pk, user_id=cast(int, request.user.pk))
             self.message_user(request, f"Discarded {run.day}.", messages.WARNING)
