@@ -1,35 +1,349 @@
-"""Pages for individuals: dashboard, search, leaderboards, about the score."""
+"""Pages for individuals: dashboard, public profiles, search, leaderboards, badge, about the score.
+
+Each page view also serves its HTMX fragments (`template.html#partial`) when htmx targets them.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from typing import Any
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import condition, require_GET
 
 from klout.http import AuthedHttpRequest, HtmxHttpRequest
+from networks.models import Network, NetworkAccount
+from scoring import queries
+from scoring.badges import badge_svg
+from scoring.charts import history_svg
+from scoring.models import DailyScore, LatestScore
+
+
+def _targets(request: HtmxHttpRequest, partial: str) -> bool:
+    """True when htmx asks for just this fragment (and not for a history restore)."""
+    htmx = request.htmx
+    return bool(htmx) and not htmx.history_restore_request and htmx.target == partial
+
+
+def _chart(
+    rows: list[DailyScore],
+    held: list[dt.date],
+    start: dt.date,
+    end: dt.date,
+    *,
+    title: str,
+    day_href: str | None,
+) -> str:
+    return mark_safe(
+        history_svg(
+            queries.chart_points(rows),
+            start=start,
+            end=end,
+            held_days=held,
+            title=title,
+            day_href=day_href,
+        )
+    )
+
+
+def _explanation_context(
+    *,
+    user_id: int,
+    chosen: DailyScore | None,
+    rows: list[DailyScore] | None,
+    day_error: str,
+    asked_day: dt.date | None,
+) -> dict[str, Any]:
+    """The `#explanations` fragment's context: the day's score, its change and its sentences."""
+    if chosen is None:
+        return {"chosen": None, "explanations": [], "day_error": day_error, "asked_day": asked_day}
+    if rows is not None:
+        previous = queries.previous_score(rows, chosen.day)
+    else:
+        previous = (
+            queries.subject_scores(user_id=user_id)
+            .filter(day__lt=chosen.day, version_id=chosen.version_id)
+            .only("id", "day", "score")
+            .order_by("-day")
+            .first()
+        )
+    return {
+        "chosen": chosen,
+        "change": None if previous is None else chosen.score - previous.score,
+        "explanations": queries.explanations_for(chosen.pk),
+        "day_error": day_error,
+        "asked_day": asked_day,
+    }
 
 
 @require_GET
 @login_required
 def dashboard(request: AuthedHttpRequest) -> HttpResponse:
-    """The signed-in person's score card, history and explanations."""
-    return render(request, "scoring/dashboard.html")
+    """The signed-in person's score card, history, explanations, people and linked networks."""
+    day_error = ""
+    try:
+        asked_day = queries.parse_day(request.GET.get("day"))
+    except queries.BadDay as exc:
+        asked_day, day_error = None, str(exc)
+    user_id = request.user.pk
+
+    if _targets(request, "explanations"):
+        # The fragment needs only the chosen day: no history, no accounts.
+        latest = LatestScore.objects.filter(user_id=user_id).only("version_id", "daily_id").first()
+        chosen: DailyScore | None = None
+        if latest is not None and asked_day is not None:
+            chosen = queries.day_score(
+                day=asked_day, user_id=user_id, prefer_version_id=latest.version_id
+            )
+        elif latest is not None and not day_error:
+            chosen = DailyScore.objects.select_related("version").get(pk=latest.daily_id)
+        fragment = _explanation_context(
+            user_id=user_id, chosen=chosen, rows=None, day_error=day_error, asked_day=asked_day
+        )
+        return render(request, "scoring/dashboard.html#explanations", fragment)
+
+    data = queries.dashboard_for(user_id)
+    unread_count, unread = queries.unread_notifications(user_id)
+    ctx: dict[str, Any] = {
+        "data": data,
+        "latest": data.latest,
+        "accounts": data.accounts,
+        "unread_count": unread_count,
+        "unread": unread,
+        "notifications_url": queries.url_or_none("notifications"),
+        "notification_settings_url": queries.url_or_none("notification_settings"),
+    }
+    if data.latest is not None and data.start is not None and data.end is not None:
+        score = data.latest.daily
+        by_day = {r.day: r for r in data.rows}
+        if asked_day is None:
+            chosen = None if day_error else score
+        elif asked_day in by_day:
+            chosen = by_day[asked_day]
+        else:
+            chosen = queries.day_score(
+                day=asked_day, user_id=user_id, prefer_version_id=data.latest.version_id
+            )
+        ctx.update(
+            score=score,
+            chart=_chart(
+                data.rows,
+                data.held,
+                data.start,
+                data.end,
+                title="Your score over the last 90 days",
+                day_href="?day=",
+            ),
+            recent_days=list(reversed(data.rows[-14:])),
+            contributions=queries.contributions(score),
+            circles=queries.people(score.influencers, score.influencees),
+            idle_days=queries.is_idle(score),
+            decay_notice_days=queries.DECAY_NOTICE_DAYS,
+            **_explanation_context(
+                user_id=user_id,
+                chosen=chosen,
+                rows=data.rows,
+                day_error=day_error,
+                asked_day=asked_day,
+            ),
+        )
+    return render(request, "scoring/dashboard.html", ctx)
+
+
+@require_GET
+def profile(request: HtmxHttpRequest, network: str, handle: str) -> HttpResponse:
+    """A scored public account's page; unknown, protected and opted-out accounts are 404."""
+    account = queries.find_account(network, handle)
+    if account is None:
+        raise Http404("No public account with that handle on that network.")
+    latest = _latest_of(account)
+    if latest is not None and latest.hidden:
+        raise Http404("No public account with that handle on that network.")
+    ctx: dict[str, Any] = {
+        "account": account,
+        "network_label": queries.network_label(account.network),
+        "latest": latest,
+        "opt_out_url": queries.url_or_none("opt_out") or queries.url_or_none("privacy"),
+    }
+    if latest is not None:
+        end = latest.day
+        start = end - dt.timedelta(days=queries.HISTORY_DAYS - 1)
+        rows = queries.history(account_id=account.pk, end=end, prefer_version_id=latest.version_id)
+        ctx.update(
+            score=latest.daily,
+            chart=_chart(
+                rows,
+                queries.held_days(start=start, end=end),
+                start,
+                end,
+                title=f"Score of {account.slug} over the last 90 days",
+                day_href=None,
+            ),
+            rows=rows,
+            circles=queries.people(latest.daily.influencers, latest.daily.influencees),
+        )
+    return render(request, "scoring/profile.html", ctx)
+
+
+def _latest_of(account: NetworkAccount) -> LatestScore | None:
+    try:
+        return account.latest_score
+    except LatestScore.DoesNotExist:
+        return None
 
 
 @require_GET
 def search(request: HtmxHttpRequest) -> HttpResponse:
-    """Find a scored public account by handle or name."""
-    return render(request, "scoring/search.html")
+    """Find a scored public account by handle or name; live results through HTMX."""
+    q = request.GET.get("q", "")
+    error = ""
+    results: list[LatestScore] = []
+    if len(q) > queries.SEARCH_MAX_CHARS:
+        error = (
+            f"That search is {len(q):,} characters long; handles and names are at most "
+            f"{queries.SEARCH_MAX_CHARS}. Try a shorter part of the name."
+        )
+    else:
+        results = queries.search(q)
+    ctx = {
+        "q": q[: queries.SEARCH_MAX_CHARS],
+        "error": error,
+        "results": results,
+        "searched": bool(q.strip()),
+    }
+    template = (
+        "scoring/search.html#results" if _targets(request, "results") else "scoring/search.html"
+    )
+    return render(request, template, ctx)
 
 
 @require_GET
-def leaderboard(request: HtmxHttpRequest) -> HttpResponse:
-    """The highest scores, overall and per network."""
-    return render(request, "scoring/leaderboard.html")
+def leaderboard(request: HtmxHttpRequest, network: str | None = None) -> HttpResponse:
+    """The highest scores overall or on one network, 50 to a page."""
+    if network is not None and network not in Network.values:
+        raise Http404("We do not score that network.")
+    paginator = Paginator(queries.leaderboard(network), queries.LEADERBOARD_PAGE_SIZE)
+    raw_page = request.GET.get("page", "1")
+    notice = ""
+    try:
+        number = int(raw_page) if len(raw_page) < 12 else -1
+    except ValueError:
+        number = -1
+    if number < 1:
+        notice = "That is not a page number; showing the first page."
+        number = 1
+    elif number > paginator.num_pages:
+        notice = (
+            f"There is no page {number}; the leaderboard has {paginator.num_pages} "
+            f"page{'s' if paginator.num_pages != 1 else ''}. Showing the last one."
+        )
+        number = paginator.num_pages
+    page = paginator.page(number)
+    ctx = {
+        "page": page,
+        "network": network,
+        "network_label": queries.network_label(network) if network else "All networks",
+        "networks": [(value, label) for value, label in Network.choices],
+        "notice": notice,
+    }
+    return render(request, "scoring/leaderboard.html", ctx)
+
+
+def _badge_score(request: HtmxHttpRequest, network: str, handle: str) -> LatestScore | None:
+    """The visible latest score behind a badge, looked up once per request."""
+    if hasattr(request, "_badge_score"):
+        cached: LatestScore | None = request._badge_score
+        return cached
+    found = (
+        queries.visible_accounts_scores()
+        .filter(network=network, handle=handle)
+        .only("id", "score", "day", "version_id")
+        .first()
+        if network in Network.values and len(handle) <= 255
+        else None
+    )
+    setattr(request, "_badge_score", found)  # noqa: B010 - a per-request memo, not a field
+    return found
+
+
+def _badge_etag(request: HtmxHttpRequest, network: str, handle: str) -> str | None:
+    latest = _badge_score(request, network, handle)
+    if latest is None:
+        return None
+    return f"{latest.version_id}-{latest.day.isoformat()}-{round(latest.score)}"
+
+
+@require_GET
+@cache_control(public=True, max_age=3600)
+@condition(etag_func=_badge_etag)
+def badge(request: HtmxHttpRequest, network: str, handle: str) -> HttpResponse:
+    """An embeddable SVG badge of the account's current score; cached for an hour, with an ETag."""
+    latest = _badge_score(request, network, handle)
+    if latest is None:
+        raise Http404("No public score for that account.")
+    response = HttpResponse(
+        badge_svg(score=round(latest.score)), content_type="image/svg+xml; charset=utf-8"
+    )
+    # Other sites embed the badge as an image; the page-level framing rules do not apply.
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+def _evaluation() -> dict[str, Any] | None:
+    """The latest `make evaluate` results, if the file exists and is readable JSON."""
+    path = settings.VAR_DIR / "evaluation.json"
+    try:
+        loaded = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return loaded if isinstance(loaded, dict) else {"results": loaded}
+
+
+def _evaluation_tables(
+    evaluation: dict[str, Any],
+) -> tuple[list[tuple[str, Any]], list[dict[str, Any]]]:
+    """Split evaluation JSON into scalar facts and the first list of row-dicts (a table)."""
+    facts: list[tuple[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    for key, value in evaluation.items():
+        if isinstance(value, (str, int, float, bool)):
+            facts.append((key.replace("_", " "), _cell(value)))
+        elif (
+            isinstance(value, list)
+            and value
+            and all(isinstance(r, dict) for r in value)
+            and not rows
+        ):
+            rows = value
+        elif isinstance(value, dict):
+            for sub, subvalue in value.items():
+                if isinstance(subvalue, (str, int, float, bool)):
+                    facts.append((f"{key} {sub}".replace("_", " "), _cell(subvalue)))
+    return facts, rows
+
+
+def _cell(value: Any) -> str:
+    """A table cell: floats to three decimals, everything else as text."""
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 @require_GET
 def about(request: HtmxHttpRequest) -> HttpResponse:
-    """How the score works, in plain words."""
-    return render(request, "scoring/about.html")
+    """How the score works, in plain words, with evaluation results and credits."""
+    evaluation = _evaluation()
+    facts, rows = _evaluation_tables(evaluation) if evaluation else ([], [])
+    columns = list(rows[0].keys()) if rows else []
+    ctx = {
+        "evaluation": evaluation,
+        "facts": facts,
+        "columns": columns,
+        "rows": [[_cell(row.get(c, "")) for c in columns] for row in rows],
+    }
+    return render(request, "scoring/about.html", ctx)

@@ -13,3 +13,13 @@ document.addEventListener("click", (event) => {
     }
   }
 });
+
+// Panels marked data-collapse stay open without JavaScript and start collapsed with it.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const panel of document.querySelectorAll("[data-collapse]")) {
+    panel.setAttribute("hidden", "");
+    for (const toggle of document.querySelectorAll(`[data-toggle="${panel.id}"]`)) {
+      toggle.setAttribute("aria-expanded", "false");
+    }
+  }
+});

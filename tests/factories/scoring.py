@@ -92,7 +92,6 @@ def react(
     )
 
 
-
 # --- read side: explanations, the latest-score read model, whole histories (pages' tests) ---
 
 
@@ -147,7 +146,7 @@ def score_history(
     row (influencers, moments, last_activity_at...), `latest` fields of the read-model row.
     """
     end = end or dt.date.today() - dt.timedelta(days=1)
-    version = version or AlgorithmVersionFactory()
+    version = version or AlgorithmVersionFactory.create()
     newest = None
     for i in range(days):
         day = end - dt.timedelta(days=days - 1 - i)
@@ -162,8 +161,8 @@ def score_history(
         }
         if i == days - 1:
             fields.update(last)
-        newest = DailyScoreFactory(
+        newest = DailyScoreFactory.create(
             user=user, account=account, day=day, run__day=day, run__version=version, **fields
         )
     assert newest is not None
-    return LatestScoreFactory(daily=newest, **(latest or {}))
+    return LatestScoreFactory.create(daily=newest, **(latest or {}))

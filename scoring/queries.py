@@ -1,0 +1,295 @@
+"""The read side of scores for pages: a fixed, small number of queries per page.
+
+Everything here reads published runs only and never computes a score; it shapes rows from the
+read model (`LatestScore`) and the immutable history (`DailyScore`) for templates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Q, QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from networks.models import Network, NetworkAccount
+from scoring.charts import ChartPoint
+from scoring.models import DailyScore, Explanation, LatestScore, RunStatus, ScoringRun
+
+HISTORY_DAYS = 90
+DECAY_NOTICE_DAYS = 14  # idle this long and the score starts to decay
+EARLIEST_DAY = dt.date(2008, 1, 1)  # Klout's first year; older days cannot have scores
+SEARCH_MAX_CHARS = 100
+SEARCH_LIMIT = 20
+LEADERBOARD_PAGE_SIZE = 50
+PEOPLE_SHOWN = 5  # top influencers / influencees on a page
+
+
+class BadDay(ValueError):
+    """A day parameter that is not a date we could have a score for; the message says why."""
+
+
+def parse_day(raw: str | None, *, today: dt.date | None = None) -> dt.date | None:
+    """The day in `?day=YYYY-MM-DD`, None when absent; BadDay with a readable reason otherwise."""
+    if raw is None or raw == "":
+        return None
+    if len(raw) > 10:
+        raise BadDay("That is not a date. Use the form YYYY-MM-DD, for example 2026-11-01.")
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        raise BadDay(
+            "That is not a date. Use the form YYYY-MM-DD, for example 2026-11-01."
+        ) from None
+    today = today or timezone.localdate()
+    if day > today:
+        raise BadDay(f"{day.isoformat()} is in the future; scores exist only for past days.")
+    if day < EARLIEST_DAY:
+        raise BadDay(f"{day.isoformat()} is before the first day anyone was scored.")
+    return day
+
+
+def network_label(network: str) -> str:
+    """A network's human name ("Mastodon"), or the raw value for networks we no longer know."""
+    try:
+        return str(Network(network).label)
+    except ValueError:
+        return network
+
+
+def subject_scores(
+    *, user_id: int | None = None, account_id: int | None = None
+) -> QuerySet[DailyScore]:
+    """Published daily scores of one subject (a user or an account)."""
+    qs = DailyScore.objects.published()
+    if user_id is not None:
+        return qs.filter(user_id=user_id)
+    return qs.filter(account_id=account_id)
+
+
+def history(
+    *,
+    user_id: int | None = None,
+    account_id: int | None = None,
+    end: dt.date,
+    days: int = HISTORY_DAYS,
+    prefer_version_id: int | None = None,
+) -> list[DailyScore]:
+    """One published score per day in the `days` up to `end`, oldest first (one query).
+
+    When two versions scored the same day, the preferred (current) version's row wins.
+    """
+    start = end - dt.timedelta(days=days - 1)
+    rows = (
+        subject_scores(user_id=user_id, account_id=account_id)
+        .filter(day__gte=start, day__lte=end)
+        .select_related("version")
+        .only("id", "day", "score", "version_id", "version__name", "run_id")
+        .order_by("day", "version_id")
+    )
+    by_day: dict[dt.date, DailyScore] = {}
+    for row in rows:
+        kept = by_day.get(row.day)
+        if (
+            kept is None
+            or row.version_id == prefer_version_id
+            or kept.version_id != prefer_version_id
+        ):
+            by_day[row.day] = row
+    return [by_day[d] for d in sorted(by_day)]
+
+
+def chart_points(rows: list[DailyScore]) -> list[ChartPoint]:
+    """History rows as plain chart points."""
+    return [ChartPoint(day=r.day, score=r.score, version=r.version.name) for r in rows]
+
+
+def held_days(*, start: dt.date, end: dt.date) -> list[dt.date]:
+    """Days in the window whose scoring run is held back for review (one query)."""
+    return sorted(
+        set(
+            ScoringRun.objects.filter(
+                status=RunStatus.HELD, day__gte=start, day__lte=end
+            ).values_list("day", flat=True)
+        )
+    )
+
+
+def explanations_for(score_id: int) -> list[Explanation]:
+    """The sentences that explain one daily score, in order (one query)."""
+    return list(Explanation.objects.filter(score_id=score_id).order_by("position"))
+
+
+def day_score(
+    *,
+    day: dt.date,
+    user_id: int | None = None,
+    account_id: int | None = None,
+    prefer_version_id: int | None = None,
+) -> DailyScore | None:
+    """The published score of one subject on one day (current version first), or None."""
+    rows = list(
+        subject_scores(user_id=user_id, account_id=account_id)
+        .filter(day=day)
+        .select_related("version")
+        .order_by("-version_id")
+    )
+    for row in rows:
+        if row.version_id == prefer_version_id:
+            return row
+    return rows[0] if rows else None
+
+
+def previous_score(rows: list[DailyScore], day: dt.date) -> DailyScore | None:
+    """The history row just before `day`, if the history holds it."""
+    before = [r for r in rows if r.day < day]
+    return before[-1] if before else None
+
+
+@dataclass
+class Person:
+    """An influencer or influencee as a page shows them: name, network, link (None if hidden)."""
+
+    handle: str
+    network: str
+    network_label: str
+    weight: float
+    href: str | None
+
+
+def people(*lists: list[dict[str, Any]], limit: int = PEOPLE_SHOWN) -> list[list[Person]]:
+    """Top influencers/influencees with links to public profiles; hidden accounts stay nameless.
+
+    One query for all lists whatever their length: which of the accounts are still visible today.
+    """
+    shown = [entries[:limit] for entries in lists]
+    ids = {int(e["account_id"]) for entries in shown for e in entries if e.get("account_id")}
+    visible = (
+        set(NetworkAccount.objects.visible().filter(id__in=ids).values_list("id", flat=True))
+        if ids
+        else set()
+    )
+    return [[_person(entry, visible) for entry in entries] for entries in shown]
+
+
+def _person(entry: dict[str, Any], visible: set[int]) -> Person:
+    network = str(entry.get("network", ""))
+    handle = str(entry.get("handle", ""))
+    weight = float(entry.get("weight", 0.0) or 0.0)
+    if entry.get("account_id") in visible and handle:
+        href = reverse("profile", kwargs={"network": network, "handle": handle})
+        return Person(handle, network, network_label(network), weight, href)
+    # Opted out or protected since the score was computed: keep the slot, never the name.
+    return Person(
+        "someone who keeps their account private", network, network_label(network), weight, None
+    )
+
+
+def contributions(score: DailyScore) -> list[tuple[str, int]]:
+    """Network shares of a score as (label, percent), largest first."""
+    items = sorted(score.network_contributions.items(), key=lambda kv: -float(kv[1] or 0))
+    return [(network_label(k), round(float(v or 0) * 100)) for k, v in items]
+
+
+def unread_notifications(user_id: int, limit: int = 3) -> tuple[int, list[Any]]:
+    """How many notifications are unread and the newest few (two queries; none if not installed)."""
+    try:
+        model = apps.get_model("accounts", "Notification")
+    except LookupError:
+        return 0, []
+    unread = model.objects.filter(user_id=user_id, read_at__isnull=True)
+    count = unread.count()
+    newest = list(unread.order_by("-created_at")[:limit]) if count else []
+    return count, newest
+
+
+def url_or_none(name: str) -> str | None:
+    """The URL of a named route another app may not have built yet."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
+
+
+@dataclass
+class Dashboard:
+    """Everything the dashboard shows for one person."""
+
+    latest: LatestScore | None
+    rows: list[DailyScore] = field(default_factory=list)
+    held: list[dt.date] = field(default_factory=list)
+    start: dt.date | None = None
+    end: dt.date | None = None
+    accounts: list[NetworkAccount] = field(default_factory=list)
+
+
+def dashboard_for(user_id: int) -> Dashboard:
+    """The dashboard's rows: latest score, 90-day history, held days, accounts (4 queries)."""
+    latest = LatestScore.objects.filter(user_id=user_id).select_related("daily", "version").first()
+    accounts = list(NetworkAccount.objects.claimed_by(user_id).order_by("network", "handle"))
+    if latest is None:
+        return Dashboard(latest=None, accounts=accounts)
+    end = latest.day
+    start = end - dt.timedelta(days=HISTORY_DAYS - 1)
+    rows = history(user_id=user_id, end=end, prefer_version_id=latest.version_id)
+    return Dashboard(
+        latest=latest,
+        rows=rows,
+        held=held_days(start=start, end=end),
+        start=start,
+        end=end,
+        accounts=accounts,
+    )
+
+
+def is_idle(score: DailyScore, *, now: dt.datetime | None = None) -> int | None:
+    """Days since the subject's last activity when that is long enough to decay, else None."""
+    if score.last_activity_at is None:
+        return None
+    idle = ((now or timezone.now()) - score.last_activity_at).days
+    return idle if idle >= DECAY_NOTICE_DAYS else None
+
+
+def find_account(network: str, handle: str) -> NetworkAccount | None:
+    """A visible public account by network and handle (or external id), else None (one query)."""
+    if len(handle) > 255 or network not in Network.values:
+        return None
+    return (
+        NetworkAccount.objects.visible()
+        .filter(network=network)
+        .filter(Q(handle=handle) | Q(handle="", external_id=handle))
+        .select_related("latest_score", "latest_score__daily", "latest_score__version")
+        .first()
+    )
+
+
+def visible_accounts_scores() -> QuerySet[LatestScore]:
+    """Read-model rows of accounts that may be shown; re-checks the account's own privacy flags."""
+    return (
+        LatestScore.objects.visible()
+        .filter(account__isnull=False, account__protected=False, account__opted_out=False)
+        .exclude(account__user__opted_out=True)
+    )
+
+
+def search(q: str) -> list[LatestScore]:
+    """Visible scored accounts whose handle starts with, or name contains, `q` (one query)."""
+    q = q.strip().lstrip("@")
+    if not q:
+        return []
+    return list(
+        visible_accounts_scores()
+        .filter(Q(handle__istartswith=q) | Q(display_name__icontains=q))
+        .order_by("-score", "handle")[:SEARCH_LIMIT]
+    )
+
+
+def leaderboard(network: str | None = None) -> QuerySet[LatestScore]:
+    """Visible scored accounts, highest first, overall or on one network."""
+    qs = visible_accounts_scores()
+    if network:
+        qs = qs.filter(network=network)
+    return qs.order_by("-score", "handle", "id")
