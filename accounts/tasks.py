@@ -8,13 +8,20 @@ from accounts import services
 from accounts.token_refresh import RefreshFailed
 
 
-@shared_task(name="accounts.export_user_data", acks_late=True, time_limit=30 * 60)
+@shared_task(
+    name="accounts.export_user_data", acks_late=True, soft_time_limit=29 * 60, time_limit=30 * 60
+)
 def export_user_data(job_id: int) -> int:
     """Build a person's data export."""
     return services.export_user_data(job_id=job_id).pk
 
 
-@shared_task(name="accounts.refresh_expiring_credentials", acks_late=True, time_limit=10 * 60)
+@shared_task(
+    name="accounts.refresh_expiring_credentials",
+    acks_late=True,
+    soft_time_limit=9 * 60,
+    time_limit=10 * 60,
+)
 def refresh_expiring_credentials() -> dict[str, int]:
     """Refresh every credential close to expiry."""
     return services.refresh_expiring_credentials()
@@ -26,6 +33,7 @@ def refresh_expiring_credentials() -> dict[str, int]:
     autoretry_for=(RefreshFailed,),
     retry_backoff=True,
     max_retries=5,
+    soft_time_limit=50,
     time_limit=60,
 )
 def refresh_credential(credential_id: int) -> int:
@@ -33,7 +41,9 @@ def refresh_credential(credential_id: int) -> int:
     return services.refresh_credential(credential_id=credential_id).pk
 
 
-@shared_task(name="accounts.send_weekly_digests", acks_late=True, time_limit=30 * 60)
+@shared_task(
+    name="accounts.send_weekly_digests", acks_late=True, soft_time_limit=29 * 60, time_limit=30 * 60
+)
 def send_weekly_digests() -> int:
     """E-mail the weekly digest to everyone who wants it."""
     from accounts.digests import send_weekly_digests as send
