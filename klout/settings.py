@@ -31,7 +31,7 @@ _DEV_SECRET = "dev-only-insecure-secret-key-never-use-in-production-0123456789ab
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", _DEV_SECRET if DEBUG else "")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 # MultiFernet keys, newest first; rotate with `manage.py rotate_token_keys`.
-_DEV_TOKEN_KEY = "ZGV2LW9ubHktdG9rZW4ta2V5LTMyLWJ5dGVzLWxvbmchIQ=="
+_DEV_TOKEN_KEY = "a2xvdXQtZGV2LW9ubHktdG9rZW4ta2V5LTMyYnl0ZXM="  # a valid Fernet key, dev only
 TOKEN_ENCRYPTION_KEYS = env_list("TOKEN_ENCRYPTION_KEYS", [_DEV_TOKEN_KEY] if DEBUG else [])
 
 if not DEBUG:
