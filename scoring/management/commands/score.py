@@ -23,6 +23,10 @@ def _iso_date(text: str) -> dt.date:
 class Command(BaseCommand):
     help = "Compute (and publish, unless the anomaly guard holds it) the score of one or more days."
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # `--version` names the algorithm version here, not Django's version.
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--date", required=True, help="last day to score (YYYY-MM-DD, UTC)")
         parser.add_argument("--days", type=int, default=1, help="how many days ending --date")
