@@ -1,4 +1,4 @@
-"""Runs survive failures cleanly, read in constant queries,; tasks and a command drive them."""
+"""Runs survive failures cleanly and read in constant queries; tasks and a command drive them."""
 
 from __future__ import annotations
 
