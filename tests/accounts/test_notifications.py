@@ -1,0 +1,95 @@
+"""In-app notifications, preferences, the weekly digest and its one-click unsubscribe."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.digests import send_weekly_digests
+from accounts.models import Notification, NotificationPreference, User
+from accounts.services import notify, preferences_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_notify_creates_an_in_app_notification_with_default_preferences(alice: User) -> None:
+    made = notify(user_id=alice.pk, kind="score", title="Up 4 points", url="/dashboard/")
+    assert made is not None
+    assert Notification.objects.get(user=alice).title == "Up 4 points"
+    assert preferences_for(alice.pk).score_move_threshold == 3
+
+
+def test_notify_respects_in_app_turned_off(alice: User) -> None:
+    NotificationPreference.objects.create(user=alice, in_app=False)
+    assert notify(user_id=alice.pk, kind="score", title="Up 4 points") is None
+    assert not Notification.objects.exists()
+
+
+def test_the_nav_shows_the_unread_count_in_one_query(alice_client: Client, alice: User) -> None:
+    for n in range(3):
+        notify(user_id=alice.pk, kind="score", title=f"n{n}")
+    with CaptureQueriesContext(connection) as queries:
+        html = alice_client.get(reverse("notifications")).content.decode()
+    assert '<span class="badge-pill" id="unread-count">3</span>' in html
+    assert sum("accounts_notification" in q["sql"] for q in queries) == 2  # count + the list
+
+
+def test_marking_all_read_clears_the_count(alice_client: Client, alice: User) -> None:
+    notify(user_id=alice.pk, kind="score", title="n")
+    alice_client.post(reverse("notifications"))
+    assert not Notification.objects.unread().exists()
+
+
+def test_charlie_does_not_see_alices_notifications(alice: User, charlie_client: Client) -> None:
+    notify(user_id=alice.pk, kind="score", title="Alice's private news")
+    html = charlie_client.get(reverse("notifications")).content.decode()
+    assert "Alice's private news" not in html
+    assert 'id="unread-count"' not in html
+
+
+def test_preferences_page_saves_and_rejects_a_silly_threshold(
+    alice_client: Client, alice: User
+) -> None:
+    url = reverse("notification_settings")
+    bad = alice_client.post(url, {"score_move_threshold": 0, "in_app": "on"})
+    assert b"between 1 and 50" in bad.content
+    alice_client.post(url, {"score_move_threshold": 7, "in_app": "on"})
+    preference = preferences_for(alice.pk)
+    assert preference.score_move_threshold == 7
+    assert preference.in_app
+    assert not preference.weekly_digest  # unchecked box
+
+
+def test_weekly_digest_mails_people_who_want_it_with_an_unsubscribe_link(
+    alice: User, bob: User
+) -> None:
+    notify(user_id=alice.pk, kind="score", title="Up 4 points")
+    notify(user_id=bob.pk, kind="score", title="Bob news")
+    NotificationPreference.objects.filter(user=bob).update(weekly_digest=False)
+    assert send_weekly_digests() == 1
+    message = mail.outbox[0]
+    assert message.to == [alice.email]
+    assert "Up 4 points" in str(message.body)
+    token = preferences_for(alice.pk).unsubscribe_token
+    assert f"/notifications/unsubscribe/{token}/" in str(message.body)
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_unsubscribe_works_logged_out_in_one_click(alice: User) -> None:
+    client = Client(enforce_csrf_checks=True)
+    token = preferences_for(alice.pk).unsubscribe_token
+    url = reverse("unsubscribe", args=[token])
+    assert client.get(url).status_code == 200
+    response = client.post(url)  # what a mail client's one-click does, without a CSRF token
+    assert response.status_code == 200
+    assert not preferences_for(alice.pk).weekly_digest
+
+
+def test_unsubscribe_with_a_wrong_token_is_404(client: Client, alice: User) -> None:
+    preferences_for(alice.pk)
+    assert client.post(reverse("unsubscribe", args=["not-a-token"])).status_code == 404
+    assert preferences_for(alice.pk).weekly_digest
