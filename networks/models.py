@@ -54,6 +54,11 @@ class NetworkAccount(models.Model):
     )
     needs_reconnect = models.BooleanField(default=False)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # Set while a sync runs: the conditional update on it is the per-account lock.
+    sync_started_at = models.DateTimeField(null=True, blank=True)
+    sync_cursor = models.TextField(blank=True)
+    last_sync_counts = models.JSONField(default=dict, blank=True)
+    last_sync_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects: ClassVar[NetworkAccountQuerySet] = NetworkAccountQuerySet.as_manager()  # type: ignore[assignment]
@@ -137,14 +142,32 @@ class Interaction(models.Model):
     """
 
     network = models.CharField(max_length=32, choices=Network.choices)
+    # The (actor|receiver, occurred_at) indexes cover these foreign keys; fewer indexes.
+    # No database FK constraints: the one write path (`ingest_batch`) resolves ids by joining the
+    # account and post tables in the same statement, deletes cascade through Django's collector,
+    # and per-row FK triggers cost a third of bulk-ingest time.
     actor = models.ForeignKey(
-        NetworkAccount, on_delete=models.CASCADE, related_name="interactions_made"
+        NetworkAccount,
+        on_delete=models.CASCADE,
+        related_name="interactions_made",
+        db_index=False,
+        db_constraint=False,
     )
     receiver = models.ForeignKey(
-        NetworkAccount, on_delete=models.CASCADE, related_name="interactions_received"
+        NetworkAccount,
+        on_delete=models.CASCADE,
+        related_name="interactions_received",
+        db_index=False,
+        db_constraint=False,
     )
     post = models.ForeignKey(
-        Post, null=True, blank=True, on_delete=models.CASCADE, related_name="interactions"
+        Post,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="interactions",
+        db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(max_length=16, choices=InteractionKind.choices)
     occurred_at = models.DateTimeField()
@@ -162,6 +185,10 @@ class Interaction(models.Model):
             models.Index(fields=["occurred_at"], name="interaction_time_idx"),
             models.Index(fields=["receiver", "occurred_at"], name="interaction_receiver_time_idx"),
             models.Index(fields=["actor", "occurred_at"], name="interaction_actor_time_idx"),
+            # Most dataset interactions have no post; index only those that do.
+            models.Index(
+                fields=["post"], name="interaction_post_idx", condition=Q(post__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -178,6 +205,18 @@ class SyncRun(models.Model):
     """One import of a file or one incremental sync of a linked account."""
 
     source = models.CharField(max_length=255)  # e.g. "higgs:/path/file.gz" or "provider:x"
+    format = models.CharField(max_length=32, blank=True)  # importer name, or "provider"
+    path = models.TextField(blank=True)
+    network = models.CharField(max_length=32, choices=Network.choices, blank=True)
+    options = models.JSONField(default=dict, blank=True)  # kind, strict, limit
+    # Who started it (web uploads): only they may see it.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sync_runs",
+    )
     account = models.ForeignKey(
         NetworkAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="sync_runs"
     )
@@ -193,7 +232,10 @@ class SyncRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["account", "-started_at"], name="syncrun_account_idx")]
+        indexes = [
+            models.Index(fields=["account", "-started_at"], name="syncrun_account_idx"),
+            models.Index(fields=["user", "-started_at"], name="syncrun_user_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source} ({self.status})"

@@ -1,0 +1,82 @@
+"""What importers and providers hand to `ingest_batch`: plain records keyed by external ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecord:
+    """An account as the source describes it; `protected` is sticky once set."""
+
+    external_id: str
+    handle: str = ""
+    display_name: str = ""
+    protected: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PostRecord:
+    """A post by the account with external id `account`."""
+
+    external_id: str
+    account: str
+    posted_at: dt.datetime
+    text: str = ""
+    kind: str = "original"
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionRecord:
+    """`actor` did `kind` to `receiver` (external ids); `source_key` is unique per network."""
+
+    actor: str
+    receiver: str
+    kind: str
+    occurred_at: dt.datetime
+    source_key: str
+    post: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BadLine:
+    """A line (or element) a parser could not read; reported, counted, never stored."""
+
+    line: int
+    message: str
+
+
+@dataclass(slots=True)
+class IngestResult:
+    """What one `ingest_batch` call changed."""
+
+    accounts_created: int = 0
+    posts_inserted: int = 0
+    interactions_read: int = 0
+    interactions_inserted: int = 0
+
+    @property
+    def interactions_skipped(self) -> int:
+        """Duplicates, plus interactions of protected or opted-out accounts."""
+        return self.interactions_read - self.interactions_inserted
+
+    def add(self, other: IngestResult) -> None:
+        """Accumulate another batch's result into this one."""
+        self.accounts_created += other.accounts_created
+        self.posts_inserted += other.posts_inserted
+        self.interactions_read += other.interactions_read
+        self.interactions_inserted += other.interactions_inserted
+
+
+@dataclass(slots=True)
+class Batch:
+    """Records collected for one `ingest_batch` call."""
+
+    accounts: list[AccountRecord] = field(default_factory=list)
+    posts: list[PostRecord] = field(default_factory=list)
+    interactions: list[InteractionRecord] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.accounts) + len(self.posts) + len(self.interactions)

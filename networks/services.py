@@ -1,0 +1,290 @@
+"""Write paths into the network store. `ingest_batch` is the only way rows get in."""
+
+from __future__ import annotations
+
+import lzma
+import zlib
+from collections.abc import Callable, Sequence
+
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from networks.importers import Importer, ImportFormatError, make_importer
+from networks.models import Interaction, Network, NetworkAccount, Post, SyncRun, SyncStatus
+from networks.records import (
+    AccountRecord,
+    BadLine,
+    Batch,
+    IngestResult,
+    InteractionRecord,
+    PostRecord,
+)
+from networks.staging import Merge
+
+# allauth provider ids -> our networks (providers we do not ingest map to nothing).
+PROVIDER_NETWORKS: dict[str, str] = {
+    "twitter_oauth2": Network.X,
+    "twitter": Network.X,
+    "x": Network.X,
+    "mastodon": Network.MASTODON,
+    "bluesky": Network.BLUESKY,
+    "reddit": Network.REDDIT,
+    "github": Network.GITHUB,
+    "google": Network.YOUTUBE,
+    "youtube": Network.YOUTUBE,
+    "facebook": Network.FACEBOOK,
+    "dev": Network.DEV,
+}
+
+
+def ingest_batch(
+    *,
+    network: str,
+    accounts: Sequence[AccountRecord] = (),
+    posts: Sequence[PostRecord] = (),
+    interactions: Sequence[InteractionRecord] = (),
+    sync_run: SyncRun | None = None,
+) -> IngestResult:
+    """Store one batch idempotently by source key; hidden accounts' interactions are dropped."""
+    # Last description of an account or post in the batch wins; the merge sees each once.
+    unique_accounts = list({a.external_id: a for a in accounts}.values())
+    unique_posts = list({p.external_id: p for p in posts}.values())
+    merge = Merge(network)
+    with transaction.atomic(), connection.cursor() as cursor:
+        merge.prepare(cursor)
+        merge.stage(cursor, unique_accounts, unique_posts, interactions)
+        result = merge.merge(
+            cursor,
+            has_accounts=bool(unique_accounts),
+            has_posts=bool(unique_posts),
+            links_posts=any(i.post is not None for i in interactions),
+        )
+        if any(a.protected for a in unique_accounts):
+            for account_id in merge.newly_protected_ids(cursor):
+                purge_account(account_id=account_id)
+        result.interactions_read = len(interactions)
+        if sync_run is not None:
+            SyncRun.objects.filter(pk=sync_run.pk).update(
+                inserted_count=F("inserted_count") + result.interactions_inserted,
+                skipped_count=F("skipped_count") + result.interactions_skipped,
+            )
+    return result
+
+
+def purge_account(*, account_id: int) -> int:
+    """Delete every interaction and post involving a protected or opted-out account; return rows."""
+    with transaction.atomic():
+        deleted, _ = Interaction.objects.filter(
+            Q(actor_id=account_id) | Q(receiver_id=account_id)
+        ).delete()
+        posts, _ = Post.objects.filter(account_id=account_id).delete()
+    return deleted + posts
+
+
+def set_account_protected(*, account_id: int, protected: bool = True) -> None:
+    """Mark an account protected (purging its interactions) or public again."""
+    with transaction.atomic():
+        NetworkAccount.objects.filter(pk=account_id).update(protected=protected)
+        if protected:
+            purge_account(account_id=account_id)
+
+
+def opt_out_accounts_of_user(*, user_id: int) -> int:
+    """Flag every account the person claimed as opted out and purge them; return how many."""
+    ids = list(NetworkAccount.objects.filter(user_id=user_id).values_list("pk", flat=True))
+    with transaction.atomic():
+        NetworkAccount.objects.filter(pk__in=ids).update(opted_out=True)
+        for account_id in ids:
+            purge_account(account_id=account_id)
+    return len(ids)
+
+
+def claim_account(
+    *, user_id: int, provider: str, uid: str, handle: str = ""
+) -> NetworkAccount | None:
+    """Attach the network account behind a linked social login to its user (creating it if new)."""
+    network = PROVIDER_NETWORKS.get(provider)
+    if network is None:
+        return None
+    account, created = NetworkAccount.objects.get_or_create(
+        network=network,
+        external_id=str(uid),
+        defaults={"user_id": user_id, "handle": handle},
+    )
+    if not created:
+        fields: dict[str, object] = {"user_id": user_id, "needs_reconnect": False}
+        if handle and not account.handle:
+            fields["handle"] = handle
+        NetworkAccount.objects.filter(pk=account.pk).update(**fields)
+        account.refresh_from_db()
+    return account
+
+
+def unclaim_account(*, user_id: int, provider: str, uid: str) -> int:
+    """Detach a user's account when they unlink it; the public account itself stays."""
+    network = PROVIDER_NETWORKS.get(provider)
+    if network is None:
+        return 0
+    return NetworkAccount.objects.filter(
+        network=network, external_id=str(uid), user_id=user_id
+    ).update(user=None, needs_reconnect=False)
+
+
+def mark_needs_reconnect(*, user_id: int, provider: str) -> int:
+    """Flag the user's accounts on a provider whose credential stopped working."""
+    network = PROVIDER_NETWORKS.get(provider)
+    if network is None:
+        return 0
+    return NetworkAccount.objects.filter(user_id=user_id, network=network).update(
+        needs_reconnect=True
+    )
+
+
+# --- imports ------------------------------------------------------------------------------------
+MAX_REPORTED_ERRORS = 20
+FORMAT_PROBE_LINES = 20
+
+
+class ImportAborted(Exception):
+    """A strict import met a malformed line; nothing it read was kept."""
+
+
+def start_import(
+    *,
+    format: str,
+    path: str,
+    network: str | None = None,
+    kind: str | None = None,
+    account: str | None = None,
+    strict: bool = False,
+    limit: int | None = None,
+    user_id: int | None = None,
+) -> SyncRun:
+    """Check the format and file, then record a pending import as a SyncRun."""
+    if network is not None and network not in Network.values:
+        raise ImportFormatError(f"unknown network {network!r}; one of {', '.join(Network.values)}")
+    importer = make_importer(format, path, network=network, kind=kind, account=account)
+    return SyncRun.objects.create(
+        source=f"{format}:{path}"[:255],
+        format=format,
+        path=str(path),
+        network=importer.options.network,
+        options={"kind": kind, "account": account, "strict": strict, "limit": limit},
+        user_id=user_id,
+    )
+
+
+def run_import(
+    *,
+    sync_run_id: int,
+    batch_size: int = 50_000,
+    on_progress: Callable[[float, SyncRun], None] | None = None,
+) -> SyncRun:
+    """Stream the run's file into the store in committed batches (one transaction if strict)."""
+    run = SyncRun.objects.get(pk=sync_run_id)
+    options = run.options or {}
+    strict = bool(options.get("strict"))
+    try:
+        importer = make_importer(
+            run.format,
+            run.path,
+            network=run.network or None,
+            kind=options.get("kind"),
+            account=options.get("account"),
+        )
+        if strict:
+            with transaction.atomic():
+                _feed(run, importer, batch_size, options.get("limit"), strict, on_progress)
+        else:
+            _feed(run, importer, batch_size, options.get("limit"), strict, on_progress)
+    except (ImportFormatError, ImportAborted) as exc:
+        _finish_run(run, SyncStatus.FAILED, error=str(exc), keep_counts=not strict)
+        raise
+    except Exception as exc:
+        _finish_run(run, SyncStatus.FAILED, error=f"{type(exc).__name__}: {exc}", keep_counts=True)
+        raise
+    _finish_run(run, SyncStatus.SUCCEEDED)
+    run.refresh_from_db()
+    return run
+
+
+def _feed(
+    run: SyncRun,
+    importer: Importer,
+    batch_size: int,
+    limit: int | None,
+    strict: bool,
+    on_progress: Callable[[float, SyncRun], None] | None,
+) -> None:
+    network = importer.options.network
+    batch = Batch()
+    errors: list[str] = []
+    rejected = read = good = 0
+
+    def flush(final: bool = False) -> None:
+        nonlocal batch
+        result = ingest_batch(
+            network=network,
+            accounts=batch.accounts,
+            posts=batch.posts,
+            interactions=batch.interactions,
+            sync_run=run,
+        )
+        progress = 1.0 if final else importer.progress.fraction()
+        SyncRun.objects.filter(pk=run.pk).update(
+            read_count=read, rejected_count=rejected, errors=errors, progress=progress
+        )
+        run.read_count, run.rejected_count, run.progress = read, rejected, progress
+        run.inserted_count += result.interactions_inserted
+        run.skipped_count += result.interactions_skipped
+        batch = Batch()
+        if on_progress is not None:
+            on_progress(progress, run)
+
+    try:
+        for item in importer.parse():
+            if isinstance(item, BadLine):
+                message = f"line {item.line}: {item.message}"
+                if strict:
+                    raise ImportAborted(f"{importer.path.name} {message} (--strict: nothing kept)")
+                rejected += 1
+                if len(errors) < MAX_REPORTED_ERRORS:
+                    errors.append(message)
+                if good == 0 and rejected >= FORMAT_PROBE_LINES:
+                    raise ImportFormatError(
+                        f"{importer.path.name} does not look like a {importer.description}: "
+                        f"{errors[0]}"
+                    )
+                continue
+            good += 1
+            if isinstance(item, InteractionRecord):
+                if limit is not None and read >= limit:
+                    break
+                read += 1
+                batch.interactions.append(item)
+            elif isinstance(item, PostRecord):
+                batch.posts.append(item)
+            else:
+                batch.accounts.append(item)
+            if len(batch.interactions) >= batch_size or len(batch) >= 2 * batch_size:
+                flush()
+    except (OSError, EOFError, lzma.LZMAError, zlib.error, UnicodeError) as exc:
+        raise ImportFormatError(f"{importer.path.name}: cannot read ({exc})") from None
+    if good == 0 and rejected:
+        raise ImportFormatError(
+            f"{importer.path.name} does not look like a {importer.description}: {errors[0]}"
+        )
+    flush(final=True)
+
+
+def _finish_run(
+    run: SyncRun, status: str, *, error: str | None = None, keep_counts: bool = True
+) -> None:
+    fields: dict[str, object] = {"status": status, "finished_at": timezone.now()}
+    if error is not None:
+        errors = list(run.errors or []) if keep_counts else []
+        fields["errors"] = [error, *errors][:MAX_REPORTED_ERRORS]
+    if not keep_counts:
+        fields.update(inserted_count=0, skipped_count=0, progress=0.0)
+    SyncRun.objects.filter(pk=run.pk).update(**fields)
