@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from tests.factories.accounts import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty cache (Redis in CI), so rate limits do not leak."""
+    cache.clear()
 
 
 @pytest.fixture
