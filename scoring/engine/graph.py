@@ -45,8 +45,8 @@ def pagerank(
     dangling = out <= 0
     inv = np.zeros(n, dtype=np.float64)
     inv[~dangling] = 1.0 / out[~dangling]
-    # transition transposed once so each iteration is one CSR mat-vec
-    transition_t = (sp.diags_array(inv) @ adjacency).T.tocsr()
+    # the transpose view (CSC) multiplies without copying the matrix
+    transpose = adjacency.T
     if personalization is None:
         tele = np.full(n, 1.0 / n)
     else:
@@ -55,37 +55,11 @@ def pagerank(
     x = tele.copy()
     for _ in range(max_iter):
         dangling_mass = float(x[dangling].sum())
-        nxt = damping * (transition_t @ x) + (damping * dangling_mass + (1.0 - damping)) * tele
+        nxt = transpose @ (x * inv)
+        nxt *= damping
+        nxt += (damping * dangling_mass + (1.0 - damping)) * tele
         err = float(np.abs(nxt - x).sum())
         x = nxt
         if err < tol:
             break
     return np.asarray(x, dtype=np.float64)
-
-
-def unique_keys(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Sorted distinct int64 keys (sort-based: much faster than hashing for large arrays)."""
-    if keys.size == 0:
-        return keys.astype(np.int64)
-    s = np.sort(keys, kind="stable")
-    keep = np.empty(s.shape[0], dtype=bool)
-    keep[0] = True
-    np.not_equal(s[1:], s[:-1], out=keep[1:])
-    return s[keep]
-
-
-def unique_keys_inverse(
-    keys: npt.NDArray[np.int64],
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Sorted distinct keys and, per input row, the index of its key among them."""
-    if keys.size == 0:
-        return keys.astype(np.int64), np.zeros(0, dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
-    s = keys[order]
-    new = np.empty(s.shape[0], dtype=bool)
-    new[0] = True
-    np.not_equal(s[1:], s[:-1], out=new[1:])
-    group = np.cumsum(new) - 1
-    inverse = np.empty(keys.shape[0], dtype=np.int64)
-    inverse[order] = group
-    return s[new], inverse

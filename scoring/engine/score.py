@@ -31,9 +31,19 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from scoring.engine.calibration import Calibration, calibrate
-from scoring.engine.graph import pagerank, unique_keys, unique_keys_inverse
+from scoring.engine.graph import pagerank
 from scoring.engine.registry import DAY, LATEST, AlgorithmVersion, get_version
-from scoring.engine.styles import STYLES, StyleTraits, style_reason, style_traits
+from scoring.engine.styles import (
+    N_WEEKS,
+    PARTICIPATING_KINDS,
+    SHARING_KINDS,
+    STYLES,
+    WEEK,
+    Activity,
+    StyleTraits,
+    style_reason,
+    style_traits,
+)
 from scoring.engine.types import Interactions, PersonResult, Posts
 
 FloatArray = npt.NDArray[np.float64]
@@ -122,32 +132,218 @@ def _top_pairs(
     return [(int(idx[o]), float(val[o])) for o in order if val[o] > 0]
 
 
-@dataclass(frozen=True)
-class _Window:
-    actor: IntArray
-    receiver: IntArray
-    time: FloatArray
-    post: IntArray
-    network: npt.NDArray[np.int8]
-    kind: npt.NDArray[np.int8]
+# rows are processed in chunks so no full-length temporary beyond the one sort key is allocated
+_CHUNK = 1 << 20
 
 
-def _window(inter: Interactions, as_of: float, algo: AlgorithmVersion) -> _Window:
+@dataclass
+class _Rows:
+    """Everything the engine needs from the rows, gathered in one chunked pass."""
+
+    keys: IntArray  # sorted keys of counted rows: actor | receiver | age bucket, bit-packed
+    n_buckets: int
+    person_bits: int
+    bucket_bits: int
+    received: FloatArray  # counted actions per receiver (self-reactions excluded)
+    last_received: FloatArray
+    per_network: npt.NDArray[np.int64]  # people x networks counted actions
+    networks: npt.NDArray[np.int8]
+    activity: Activity
+    self_acted: npt.NDArray[np.bool_]  # acted on oneself in the window (style breadth)
+    post_ids: IntArray  # post id of every counted row that names one
+    post_receivers: IntArray
+
+
+def _scan_rows(inter: Interactions, as_of: float, algo: AlgorithmVersion) -> _Rows:
+    n = inter.n_people
+    m = len(inter)
     start = as_of - algo.window_days * DAY
-    t = inter.time
-    m = (t < as_of) & (t >= start)
-    return _Window(
-        actor=inter.actor[m].astype(np.int64),
-        receiver=inter.receiver[m].astype(np.int64),
-        time=t[m],
-        post=inter.post[m],
-        network=inter.network[m],
-        kind=inter.kind[m],
+    n_buckets = math.ceil(algo.window_days * DAY / algo.bucket_seconds) + 1
+    # bit-packed keys sort like (actor, receiver, bucket) and unpack with shifts, not divisions
+    person_bits = max(int(n - 1).bit_length(), 1)
+    bucket_bits = max(int(n_buckets - 1).bit_length(), 1)
+    if 2 * person_bits + bucket_bits > 63:
+        raise ValueError(f"too many people ({n:,}) for 64-bit pair keys")
+    # network codes: int8 viewed as uint8 gives 256 dense bins
+    seen_net = np.zeros(256, dtype=bool)
+    for s in range(0, m, _CHUNK):
+        seen_net[inter.network[s : s + _CHUNK].view(np.uint8)] = True
+    net_codes = np.flatnonzero(seen_net)
+    n_nets = max(int(net_codes.shape[0]), 1)
+    net_col = np.zeros(256, dtype=np.int64)
+    net_col[net_codes] = np.arange(net_codes.shape[0])
+
+    keys = np.empty(m, dtype=np.int64)
+    received_net = np.zeros(n * n_nets, dtype=np.int64)
+    last = np.full(n, -np.inf)
+    acts = np.zeros(n)
+    shares = np.zeros(n)
+    talk = np.zeros(n)
+    self_acted = np.zeros(n, dtype=bool)
+    week_flags = np.zeros((n, N_WEEKS), dtype=bool)
+    post_ids: list[IntArray] = []
+    post_receivers: list[IntArray] = []
+    is_sharing = np.zeros(256, dtype=bool)
+    is_sharing[list(SHARING_KINDS)] = True
+    is_talk = np.zeros(256, dtype=bool)
+    is_talk[list(PARTICIPATING_KINDS)] = True
+    for s in range(0, m, _CHUNK):
+        e = min(s + _CHUNK, m)
+        a = inter.actor[s:e]
+        r = inter.receiver[s:e]
+        t = inter.time[s:e]
+        in_window = (t < as_of) & (t >= start)
+        counted = in_window & (a != r)
+        age = as_of - t
+        k = keys[s:e]
+        k[:] = a
+        k <<= person_bits
+        k |= r
+        k <<= bucket_bits
+        k |= np.clip(age // algo.bucket_seconds, 0, n_buckets - 1).astype(np.int64)
+        k[~counted] = -1
+        rc = r[counted]
+        np.add.at(
+            received_net,
+            rc.astype(np.int64) * n_nets + net_col[inter.network[s:e][counted].view(np.uint8)],
+            1,
+        )
+        np.maximum.at(last, rc, t[counted])
+        # one's own activity (styles) counts every action in the window, self-reactions too
+        aw = a[in_window]
+        kw = inter.kind[s:e][in_window]
+        np.add.at(acts, aw, 1.0)
+        np.add.at(shares, aw[is_sharing[kw.view(np.uint8)]], 1.0)
+        np.add.at(talk, aw[is_talk[kw.view(np.uint8)]], 1.0)
+        self_acted[a[in_window & (a == r)]] = True
+        week_flags[aw, np.minimum(age[in_window] // WEEK, N_WEEKS - 1).astype(np.int64)] = True
+        pc = inter.post[s:e][counted]
+        named = pc >= 0
+        if named.any():
+            post_ids.append(pc[named])
+            post_receivers.append(rc[named].astype(np.int64))
+    keys.sort()
+    keys = keys[np.searchsorted(keys, 0) :]
+    per_network = received_net.reshape(n, n_nets)[:, : net_codes.shape[0]]
+    # only networks with counted actions get a column, in signed code order
+    used = np.flatnonzero(per_network.any(axis=0))
+    signed = net_codes[used].astype(np.uint8).view(np.int8)
+    order = used[np.argsort(signed, kind="stable")]
+    per_network, net_codes = per_network[:, order], net_codes[order]
+    return _Rows(
+        keys=keys,
+        n_buckets=n_buckets,
+        person_bits=person_bits,
+        bucket_bits=bucket_bits,
+        received=per_network.sum(axis=1, dtype=np.float64),
+        last_received=last,
+        per_network=per_network,
+        networks=net_codes.astype(np.uint8).view(np.int8),
+        activity=Activity(
+            acts=acts,
+            shares=shares,
+            talk=talk,
+            distinct_targets=np.zeros(n),  # filled from the distinct pairs
+            week_flags=week_flags,
+        ),
+        self_acted=self_acted,
+        post_ids=np.concatenate(post_ids) if post_ids else np.zeros(0, dtype=np.int64),
+        post_receivers=(
+            np.concatenate(post_receivers) if post_receivers else np.zeros(0, dtype=np.int64)
+        ),
     )
+
+
+@dataclass
+class _Pairs:
+    """Distinct (actor, receiver) pairs, sorted by actor then receiver, with decayed counts."""
+
+    actor: npt.NDArray[np.int32]
+    receiver: npt.NDArray[np.int32]
+    reach: FloatArray  # distinct decayed time buckets
+    volume: npt.NDArray[np.float32]  # decayed actions
+    latest: npt.NDArray[np.float32]  # decay of the newest bucket
+
+    def keys(self, n: int) -> IntArray:
+        """The sorted pair keys ``actor * n + receiver``."""
+        key = self.actor.astype(np.int64)
+        key *= n
+        key += self.receiver
+        return key
+
+
+def _pairs(rows: _Rows, n: int, algo: AlgorithmVersion) -> _Pairs:
+    """Run-length the sorted keys into (pair, bucket) and then pair totals; frees the keys."""
+    keys, nb, bb, pb = rows.keys, rows.n_buckets, rows.bucket_bits, rows.person_bits
+    rows.keys = np.zeros(0, dtype=np.int64)
+    if keys.shape[0] == 0:
+        z32 = np.zeros(0, dtype=np.int32)
+        zf = np.zeros(0, dtype=np.float32)
+        return _Pairs(z32, z32, np.zeros(0), zf, zf)
+    starts = np.flatnonzero(_run_flags(keys))
+    counts = np.empty(starts.shape[0])
+    np.subtract(starts[1:], starts[:-1], out=counts[:-1])
+    counts[-1] = keys.shape[0] - starts[-1]
+    pair_key = keys[starts]
+    del keys, starts
+    bucket = (pair_key & ((1 << bb) - 1)).astype(np.int16)
+    pair_key >>= bb
+    bucket_decay = np.exp2(-np.arange(nb) * algo.bucket_seconds / (algo.half_life_days * DAY))
+    decay = bucket_decay[bucket]
+    del bucket
+    new = _run_flags(pair_key)
+    pairs = pair_key[new]
+    del pair_key
+    latest = decay[new].astype(np.float32)  # buckets ascend by age in a pair: first is newest
+    group = np.cumsum(new, dtype=np.int64)
+    group -= 1
+    del new
+    n_pairs = pairs.shape[0]
+    reach = np.bincount(group, weights=decay, minlength=n_pairs)
+    counts *= decay
+    del decay
+    volume = np.bincount(group, weights=counts, minlength=n_pairs).astype(np.float32)
+    del counts, group
+    p_recv = (pairs & ((1 << pb) - 1)).astype(np.int32)
+    pairs >>= pb
+    return _Pairs(pairs.astype(np.int32), p_recv, reach, volume, latest)
+
+
+def _run_flags(sorted_keys: IntArray) -> npt.NDArray[np.bool_]:
+    """True at the first element of every run of equal values in a sorted array."""
+    new = np.empty(sorted_keys.shape[0], dtype=bool)
+    new[0] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=new[1:])
+    return new
 
 
 def _quantize(x: FloatArray, q: float) -> FloatArray:
     return np.round(x / q) * q if q > 0 else x
+
+
+def _back_scratching(
+    p: _Pairs, n: int, pair_selectivity: FloatArray, algo: AlgorithmVersion
+) -> IntArray:
+    """Indices of pairs discounted as back-scratching (mutual peers inside a closed circle)."""
+    din = np.bincount(p.receiver, minlength=n).astype(np.float64)
+    dout = np.bincount(p.actor, minlength=n).astype(np.float64)
+    # a receiver can only be closed if it acts on enough of its reactors: check only those
+    need = np.maximum(float(algo.ring_min), algo.ring_share * din)
+    candidate = (din >= need) & (dout >= need)
+    sel = np.flatnonzero(candidate[p.receiver])
+    if sel.shape[0] == 0:
+        return sel
+    ra, rr = p.actor[sel].astype(np.int64), p.receiver[sel].astype(np.int64)
+    reverse = rr * n + ra
+    keys = p.keys(n)
+    pos = np.minimum(np.searchsorted(keys, reverse), keys.shape[0] - 1)
+    mutual = keys[pos] == reverse
+    del keys, pos
+    n_mutual = np.bincount(rr, weights=mutual.astype(np.float64), minlength=n)
+    closed = (n_mutual >= algo.ring_min) & (n_mutual / np.maximum(din, 1.0) >= algo.ring_share)
+    reach0 = np.bincount(p.receiver, weights=pair_selectivity * p.reach, minlength=n)
+    peer = reach0[ra] >= reach0[rr]
+    return sel[mutual & closed[rr] & peer]
 
 
 def raw_components(
@@ -159,68 +355,42 @@ def raw_components(
 ) -> tuple[dict[str, FloatArray], dict[str, object]]:
     """The named raw components per person, plus intermediate arrays for explanations."""
     n = inter.n_people
-    w = _window(inter, as_of, algo)
-    # self-reactions are not influence
-    other = w.actor != w.receiver
-    a, r, t = w.actor[other], w.receiver[other], w.time[other]
-    age = np.maximum(as_of - t, 0.0)
-    decay = np.exp2(-age / (algo.half_life_days * DAY))
+    rows = _scan_rows(inter, as_of, algo)
+    p = _pairs(rows, n, algo)
+    rows.keys = np.zeros(0, dtype=np.int64)  # free the sort key
 
-    # distinct pairs; each actor's number of distinct targets (selectivity)
-    pair_key = a * n + r
-    pairs, pair_of_row = unique_keys_inverse(pair_key)
-    p_actor = pairs // n
-    p_recv = pairs % n
-    dout = np.bincount(p_actor, minlength=n).astype(np.float64)
-    selectivity = np.minimum(1.0, np.sqrt(algo.selective_limit / np.maximum(dout, 1.0)))
-
-    # (pair, bucket) distinct: sustained reach, decayed by bucket age
-    n_buckets = math.ceil(algo.window_days * DAY / algo.bucket_seconds) + 1
-    bucket = np.minimum((age // algo.bucket_seconds).astype(np.int64), n_buckets - 1)
-    pb = unique_keys(pair_of_row * n_buckets + bucket)
-    pb_pair = pb // n_buckets
-    pb_decay = np.exp2(-(pb % n_buckets) * algo.bucket_seconds / (algo.half_life_days * DAY))
-    pair_reach = np.bincount(pb_pair, weights=pb_decay, minlength=pairs.shape[0])
-    pair_volume = np.bincount(pair_of_row, weights=decay, minlength=pairs.shape[0])
-    # the newest bucket of each pair carries its latest decay (pb is sorted by pair, then age)
-    first_of_pair = np.ones(pb.shape[0], dtype=bool)
-    first_of_pair[1:] = pb_pair[1:] != pb_pair[:-1]
-    pair_latest = np.zeros(pairs.shape[0])
-    pair_latest[pb_pair[first_of_pair]] = pb_decay[first_of_pair]
-
-    # back-scratching: mutual pairs where the reactor is at least as reached as the receiver
-    reach0 = np.bincount(p_recv, weights=selectivity[p_actor] * pair_reach, minlength=n)
-    reverse = p_recv * n + p_actor
-    pos = np.searchsorted(pairs, reverse)
-    pos = np.minimum(pos, max(pairs.shape[0] - 1, 0))
-    mutual = (pairs.shape[0] > 0) & (pairs[pos] == reverse) if pairs.shape[0] else pos.astype(bool)
-    peer = reach0[p_actor] >= reach0[p_recv]
-    # only receivers whose reactors are mostly mutual partners (rings, back-scratching circles)
-    din = np.bincount(p_recv, minlength=n).astype(np.float64)
-    mutual_share = np.bincount(p_recv, weights=mutual.astype(np.float64), minlength=n) / np.maximum(
-        din, 1.0
+    dout = np.bincount(p.actor, minlength=n).astype(np.float64)
+    rows.activity = Activity(
+        acts=rows.activity.acts,
+        shares=rows.activity.shares,
+        talk=rows.activity.talk,
+        distinct_targets=dout + rows.self_acted,
+        week_flags=rows.activity.week_flags,
     )
-    n_mutual = np.bincount(p_recv, weights=mutual.astype(np.float64), minlength=n)
-    closed = (mutual_share[p_recv] >= algo.ring_share) & (n_mutual[p_recv] >= algo.ring_min)
-    discounted = mutual & peer & closed
-    pair_factor = selectivity[p_actor] * np.where(discounted, algo.reciprocal_weight, 1.0)
+    selectivity = np.minimum(1.0, np.sqrt(algo.selective_limit / np.maximum(dout, 1.0)))
+    pair_factor = selectivity[p.actor]
+    pair_factor[_back_scratching(p, n, pair_factor, algo)] *= algo.reciprocal_weight
 
-    reach = np.bincount(p_recv, weights=pair_factor * pair_reach, minlength=n)
-    volume = np.bincount(p_recv, weights=pair_factor * pair_volume, minlength=n)
-    true_reach = np.bincount(p_recv, weights=pair_factor * pair_latest, minlength=n)
+    volume = np.bincount(p.receiver, weights=pair_factor * p.volume, minlength=n)
+    true_reach = np.bincount(p.receiver, weights=pair_factor * p.latest, minlength=n)
+    n_pairs = p.actor.shape[0]
+    # the weighted reach per pair becomes the influence matrix's data in place
+    pair_factor *= p.reach
+    p.volume = p.latest = np.zeros(0, dtype=np.float32)
+    p.reach = np.zeros(0)
+    reach = np.bincount(p.receiver, weights=pair_factor, minlength=n)
 
     comp_reach = np.log1p(reach)
     comp_volume = algo.volume_weight * np.log1p(volume) * (reach >= algo.volume_min_reach)
 
-    # network: weighted PageRank on the discounted graph; only above-average rank adds
-    influence = sp.csr_array(
-        (pair_factor * pair_reach, (p_actor, p_recv)), shape=(n, n), dtype=np.float64
-    )
-    active = np.zeros(n, dtype=bool)
-    active[a] = True
-    active[r] = True
+    # CSR straight from the sorted pairs: rows are actors, columns receivers
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(p.actor, minlength=n), out=indptr[1:])
+    influence = sp.csr_array((pair_factor, p.receiver, indptr), shape=(n, n), dtype=np.float64)
+    influence.has_sorted_indices = True
+    active = (dout > 0) | (rows.received > 0)
     n_active = max(int(active.sum()), 1)
-    if pairs.shape[0]:
+    if n_pairs:
         pr = pagerank(influence, damping=algo.pagerank_damping, tol=algo.pagerank_tol)
         rel = np.log(np.maximum(pr * n_active, 1e-300))
     else:
@@ -228,6 +398,7 @@ def raw_components(
     comp_network = algo.network_weight * np.maximum(rel, 0.0) * (reach > 0)
 
     # amplification: actions per post (only when posts are known)
+    received = rows.received
     per_post = np.zeros(n)
     post_author = np.zeros(0, dtype=np.int64)
     post_actions = np.zeros(0)
@@ -235,28 +406,18 @@ def raw_components(
         pm = (posts.time < as_of) & (posts.time >= as_of - algo.window_days * DAY)
         n_posts = np.bincount(posts.author[pm].astype(np.int64), minlength=n).astype(np.float64)
         post_author = posts.author.astype(np.int64)
-        known = (w.post >= 0) & (w.post < len(posts))
-        post_actions = np.bincount(w.post[known], minlength=len(posts)).astype(np.float64)
-        received = np.bincount(r, minlength=n).astype(np.float64)
+        known = rows.post_ids < len(posts)
+        post_actions = np.bincount(rows.post_ids[known], minlength=len(posts)).astype(np.float64)
         per_post = np.where(n_posts > 0, received / np.maximum(n_posts, 1.0), received)
         comp_amp = algo.amplification_weight * np.log1p(per_post) * (reach > 0)
     else:
-        received = np.bincount(r, minlength=n).astype(np.float64)
         comp_amp = np.zeros(n)
         # without a post table, moments come from the post ids on interactions
-        known = w.post >= 0
-        if known.any():
-            n_post_ids = int(w.post[known].max()) + 1
-            post_actions = np.bincount(w.post[known], minlength=n_post_ids).astype(np.float64)
+        if rows.post_ids.shape[0]:
+            n_post_ids = int(rows.post_ids.max()) + 1
+            post_actions = np.bincount(rows.post_ids, minlength=n_post_ids).astype(np.float64)
             post_author = np.full(n_post_ids, -1, dtype=np.int64)
-            post_author[w.post[known]] = w.receiver[known]
-
-    last_received = np.full(n, -np.inf)
-    if r.size:
-        order = np.lexsort((t, r))
-        last_row = np.ones(order.shape[0], dtype=bool)
-        last_row[:-1] = r[order][1:] != r[order][:-1]
-        last_received[r[order][last_row]] = t[order][last_row]
+            post_author[rows.post_ids] = rows.post_receivers
     components = {
         "reach": comp_reach,
         "volume": comp_volume,
@@ -268,11 +429,9 @@ def raw_components(
         "per_post": per_post,
         "pagerank_rel": rel,
         "influence": influence,
-        "last_received": last_received,
-        "received": received,
         "post_author": post_author,
         "post_actions": post_actions,
-        "window": w,
+        "rows": rows,
     }
     return components, extra
 
@@ -302,10 +461,10 @@ def score_window(
     assert isinstance(rel, np.ndarray)
     network_score = np.clip(100.0 - 99.0 * np.exp(-0.21 * np.maximum(rel + 1.0, 0.0)), 1.0, 100.0)
 
-    w = extra["window"]
-    assert isinstance(w, _Window)
-    networks, contributions = _network_contributions(w, raw, interactions.n_people)
-    traits = style_traits(w.actor, w.kind, w.time, w.receiver, posts, as_of, interactions.n_people)
+    rows = extra["rows"]
+    assert isinstance(rows, _Rows)
+    n = interactions.n_people
+    traits = style_traits(rows.activity, posts, as_of, n)
     influence = extra["influence"]
     assert isinstance(influence, sp.csr_array)
     return EngineResult(
@@ -319,11 +478,11 @@ def score_window(
         network_score=network_score,
         style=traits.code,
         traits=traits,
-        network_contributions=contributions,
-        networks=networks,
+        network_contributions=_network_contributions(rows.per_network, raw),
+        networks=rows.networks,
         components=comps,
-        last_received=np.asarray(extra["last_received"], dtype=np.float64),
-        actions_received=np.asarray(extra["received"], dtype=np.float64),
+        last_received=rows.last_received,
+        actions_received=rows.received,
         influence=influence,
         post_author=np.asarray(extra["post_author"], dtype=np.int64),
         post_actions=np.asarray(extra["post_actions"], dtype=np.float64),
@@ -331,21 +490,13 @@ def score_window(
 
 
 def _network_contributions(
-    w: _Window, raw: FloatArray, n: int
-) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float32]]:
+    per_network: npt.NDArray[np.int64], raw: FloatArray
+) -> npt.NDArray[np.float32]:
     """Split each person's raw over networks in proportion to the actions received there."""
-    other = w.actor != w.receiver
-    nets = (
-        np.flatnonzero(np.bincount(w.network[other].astype(np.int64) + 128, minlength=256)) - 128
-        if other.any()
-        else np.zeros(1, dtype=np.int64)
-    )
-    col = np.searchsorted(nets, w.network[other])
-    flat = np.bincount(w.receiver[other] * nets.shape[0] + col, minlength=n * nets.shape[0])
-    counts = flat.reshape(n, nets.shape[0]).astype(np.float64)
-    totals = counts.sum(axis=1, keepdims=True)
-    share = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
-    return nets.astype(np.int8), (share * raw[:, None]).astype(np.float32)
+    totals = per_network.sum(axis=1, keepdims=True)
+    share = np.divide(per_network, totals, out=np.zeros(per_network.shape), where=totals > 0)
+    share *= raw[:, None]
+    return share.astype(np.float32)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from scoring.engine.graph import unique_keys
 from scoring.engine.types import Kind, Posts
 
 FloatArray = npt.NDArray[np.float64]
@@ -62,6 +61,8 @@ _GRID: dict[tuple[bool, bool, bool, bool], str] = {
 _CODE = {name: i for i, name in enumerate(STYLES)}
 PARTICIPATING_KINDS = (Kind.REPLY, Kind.COMMENT, Kind.MENTION, Kind.MESSAGE, Kind.QUOTE)
 SHARING_KINDS = (Kind.SHARE, Kind.QUOTE)
+WEEK = 7 * 86400.0
+N_WEEKS = 13
 
 
 @dataclass(frozen=True)
@@ -80,24 +81,24 @@ def style_for(creating: bool, focused: bool, participating: bool, consistent: bo
     return _GRID[(creating, focused, participating, consistent)]
 
 
-def style_traits(
-    actor: npt.NDArray[np.int64],
-    kind: npt.NDArray[np.int8],
-    time: FloatArray,
-    receiver: npt.NDArray[np.int64],
-    posts: Posts | None,
-    as_of: float,
-    n: int,
-) -> StyleTraits:
+@dataclass(frozen=True)
+class Activity:
+    """Per-person counts of one's own actions in the window (self-reactions included)."""
+
+    acts: FloatArray  # actions taken
+    shares: FloatArray  # of which reshares/quotes
+    talk: FloatArray  # of which replies, comments, mentions, messages, quotes
+    distinct_targets: FloatArray  # distinct people acted on
+    week_flags: npt.NDArray[np.bool_]  # n x 13: any action in week w before as_of (0 = newest)
+
+
+def style_traits(activity: Activity, posts: Posts | None, as_of: float, n: int) -> StyleTraits:
     """Measure the four axes for everyone from their own actions and posts in the window."""
-    acts = np.bincount(actor, minlength=n).astype(np.float64)
-    shares = np.bincount(actor[np.isin(kind, SHARING_KINDS)], minlength=n).astype(np.float64)
-    talk = np.bincount(actor[np.isin(kind, PARTICIPATING_KINDS)], minlength=n).astype(np.float64)
+    acts, shares, talk = activity.acts, activity.shares, activity.talk
     originals = np.zeros(n)
     replies = np.zeros(n)
     breadth: FloatArray | None = None
-    post_times = np.zeros(0)
-    post_authors = np.zeros(0, dtype=np.int64)
+    weeks_flags = activity.week_flags
     if posts is not None and len(posts):
         pa = posts.author.astype(np.int64)
         is_share = posts.is_share if posts.is_share is not None else np.zeros(len(posts), bool)
@@ -108,7 +109,8 @@ def style_traits(
             tb_sum = np.bincount(pa, weights=posts.topic_breadth, minlength=n)
             tb_n = np.bincount(pa, minlength=n)
             breadth = np.divide(tb_sum, tb_n, out=np.zeros(n), where=tb_n > 0)
-        post_times, post_authors = posts.time, pa
+        weeks_flags = weeks_flags.copy()
+        weeks_flags[pa, _week_of(posts.time, as_of)] = True
     creating = np.divide(
         originals, originals + shares, out=np.zeros(n), where=originals + shares > 0
     )
@@ -118,30 +120,23 @@ def style_traits(
     )
     participating = np.where(broadcasts > acts, participating * 0.5, participating)
     if breadth is None:
-        distinct = np.zeros(n)
-        if actor.size:
-            pairs = unique_keys(actor * n + receiver)
-            distinct = np.bincount(pairs // n, minlength=n).astype(np.float64)
         # acting on few people again and again is focused; spreading over many is broad
-        focused = np.divide(acts - distinct, acts, out=np.zeros(n), where=acts > 0)
+        focused = np.divide(acts - activity.distinct_targets, acts, out=np.zeros(n), where=acts > 0)
     else:
         focused = 1.0 - np.clip(breadth, 0.0, 1.0)
     # consistency: share of the last 13 weeks with any activity
-    week = 7 * 86400.0
-    all_people = np.concatenate([actor, post_authors])
-    all_times = np.concatenate([time, post_times])
-    weeks = np.clip(((as_of - all_times) // week).astype(np.int64), 0, 12)
-    active_weeks = np.zeros(n)
-    if all_people.size:
-        pw = unique_keys(all_people * 13 + weeks)
-        active_weeks = np.bincount(pw // 13, minlength=n).astype(np.float64)
-    consistent = active_weeks / 13.0
+    consistent = weeks_flags.sum(axis=1, dtype=np.float64) / 13.0
     code = np.zeros(n, dtype=np.int8)
     cr, fo, pa_, co = creating >= 0.5, focused >= 0.5, participating >= 0.5, consistent >= 0.5
     for key, name in _GRID.items():
         m = (cr == key[0]) & (fo == key[1]) & (pa_ == key[2]) & (co == key[3])
         code[m] = _CODE[name]
     return StyleTraits(creating, focused, participating, consistent, code)
+
+
+def _week_of(time: FloatArray, as_of: float) -> npt.NDArray[np.int64]:
+    """Week index before ``as_of`` (0 = the last 7 days), clipped to the 13-week grid."""
+    return np.clip(((as_of - time) // WEEK).astype(np.int64), 0, N_WEEKS - 1)
 
 
 def style_reason(traits: StyleTraits, person: int) -> str:
