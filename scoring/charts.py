@@ -161,3 +161,17 @@ def history_svg(
         out.append(dot)
     out.append("</svg>")
     return "".join(out)
+
+
+def history_table_rows(points: Sequence[ChartPoint], *, day_href: str | None = None) -> str:
+    """The chart's data as table rows, newest first (the accessible twin of `history_svg`)."""
+    out: list[str] = []
+    for point in sorted(points, key=lambda p: p.day, reverse=True):
+        label = f"{point.day:%a %b %-d}"
+        if day_href is not None:
+            href = escape(f"{day_href}{point.day.isoformat()}")
+            label = f'<a href="{href}">{label}</a>'
+        out.append(
+            f"<tr><td>{label}</td><td>{point.score:.0f}</td><td>{escape(point.version)}</td></tr>"
+        )
+    return "".join(out)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -26,6 +27,10 @@ SEARCH_MAX_CHARS = 100
 SEARCH_LIMIT = 20
 LEADERBOARD_PAGE_SIZE = 50
 PEOPLE_SHOWN = 5  # top influencers / influencees on a page
+# Published history never changes, but a held day may be published late: bound the staleness.
+HISTORY_CACHE_SECONDS = 300
+HELD_CACHE_SECONDS = 60
+EXPLANATION_CACHE_SECONDS = 3600  # explanations of a daily score are as final as the score
 
 
 class BadDay(ValueError):
@@ -70,6 +75,17 @@ def subject_scores(
     return qs.filter(account_id=account_id)
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One day of a subject's published history: light enough to load 90 of on every page view."""
+
+    pk: int
+    day: dt.date
+    score: float
+    version_id: int
+    version_name: str
+
+
 def history(
     *,
     user_id: int | None = None,
@@ -77,50 +93,62 @@ def history(
     end: dt.date,
     days: int = HISTORY_DAYS,
     prefer_version_id: int | None = None,
-) -> list[DailyScore]:
+) -> list[HistoryRow]:
     """One published score per day in the `days` up to `end`, oldest first (one query).
 
     When two versions scored the same day, the preferred (current) version's row wins.
     """
+    subject = f"u{user_id}" if user_id is not None else f"a{account_id}"
+    key = f"scoring:history:{subject}:{end.isoformat()}:{days}:{prefer_version_id}"
+    cached: list[HistoryRow] | None = cache.get(key)
+    if cached is not None:
+        return cached
     start = end - dt.timedelta(days=days - 1)
     rows = (
         subject_scores(user_id=user_id, account_id=account_id)
         .filter(day__gte=start, day__lte=end)
-        .select_related("version")
-        .only("id", "day", "score", "version_id", "version__name", "run_id")
         .order_by("day", "version_id")
+        .values_list("id", "day", "score", "version_id", "version__name")
     )
-    by_day: dict[dt.date, DailyScore] = {}
-    for row in rows:
-        kept = by_day.get(row.day)
-        if (
-            kept is None
-            or row.version_id == prefer_version_id
-            or kept.version_id != prefer_version_id
-        ):
-            by_day[row.day] = row
-    return [by_day[d] for d in sorted(by_day)]
+    by_day: dict[dt.date, HistoryRow] = {}
+    for pk, day, score, version_id, version_name in rows:
+        kept = by_day.get(day)
+        if kept is None or version_id == prefer_version_id or kept.version_id != prefer_version_id:
+            by_day[day] = HistoryRow(pk, day, score, version_id, version_name)
+    found = [by_day[d] for d in sorted(by_day)]
+    cache.set(key, found, HISTORY_CACHE_SECONDS)
+    return found
 
 
-def chart_points(rows: list[DailyScore]) -> list[ChartPoint]:
+def chart_points(rows: list[HistoryRow]) -> list[ChartPoint]:
     """History rows as plain chart points."""
-    return [ChartPoint(day=r.day, score=r.score, version=r.version.name) for r in rows]
+    return [ChartPoint(day=r.day, score=r.score, version=r.version_name) for r in rows]
 
 
 def held_days(*, start: dt.date, end: dt.date) -> list[dt.date]:
-    """Days in the window whose scoring run is held back for review (one query)."""
-    return sorted(
-        set(
-            ScoringRun.objects.filter(
-                status=RunStatus.HELD, day__gte=start, day__lte=end
-            ).values_list("day", flat=True)
+    """Days in the window whose scoring run is held back for review (one query, cached a minute)."""
+
+    def load() -> list[dt.date]:
+        return sorted(
+            set(
+                ScoringRun.objects.filter(
+                    status=RunStatus.HELD, day__gte=start, day__lte=end
+                ).values_list("day", flat=True)
+            )
         )
-    )
+
+    key = f"scoring:held:{start.isoformat()}:{end.isoformat()}"
+    return list(cache.get_or_set(key, load, HELD_CACHE_SECONDS) or [])
 
 
 def explanations_for(score_id: int) -> list[Explanation]:
-    """The sentences that explain one daily score, in order (one query)."""
-    return list(Explanation.objects.filter(score_id=score_id).order_by("position"))
+    """The sentences that explain one daily score, in order (one query, then cached)."""
+    found = cache.get_or_set(
+        f"scoring:explanations:{score_id}",
+        lambda: list(Explanation.objects.filter(score_id=score_id).order_by("position")),
+        EXPLANATION_CACHE_SECONDS,
+    )
+    return list(found or [])
 
 
 def day_score(
@@ -143,7 +171,7 @@ def day_score(
     return rows[0] if rows else None
 
 
-def previous_score(rows: list[DailyScore], day: dt.date) -> DailyScore | None:
+def previous_score(rows: list[HistoryRow], day: dt.date) -> HistoryRow | None:
     """The history row just before `day`, if the history holds it."""
     before = [r for r in rows if r.day < day]
     return before[-1] if before else None
@@ -194,16 +222,17 @@ def contributions(score: DailyScore) -> list[tuple[str, int]]:
     return [(network_label(k), round(float(v or 0) * 100)) for k, v in items]
 
 
-def unread_notifications(user_id: int, limit: int = 3) -> tuple[int, list[Any]]:
-    """How many notifications are unread and the newest few (two queries; none if not installed)."""
+def unread_notifications(user_id: int, limit: int = 3) -> QuerySet[Any] | list[Any]:
+    """The newest few unread notifications, lazily: no query unless the page shows them.
+
+    The page asks accounts' `unread_notification_count` (shared with the nav) first.
+    """
     try:
         model = apps.get_model("accounts", "Notification")
     except LookupError:
-        return 0, []
-    unread = model.objects.filter(user_id=user_id, read_at__isnull=True)
-    count = unread.count()
-    newest = list(unread.order_by("-created_at")[:limit]) if count else []
-    return count, newest
+        return []
+    unread: QuerySet[Any] = model.objects.filter(user_id=user_id, read_at__isnull=True)
+    return unread.order_by("-created_at")[:limit]
 
 
 def url_or_none(name: str) -> str | None:
@@ -219,7 +248,7 @@ class Dashboard:
     """Everything the dashboard shows for one person."""
 
     latest: LatestScore | None
-    rows: list[DailyScore] = field(default_factory=list)
+    rows: list[HistoryRow] = field(default_factory=list)
     held: list[dt.date] = field(default_factory=list)
     start: dt.date | None = None
     end: dt.date | None = None

@@ -22,7 +22,7 @@ from klout.http import AuthedHttpRequest, HtmxHttpRequest
 from networks.models import Network, NetworkAccount
 from scoring import queries
 from scoring.badges import badge_svg
-from scoring.charts import history_svg
+from scoring.charts import ChartPoint, history_svg, history_table_rows
 from scoring.models import DailyScore, LatestScore
 
 
@@ -33,37 +33,38 @@ def _targets(request: HtmxHttpRequest, partial: str) -> bool:
 
 
 def _chart(
-    rows: list[DailyScore],
+    points: list[ChartPoint],
     held: list[dt.date],
     start: dt.date,
     end: dt.date,
     *,
     title: str,
     day_href: str | None,
-) -> str:
-    return mark_safe(
-        history_svg(
-            queries.chart_points(rows),
-            start=start,
-            end=end,
-            held_days=held,
-            title=title,
-            day_href=day_href,
-        )
-    )
+) -> dict[str, str]:
+    """The history chart and its data table, rendered once in Python (the page's hot path)."""
+    # charts.py escapes every piece of text it writes, so its markup is safe to embed.
+    return {
+        "svg": mark_safe(
+            history_svg(
+                points, start=start, end=end, held_days=held, title=title, day_href=day_href
+            )
+        ),
+        "table": mark_safe(history_table_rows(points, day_href=day_href)),
+    }
 
 
 def _explanation_context(
     *,
     user_id: int,
-    chosen: DailyScore | None,
-    rows: list[DailyScore] | None,
+    chosen: DailyScore | queries.HistoryRow | None,
+    rows: list[queries.HistoryRow] | None,
     day_error: str,
     asked_day: dt.date | None,
 ) -> dict[str, Any]:
     """The `#explanations` fragment's context: the day's score, its change and its sentences."""
     if chosen is None:
         return {"chosen": None, "explanations": [], "day_error": day_error, "asked_day": asked_day}
+    previous: DailyScore | queries.HistoryRow | None
     if rows is not None:
         previous = queries.previous_score(rows, chosen.day)
     else:
@@ -97,7 +98,7 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
     if _targets(request, "explanations"):
         # The fragment needs only the chosen day: no history, no accounts.
         latest = LatestScore.objects.filter(user_id=user_id).only("version_id", "daily_id").first()
-        chosen: DailyScore | None = None
+        chosen: DailyScore | queries.HistoryRow | None = None
         if latest is not None and asked_day is not None:
             chosen = queries.day_score(
                 day=asked_day, user_id=user_id, prefer_version_id=latest.version_id
@@ -110,19 +111,17 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
         return render(request, "scoring/dashboard.html#explanations", fragment)
 
     data = queries.dashboard_for(user_id)
-    unread_count, unread = queries.unread_notifications(user_id)
     ctx: dict[str, Any] = {
         "data": data,
         "latest": data.latest,
         "accounts": data.accounts,
-        "unread_count": unread_count,
-        "unread": unread,
+        "unread": queries.unread_notifications(user_id),
         "notifications_url": queries.url_or_none("notifications"),
         "notification_settings_url": queries.url_or_none("notification_settings"),
     }
     if data.latest is not None and data.start is not None and data.end is not None:
         score = data.latest.daily
-        by_day = {r.day: r for r in data.rows}
+        by_day: dict[dt.date, DailyScore | queries.HistoryRow] = {r.day: r for r in data.rows}
         if asked_day is None:
             chosen = None if day_error else score
         elif asked_day in by_day:
@@ -134,14 +133,14 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
         ctx.update(
             score=score,
             chart=_chart(
-                data.rows,
+                queries.chart_points(data.rows),
                 data.held,
                 data.start,
                 data.end,
                 title="Your score over the last 90 days",
                 day_href="?day=",
             ),
-            recent_days=list(reversed(data.rows[-14:])),
+            recent_days=[(r.day.isoformat(), f"{r.day:%b %-d}") for r in reversed(data.rows[-14:])],
             contributions=queries.contributions(score),
             circles=queries.people(score.influencers, score.influencees),
             idle_days=queries.is_idle(score),
@@ -179,7 +178,7 @@ def profile(request: HtmxHttpRequest, network: str, handle: str) -> HttpResponse
         ctx.update(
             score=latest.daily,
             chart=_chart(
-                rows,
+                queries.chart_points(rows),
                 queries.held_days(start=start, end=end),
                 start,
                 end,

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.apps import apps
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -21,6 +22,13 @@ from tests.factories.scoring import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Pages cache immutable history by row id; ids repeat between tests on SQLite."""
+    cache.clear()
+
 
 YESTERDAY = dt.date.today() - dt.timedelta(days=1)
 
@@ -170,6 +178,16 @@ def test_dashboard_links_influencers_to_profiles_but_never_names_hidden_ones(ali
     assert "dave" not in body
 
 
+def test_dashboard_shows_the_posts_that_drove_action(alice, alice_client) -> None:
+    score_history(
+        user=alice,
+        moments=[{"post_id": 7, "text": "My sourdough thread", "posted_at": None, "actions": 40}],
+    )
+    body = alice_client.get("/dashboard/").content.decode()
+    assert "“My sourdough thread”" in body
+    assert "40 actions" in body
+
+
 def test_dashboard_warns_about_decay_when_idle(alice, alice_client) -> None:
     score_history(user=alice, last_activity_at=timezone.now() - dt.timedelta(days=30))
     assert b"Your score is decaying" in alice_client.get("/dashboard/").content
@@ -216,6 +234,8 @@ def test_dashboard_summarises_unread_notifications(alice, charlie, alice_client)
 
 
 def _count(client: Client, url: str, **headers: str) -> int:
+    """Queries for one request with a cold cache (the worst case)."""
+    cache.clear()
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url, headers=headers).status_code == 200
     return len(ctx.captured_queries)
@@ -246,6 +266,14 @@ def test_dashboard_query_count_is_constant_in_history_people_and_notifications(
     few = _count(alice_client, day, HX_Request="true", HX_Target="explanations")
     many = _count(charlie_client, day, HX_Request="true", HX_Target="explanations")
     assert few == many <= 6
+
+
+def test_dashboard_warm_cache_skips_history_held_days_and_explanations(alice, alice_client):
+    score_history(user=alice, days=30)
+    cold = _count(alice_client, "/dashboard/")
+    with CaptureQueriesContext(connection) as warm:
+        alice_client.get("/dashboard/")
+    assert len(warm.captured_queries) == cold - 3
 
 
 def test_empty_dashboard_query_count_is_small(charlie_client) -> None:
