@@ -6,7 +6,7 @@ published history (rows written directly, idempotently), serves the project with
 the dashboard and `/healthz` with a small threaded keep-alive load generator.
 
 Prints pages/s, p50/p99 and the dashboard/bare ratio; writes var/bench/pages.json (flat, units in
-the names). Environment: BENCH_PG (server URL without a database), BENCH_REQUESTS, BENCH_CONCURRENCY.
+the names). Environment: BENCH_PG (server URL, no database), BENCH_REQUESTS, BENCH_CONCURRENCY.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def seed(env: dict[str, str]) -> tuple[str, str]:
                     amplification=35,
                     network_score=28,
                     style="conversationalist",
-                    style_reasons=["You reply more than you broadcast.", "Your replies get replies."],
+                    style_reasons=["You reply more than you broadcast."],
                     network_contributions={"mastodon": 0.6, "bluesky": 0.4},
                     influencers=people,
                     influencees=people[::-1],
