@@ -28,10 +28,11 @@ class AlgorithmVersion:
     # bonus on actions beyond distinct reach, only for accounts with at least `volume_min_reach`
     volume_weight: float = 0.5
     volume_min_reach: float = 3.0
-    # weight of the PageRank network term (only above-average PageRank counts)
+    # network: a reactor counts up to (1 + network_weight) times, by its own reach
+    # (log1p(reach) / (log1p(reach) + network_scale)), propagated network_rounds times
     network_weight: float = 0.0
-    pagerank_damping: float = 0.85
-    pagerank_tol: float = 1e-9
+    network_scale: float = 2.0
+    network_rounds: int = 2
     # weight of amplification (actions per post) when posts are known
     amplification_weight: float = 0.5
 
@@ -41,9 +42,12 @@ class AlgorithmVersion:
 
 
 VERSIONS: dict[str, AlgorithmVersion] = {
+    # 2026.1: no network term (published series stay as they were)
     "klout-2026.1": AlgorithmVersion(name="klout-2026.1"),
+    # 2026.2: reactors weigh by their own standing (spec properties 5 and 6 in the raw score)
+    "klout-2026.2": AlgorithmVersion(name="klout-2026.2", network_weight=0.1),
 }
-LATEST = "klout-2026.1"
+LATEST = "klout-2026.2"
 
 
 def get_version(name: str | AlgorithmVersion) -> AlgorithmVersion:

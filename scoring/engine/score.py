@@ -1,6 +1,7 @@
 """The Klout score for one window: reach, amplification, network, anti-gaming, calibration.
 
-Model (version ``klout-2026.1``), per receiver ``i`` over the rolling window before ``as_of``:
+Model (version ``klout-2026.2``; ``klout-2026.1`` is the same without the network term), per
+receiver ``i`` over the rolling window before ``as_of``:
 
 - **Reach** ``R_i``: every reactor ``j`` contributes once per time bucket (6 h) in which it acted
   on ``i``, decayed by age (half-life 30 days), so sustained reach beats a single burst and a burst
@@ -13,8 +14,13 @@ Model (version ``klout-2026.1``), per receiver ``i`` over the rolling window bef
   discounted, so engaging down never costs you.
 - **Volume**: beyond distinct reach, decayed action volume adds ``volume_weight * log1p(volume)``
   for accounts with at least ``volume_min_reach`` reach.
-- **Network**: weighted PageRank over the same weighted actor -> receiver graph (each actor's
-  weight spread over what it reacts to); only above-average PageRank adds, so who reacts matters.
+- **Network**: each reactor's weight is multiplied by its quality ``1 + network_weight *
+  h / (h + network_scale)``, ``h = log1p(the reactor's own weighted reach)``, propagated twice over
+  the weighted actor -> receiver graph (a truncated, saturating PageRank: who reacts matters, a
+  selective reactor who is itself acted upon counts most, yet no famous reactor dominates). The
+  component is ``log1p(quality-weighted reach) - log1p(R)`` and the Network subscore maps the
+  mean quality of one's reactors to 1..100. (Full PageRank as a raw term cost rho_recv on the
+  development sets; the evaluation keeps it as a baseline.)
 - **Amplification**: when posts are known, ``log1p(actions per post)``.
 
 ``raw = log1p(R) + volume + network + amplification``, rounded to ``resolution`` log units
@@ -31,7 +37,6 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from scoring.engine.calibration import Calibration, calibrate
-from scoring.engine.graph import pagerank
 from scoring.engine.registry import DAY, LATEST, AlgorithmVersion, get_version
 from scoring.engine.styles import (
     N_WEEKS,
@@ -388,14 +393,19 @@ def raw_components(
     np.cumsum(np.bincount(p.actor, minlength=n), out=indptr[1:])
     influence = sp.csr_array((pair_factor, p.receiver, indptr), shape=(n, n), dtype=np.float64)
     influence.has_sorted_indices = True
-    active = (dout > 0) | (rows.received > 0)
-    n_active = max(int(active.sum()), 1)
-    if n_pairs:
-        pr = pagerank(influence, damping=algo.pagerank_damping, tol=algo.pagerank_tol)
-        rel = np.log(np.maximum(pr * n_active, 1e-300))
-    else:
-        rel = np.zeros(n)
-    comp_network = algo.network_weight * np.maximum(rel, 0.0) * (reach > 0)
+    # network: every reactor counts up to (1 + network_weight) times, by a bounded function of
+    # its own weighted reach, propagated ``network_rounds`` times (a truncated, saturating
+    # PageRank: who reacts matters, yet no single famous reactor can dominate the score)
+    weighted = reach
+    for _ in range(algo.network_rounds if n_pairs and algo.network_weight > 0 else 0):
+        standing = np.log1p(weighted)
+        quality = standing / (standing + algo.network_scale)
+        quality *= algo.network_weight
+        quality += 1.0
+        weighted = np.bincount(p.receiver, weights=pair_factor * quality[p.actor], minlength=n)
+    comp_network = np.log1p(weighted) - comp_reach
+    # mean quality of one's reactors, 1 .. 1 + network_weight
+    reactor_quality = np.divide(weighted, reach, out=np.ones(n), where=reach > 0)
 
     # amplification: actions per post (only when posts are known)
     received = rows.received
@@ -427,7 +437,7 @@ def raw_components(
     extra: dict[str, object] = {
         "true_reach": true_reach,
         "per_post": per_post,
-        "pagerank_rel": rel,
+        "reactor_quality": reactor_quality,
         "influence": influence,
         "post_author": post_author,
         "post_actions": post_actions,
@@ -457,9 +467,11 @@ def score_window(
     per_post = extra["per_post"]
     assert isinstance(per_post, np.ndarray)
     amplification = np.clip(100.0 - 99.0 * np.exp(-0.2 * np.log1p(per_post)), 1.0, 100.0)
-    rel = extra["pagerank_rel"]
-    assert isinstance(rel, np.ndarray)
-    network_score = np.clip(100.0 - 99.0 * np.exp(-0.21 * np.maximum(rel + 1.0, 0.0)), 1.0, 100.0)
+    quality = extra["reactor_quality"]
+    assert isinstance(quality, np.ndarray)
+    network_score = np.clip(
+        1.0 + 99.0 * (quality - 1.0) / max(algo.network_weight, 1e-9), 1.0, 100.0
+    )
 
     rows = extra["rows"]
     assert isinstance(rows, _Rows)
