@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from html import escape
 
 WIDTH = 720
-HEIGHT = 260
-PAD_LEFT = 44
+HEIGHT = 300
+PAD_LEFT = 60
 PAD_RIGHT = 16
 PAD_TOP = 16
-PAD_BOTTOM = 40
+PAD_BOTTOM = 52
 Y_TICKS = (0, 25, 50, 75, 100)
 
 
@@ -95,7 +95,10 @@ def history_svg(
     for tick in Y_TICKS:
         y = _y(tick)
         out.append(f'<line class="grid" x1="{x0}" y1="{y:.1f}" x2="{x1}" y2="{y:.1f}"/>')
-        out.append(f'<text x="{x0 - 6}" y="{y + 4:.1f}" text-anchor="end">{tick}</text>')
+        out.append(
+            f'<text x="{x0 - 8}" y="{y:.1f}" text-anchor="end" dominant-baseline="middle">'
+            f"{tick}</text>"
+        )
     out.append("</g>")
     out.append(
         f'<text class="axis-label" x="12" y="{PAD_TOP + (HEIGHT - PAD_TOP - PAD_BOTTOM) / 2:.0f}" '
@@ -112,7 +115,7 @@ def history_svg(
             else ("end" if i == len(label_days) - 1 and span else "middle")
         )
         out.append(
-            f'<text x="{_x(day, start, span):.1f}" y="{base_y + 16:.1f}" '
+            f'<text x="{_x(day, start, span):.1f}" y="{base_y + 22:.1f}" '
             f'text-anchor="{anchor}">{day:%b %-d}</text>'
         )
     out.append(

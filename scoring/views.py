@@ -169,7 +169,7 @@ def profile(request: HtmxHttpRequest, network: str, handle: str) -> HttpResponse
         "account": account,
         "network_label": queries.network_label(account.network),
         "latest": latest,
-        "opt_out_url": queries.url_or_none("opt_out") or queries.url_or_none("privacy"),
+        "opt_out_url": queries.url_or_none("opt_out_public") or queries.url_or_none("privacy"),
     }
     if latest is not None:
         end = latest.day

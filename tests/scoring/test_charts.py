@@ -44,7 +44,7 @@ def test_history_svg_draws_one_dot_per_day_inside_the_plot() -> None:
     assert len(dots) == 90
     for dot in dots:
         assert 0 <= float(dot.get("cx", "-1")) <= 720
-        assert 0 <= float(dot.get("cy", "-1")) <= 260
+        assert 0 <= float(dot.get("cy", "-1")) <= 300
 
 
 def test_history_svg_breaks_the_line_and_marks_a_version_change() -> None:
