@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zlib
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -22,7 +24,7 @@ from klout.http import AuthedHttpRequest, HtmxHttpRequest
 from networks.models import Network, NetworkAccount
 from scoring import queries
 from scoring.badges import badge_svg
-from scoring.charts import ChartPoint, history_svg, history_table_rows
+from scoring.charts import history_svg, history_table_rows
 from scoring.models import DailyScore, LatestScore
 
 
@@ -33,7 +35,7 @@ def _targets(request: HtmxHttpRequest, partial: str) -> bool:
 
 
 def _chart(
-    points: list[ChartPoint],
+    rows: list[queries.HistoryRow],
     held: list[dt.date],
     start: dt.date,
     end: dt.date,
@@ -41,16 +43,28 @@ def _chart(
     title: str,
     day_href: str | None,
 ) -> dict[str, str]:
-    """The history chart and its data table, rendered once in Python (the page's hot path)."""
-    # charts.py escapes every piece of text it writes, so its markup is safe to embed.
-    return {
-        "svg": mark_safe(
-            history_svg(
+    """The history chart and its data table, rendered in Python and cached (the hot path).
+
+    Published rows never change, so their ids, the held days and the labels fully key the markup.
+    """
+    ids = f"{rows[0].pk}-{rows[-1].pk}-{len(rows)}" if rows else "none"
+    held_key = ",".join(d.isoformat() for d in held)
+    key = (
+        f"scoring:chart:{ids}:{start.isoformat()}:{end.isoformat()}:{held_key}:"
+        f"{zlib.crc32(f'{title}|{day_href}'.encode())}"
+    )
+    cached: dict[str, str] | None = cache.get(key)
+    if cached is None:
+        points = queries.chart_points(rows)
+        cached = {
+            "svg": history_svg(
                 points, start=start, end=end, held_days=held, title=title, day_href=day_href
-            )
-        ),
-        "table": mark_safe(history_table_rows(points, day_href=day_href)),
-    }
+            ),
+            "table": history_table_rows(points, day_href=day_href),
+        }
+        cache.set(key, cached, queries.HISTORY_CACHE_SECONDS)
+    # charts.py escapes every piece of text it writes, so its markup is safe to embed.
+    return {"svg": mark_safe(cached["svg"]), "table": mark_safe(cached["table"])}
 
 
 def _explanation_context(
@@ -133,7 +147,7 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
         ctx.update(
             score=score,
             chart=_chart(
-                queries.chart_points(data.rows),
+                data.rows,
                 data.held,
                 data.start,
                 data.end,
@@ -178,7 +192,7 @@ def profile(request: HtmxHttpRequest, network: str, handle: str) -> HttpResponse
         ctx.update(
             score=latest.daily,
             chart=_chart(
-                queries.chart_points(rows),
+                rows,
                 queries.held_days(start=start, end=end),
                 start,
                 end,
