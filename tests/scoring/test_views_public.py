@@ -97,6 +97,7 @@ def test_profile_with_hidden_read_model_row_is_404(client: Client) -> None:
 def test_profile_of_unknown_accounts_is_a_clear_404(client: Client, url: str) -> None:
     response = client.get(url)
     assert response.status_code == 404
+    assert "We could not find that" in response.content.decode()
 
 
 def test_profile_query_count_is_constant_in_history_and_influencers(client: Client) -> None:
