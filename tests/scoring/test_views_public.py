@@ -157,7 +157,17 @@ def test_search_query_count_is_constant_in_results(client: Client) -> None:
     for i in range(15):
         scored(f"ivan{i}", days=1)
     scored("judy", days=1)
-    assert _count(client, "/search/?q=judy") == _count(client, "/search/?q=ivan")
+    assert _count(client, "/search/?q=judy") == _count(client, "/search/?q=ivan") == 1
+
+
+def test_search_fragment_query_count_is_one(client: Client) -> None:
+    for i in range(15):
+        scored(f"oscar{i}", days=1)
+    assert _count(client, "/search/?q=oscar", HX_Request="true", HX_Target="results") == 1
+
+
+def test_search_of_an_empty_or_blank_query_runs_no_query(client: Client) -> None:
+    assert _count(client, "/search/?q=%20%20") == 0
 
 
 # --- leaderboards ----------------------------------------------------------------------------
@@ -237,9 +247,11 @@ def test_badge_of_hidden_or_unknown_accounts_is_404(client: Client) -> None:
     assert client.get("/badge/dev/nobody.svg").status_code == 404
 
 
-def test_badge_needs_one_query(client: Client) -> None:
+def test_badge_needs_one_query_also_when_not_modified(client: Client) -> None:
     scored("ned", days=1)
     assert _count(client, "/badge/dev/ned.svg") == 1
+    etag = client.get("/badge/dev/ned.svg")["ETag"]
+    assert _count(client, "/badge/dev/ned.svg", If_None_Match=etag) == 1
 
 
 # --- about -----------------------------------------------------------------------------------
