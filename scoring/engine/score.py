@@ -374,7 +374,11 @@ def raw_components(
     )
     selectivity = np.minimum(1.0, np.sqrt(algo.selective_limit / np.maximum(dout, 1.0)))
     pair_factor = selectivity[p.actor]
-    pair_factor[_back_scratching(p, n, pair_factor, algo)] *= algo.reciprocal_weight
+    scratching = _back_scratching(p, n, pair_factor, algo)
+    pair_factor[scratching] *= algo.reciprocal_weight
+    # a back-scratching peer counts once, not once per time bucket: a ring that reacts to itself
+    # every day must not turn its own chatter into "sustained reach"
+    p.reach[scratching] = p.latest[scratching]
 
     volume = np.bincount(p.receiver, weights=pair_factor * p.volume, minlength=n)
     true_reach = np.bincount(p.receiver, weights=pair_factor * p.latest, minlength=n)

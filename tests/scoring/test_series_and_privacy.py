@@ -147,10 +147,6 @@ def test_sock_puppet_ring_scores_below_a_genuine_account():
     assert genuine > best_puppet
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine gap (reported): a ring reacting daily out-scores 10 fans reacting every 3 days",
-)
 def test_sock_puppet_ring_reacting_daily_still_scores_below_a_genuine_account():
     best_puppet, genuine = _ring_and_genuine(ring_every=1, fans_every=3)
 
