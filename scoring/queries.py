@@ -7,6 +7,7 @@ read model (`LatestScore`) and the immutable history (`DailyScore`) for template
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,9 @@ PEOPLE_SHOWN = 5  # top influencers / influencees on a page
 # Published history never changes, but a held day may be published late: bound the staleness.
 HISTORY_CACHE_SECONDS = 300
 HELD_CACHE_SECONDS = 60
+# The dashboard's score card and summary cards are cached per published score; a person who
+# opts out disappears from other people's influencer lists within this time.
+SUMMARY_CACHE_SECONDS = 60
 EXPLANATION_CACHE_SECONDS = 3600  # explanations of a daily score are as final as the score
 
 
@@ -235,6 +239,7 @@ def unread_notifications(user_id: int, limit: int = 3) -> QuerySet[Any] | list[A
     return unread.order_by("-created_at")[:limit]
 
 
+@functools.cache
 def url_or_none(name: str) -> str | None:
     """The URL of a named route another app may not have built yet."""
     try:

@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_GET
@@ -155,8 +156,10 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
                 day_href="?day=",
             ),
             recent_days=[(r.day.isoformat(), f"{r.day:%b %-d}") for r in reversed(data.rows[-14:])],
-            contributions=queries.contributions(score),
-            circles=queries.people(score.influencers, score.influencees),
+            # Lazy: only evaluated when the cached summary fragments are rebuilt.
+            contributions=SimpleLazyObject(lambda: queries.contributions(score)),
+            circles=SimpleLazyObject(lambda: queries.people(score.influencers, score.influencees)),
+            summary_cache_seconds=queries.SUMMARY_CACHE_SECONDS,
             idle_days=queries.is_idle(score),
             decay_notice_days=queries.DECAY_NOTICE_DAYS,
             **_explanation_context(

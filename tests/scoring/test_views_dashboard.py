@@ -268,12 +268,20 @@ def test_dashboard_query_count_is_constant_in_history_people_and_notifications(
     assert few == many <= 6
 
 
-def test_dashboard_warm_cache_skips_history_held_days_and_explanations(alice, alice_client):
-    score_history(user=alice, days=30)
+def test_dashboard_warm_cache_skips_history_held_days_explanations_and_people(
+    alice, alice_client
+) -> None:
+    carol = NetworkAccountFactory.create(handle="carol")
+    score_history(
+        user=alice,
+        days=30,
+        influencers=[{"account_id": carol.pk, "network": "dev", "handle": "carol", "weight": 1}],
+    )
     cold = _count(alice_client, "/dashboard/")
     with CaptureQueriesContext(connection) as warm:
-        alice_client.get("/dashboard/")
-    assert len(warm.captured_queries) == cold - 3
+        body = alice_client.get("/dashboard/").content.decode()
+    assert len(warm.captured_queries) == cold - 4
+    assert 'href="/u/dev/carol"' in body
 
 
 def test_empty_dashboard_query_count_is_small(charlie_client) -> None:
