@@ -32,6 +32,7 @@ DB_NAME = "klout_bench_pages"
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "2000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "4"))
 WORKERS = 2
+THREADS = 2
 WARMUP = 100
 HISTORY_DAYS = 90
 OUT = ROOT / "var" / "bench" / "pages.json"
@@ -196,6 +197,11 @@ def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
             "klout.wsgi",
             "--workers",
             str(WORKERS),
+            # gthread keeps client connections alive, as a proxy in front of gunicorn would.
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(THREADS),
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -314,6 +320,7 @@ def main() -> None:
     cores = min(WORKERS, psutil.cpu_count() or 1)
     result: dict[str, float | int | str] = {
         "workers": WORKERS,
+        "threads_per_worker": THREADS,
         "concurrency": CONCURRENCY,
         "history_days": HISTORY_DAYS,
         "dashboard_bytes": len(body),
