@@ -75,7 +75,7 @@ class Command(BaseCommand):
     def score_days(self) -> None:
         """Score the last days of the data; the demo decides held days as staff would."""
         from scoring.models import RunStatus
-        from scoring.services import compute_day, publish_run
+        from scoring.services import publish_run
 
         last = Interaction.objects.order_by("-occurred_at").values_list("occurred_at", flat=True)
         newest = last.first()
