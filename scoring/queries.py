@@ -31,10 +31,24 @@ PEOPLE_SHOWN = 5  # top influencers / influencees on a page
 # Published history never changes, but a held day may be published late: bound the staleness.
 HISTORY_CACHE_SECONDS = 300
 HELD_CACHE_SECONDS = 60
-# The dashboard's score card and summary cards are cached per published score; a person who
-# opts out disappears from other people's influencer lists within this time.
+# The dashboard's score card and summary cards are cached per published score and per privacy
+# epoch: every opt-out bumps the epoch, so nobody who opted out lingers in a cached fragment.
 SUMMARY_CACHE_SECONDS = 60
+PRIVACY_EPOCH_KEY = "scoring:privacy-epoch"
 EXPLANATION_CACHE_SECONDS = 3600  # explanations of a daily score are as final as the score
+
+
+def privacy_epoch() -> int:
+    """A counter that changes whenever anyone opts out (part of every cached fragment's key)."""
+    return int(cache.get(PRIVACY_EPOCH_KEY) or 0)
+
+
+def bump_privacy_epoch() -> None:
+    """Invalidate every cached fragment that might name someone who just opted out."""
+    try:
+        cache.incr(PRIVACY_EPOCH_KEY)
+    except ValueError:  # not set yet (or evicted): start a new epoch
+        cache.set(PRIVACY_EPOCH_KEY, privacy_epoch() + 1, None)
 
 
 class BadDay(ValueError):

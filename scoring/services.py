@@ -39,6 +39,7 @@ from scoring.models import (
     ScoringRun,
     bucket_for,
 )
+from scoring.queries import bump_privacy_epoch
 
 logger = logging.getLogger(__name__)
 
@@ -783,6 +784,7 @@ def remove_scores_for_account(*, account_id: int) -> int:
         Explanation.objects.filter(score__account_id=account_id).delete()
         deleted, _ = DailyScore.objects.filter(account_id=account_id).delete()
     transaction.on_commit(lambda: cache.delete(latest_cache_key(account_id=account_id)))
+    transaction.on_commit(bump_privacy_epoch)
     return deleted
 
 
@@ -797,6 +799,7 @@ def remove_scores_for_user(*, user_id: int) -> int:
         Explanation.objects.filter(score__user_id=user_id).delete()
         deleted, _ = DailyScore.objects.filter(user_id=user_id).delete()
     transaction.on_commit(lambda: cache.delete(latest_cache_key(user_id=user_id)))
+    transaction.on_commit(bump_privacy_epoch)
     return removed + deleted
 
 

@@ -160,6 +160,7 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
             contributions=SimpleLazyObject(lambda: queries.contributions(score)),
             circles=SimpleLazyObject(lambda: queries.people(score.influencers, score.influencees)),
             summary_cache_seconds=queries.SUMMARY_CACHE_SECONDS,
+            privacy_epoch=queries.privacy_epoch(),
             idle_days=queries.is_idle(score),
             decay_notice_days=queries.DECAY_NOTICE_DAYS,
             **_explanation_context(

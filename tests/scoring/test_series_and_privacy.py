@@ -151,3 +151,17 @@ def test_sock_puppet_ring_reacting_daily_still_scores_below_a_genuine_account():
     best_puppet, genuine = _ring_and_genuine(ring_every=1, fans_every=3)
 
     assert genuine > best_puppet
+
+
+def test_opting_out_invalidates_every_cached_dashboard_fragment(
+    fans_of_star, alice, django_capture_on_commit_callbacks
+):
+    from scoring.queries import privacy_epoch
+
+    NetworkAccount.objects.filter(pk=fans_of_star.pk).update(user=alice)
+    before = privacy_epoch()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        opt_out_person(user_id=alice.pk)
+
+    assert privacy_epoch() != before
