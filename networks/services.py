@@ -5,6 +5,7 @@ from __future__ import annotations
 import lzma
 import zlib
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -159,6 +160,7 @@ def start_import(
     account: str | None = None,
     strict: bool = False,
     limit: int | None = None,
+    sample: int | None = None,
     user_id: int | None = None,
 ) -> SyncRun:
     """Check the format and file, then record a pending import as a SyncRun."""
@@ -170,7 +172,13 @@ def start_import(
         format=format,
         path=str(path),
         network=importer.options.network,
-        options={"kind": kind, "account": account, "strict": strict, "limit": limit},
+        options={
+            "kind": kind,
+            "account": account,
+            "strict": strict,
+            "limit": limit,
+            "sample": sample,
+        },
         user_id=user_id,
     )
 
@@ -195,9 +203,9 @@ def run_import(
         )
         if strict:
             with transaction.atomic():
-                _feed(run, importer, batch_size, options.get("limit"), strict, on_progress)
+                _feed(run, importer, batch_size, options, on_progress)
         else:
-            _feed(run, importer, batch_size, options.get("limit"), strict, on_progress)
+            _feed(run, importer, batch_size, options, on_progress)
     except (ImportFormatError, ImportAborted) as exc:
         _finish_run(run, SyncStatus.FAILED, error=str(exc), keep_counts=not strict)
         raise
@@ -213,11 +221,14 @@ def _feed(
     run: SyncRun,
     importer: Importer,
     batch_size: int,
-    limit: int | None,
-    strict: bool,
+    options: dict[str, Any],
     on_progress: Callable[[float, SyncRun], None] | None,
 ) -> None:
     network = importer.options.network
+    strict, limit = bool(options.get("strict")), options.get("limit")
+    # Every nth interaction (demo slices); keys are those of a full import, so one fills the rest.
+    sample = max(1, int(options.get("sample") or 1))
+    seen = 0
     batch = Batch()
     errors: list[str] = []
     rejected = read = good = 0
@@ -261,6 +272,9 @@ def _feed(
             if isinstance(item, InteractionRecord):
                 if limit is not None and read >= limit:
                     break
+                seen += 1
+                if (seen - 1) % sample:
+                    continue
                 read += 1
                 batch.interactions.append(item)
             elif isinstance(item, PostRecord):

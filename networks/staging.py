@@ -54,6 +54,9 @@ class Merge:
         self.post_table = Post._meta.db_table
         self.interaction_table = Interaction._meta.db_table
         self.user_table = get_user_model()._meta.db_table
+        # SQLite's planner, lacking statistics, would loop over all accounts of the network and
+        # probe the staging table; CROSS JOIN pins the staging table as the outer loop there.
+        self.join = "JOIN" if self.postgres else "CROSS JOIN"
 
     # --- staging ------------------------------------------------------------------------------
     def prepare(self, cursor: Any) -> None:
@@ -202,7 +205,7 @@ class Merge:
                 " (network, account_id, external_id, posted_at, text, kind, tags)"
                 f" SELECT %s, a.id, s.external_id, {self._time('s.posted_at')}, s.body, s.kind,"
                 f" {tags}"
-                f" FROM ingest_post s JOIN {acc} a ON a.network = %s AND a.external_id = s.account"
+                f" FROM ingest_post s {self.join} {acc} a ON a.network = %s AND a.external_id = s.account"
                 f" WHERE {visible.format(a='a', users=self.user_table)}"
                 " ON CONFLICT (network, external_id) DO NOTHING",
                 [net, net],
@@ -221,8 +224,8 @@ class Merge:
             f" SELECT %s, a.id, r.id, {post_id}, s.kind, {self._time('s.occurred_at')},"
             " s.source_key"
             " FROM ingest_interaction s"
-            f" JOIN {acc} a ON a.network = %s AND a.external_id = s.actor"
-            f" JOIN {acc} r ON r.network = %s AND r.external_id = s.receiver"
+            f" {self.join} {acc} a ON a.network = %s AND a.external_id = s.actor"
+            f" {self.join} {acc} r ON r.network = %s AND r.external_id = s.receiver"
             f"{post_join}"
             f" WHERE {visible.format(a='a', users=self.user_table)}"
             f" AND {visible.format(a='r', users=self.user_table)}"
@@ -235,7 +238,7 @@ class Merge:
     def newly_protected_ids(self, cursor: Any) -> list[int]:
         """Ids of staged accounts that are protected now (their stored interactions must go)."""
         cursor.execute(
-            f"SELECT a.id FROM {self.account_table} a JOIN ingest_account s"
+            f"SELECT a.id FROM ingest_account s {self.join} {self.account_table} a"
             " ON a.network = %s AND a.external_id = s.external_id WHERE s.protected",
             [self.network],
         )
