@@ -205,7 +205,8 @@ class Merge:
                 " (network, account_id, external_id, posted_at, text, kind, tags)"
                 f" SELECT %s, a.id, s.external_id, {self._time('s.posted_at')}, s.body, s.kind,"
                 f" {tags}"
-                f" FROM ingest_post s {self.join} {acc} a ON a.network = %s AND a.external_id = s.account"
+                f" FROM ingest_post s {self.join} {acc} a"
+                " ON a.network = %s AND a.external_id = s.account"
                 f" WHERE {visible.format(a='a', users=self.user_table)}"
                 " ON CONFLICT (network, external_id) DO NOTHING",
                 [net, net],
