@@ -1,0 +1,25 @@
+"""Helpers for network tests: small slices of the real datasets, written to tmp_path."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def higgs_file() -> Path:
+    return settings.SHARED_DATA_DIR / "higgs-twitter" / "higgs-activity_time.txt.gz"
+
+
+@pytest.fixture
+def higgs_slice(tmp_path: Path) -> Path:
+    """The first 3,000 lines of the real Higgs activity file, gzipped."""
+    path = tmp_path / "higgs-slice.txt.gz"
+    with gzip.open(higgs_file(), "rt") as src, gzip.open(path, "wt") as dst:
+        dst.writelines(itertools.islice(src, 3000))
+    return path
