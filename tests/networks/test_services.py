@@ -50,7 +50,7 @@ def test_ingest_batch_links_interactions_to_posts_of_earlier_batches():
 
 
 def test_ingest_batch_drops_interactions_of_protected_accounts():
-    NetworkAccountFactory(network="dev", external_id="secret", protected=True)
+    NetworkAccountFactory.create(network="dev", external_id="secret", protected=True)
 
     result = ingest_batch(network="dev", interactions=shares(("a", "secret"), ("secret", "b")))
 
@@ -59,7 +59,7 @@ def test_ingest_batch_drops_interactions_of_protected_accounts():
 
 
 def test_ingest_batch_drops_interactions_of_opted_out_people(alice):
-    NetworkAccountFactory(network="dev", external_id="alice", user=alice)
+    NetworkAccountFactory.create(network="dev", external_id="alice", user=alice)
     alice.opted_out = True
     alice.save()
 
@@ -81,10 +81,10 @@ def test_an_account_reported_protected_loses_its_stored_interactions():
 
 
 def test_purge_account_deletes_its_interactions_and_posts():
-    account = NetworkAccountFactory()
-    InteractionFactory(actor=account)
-    InteractionFactory(receiver=account)
-    kept = InteractionFactory()
+    account = NetworkAccountFactory.create()
+    InteractionFactory.create(actor=account)
+    InteractionFactory.create(receiver=account)
+    kept = InteractionFactory.create()
     Post.objects.create(network="dev", account=account, external_id="p", posted_at=WHEN)
 
     purge_account(account_id=account.pk)
@@ -94,8 +94,8 @@ def test_purge_account_deletes_its_interactions_and_posts():
 
 
 def test_set_account_protected_purges_and_hides_the_account():
-    account = NetworkAccountFactory()
-    InteractionFactory(actor=account)
+    account = NetworkAccountFactory.create()
+    InteractionFactory.create(actor=account)
 
     set_account_protected(account_id=account.pk)
 
@@ -104,9 +104,9 @@ def test_set_account_protected_purges_and_hides_the_account():
 
 
 def test_opting_out_flags_and_purges_every_claimed_account(alice):
-    mine = NetworkAccountFactory(user=alice)
-    InteractionFactory(receiver=mine)
-    other = InteractionFactory()
+    mine = NetworkAccountFactory.create(user=alice)
+    InteractionFactory.create(receiver=mine)
+    other = InteractionFactory.create()
 
     opt_out_accounts_of_user(user_id=alice.pk)
 
@@ -116,7 +116,7 @@ def test_opting_out_flags_and_purges_every_claimed_account(alice):
 
 
 def test_claim_account_attaches_an_existing_public_account(alice):
-    public = NetworkAccountFactory(network="github", external_id="42", handle="")
+    public = NetworkAccountFactory.create(network="github", external_id="42", handle="")
 
     claimed = claim_account(user_id=alice.pk, provider="github", uid="42", handle="al")
 
