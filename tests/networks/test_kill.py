@@ -25,7 +25,12 @@ LINES = 40_000
 
 def import_command(path: Path) -> list[str]:
     manage = Path(settings.BASE_DIR) / "manage.py"
-    return [sys.executable, str(manage), "import_dataset", "higgs", str(path)] + [
+    return [
+        sys.executable,
+        str(manage),
+        "import_dataset",
+        "higgs",
+        str(path),
         "--batch-size",
         "2000",
         "--no-progress",
