@@ -57,7 +57,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.mfa",
-    "klout",  # its management commands: seed_demo, seed_demo_data
+    "klout",  # its management command: seed_demo
     "accounts",
     "networks",
     "scoring",

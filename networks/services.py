@@ -105,7 +105,7 @@ def claim_account(
     *, user_id: int, provider: str, uid: str, handle: str = ""
 ) -> NetworkAccount | None:
     """Attach the network account behind a linked social login to its user (creating it if new)."""
-    network = PROVIDER_NETWORKS.get(provider)
+    network = PROVIDER_NETWORKS.get(provider, provider if provider in Network.values else None)
     if network is None:
         return None
     account, created = NetworkAccount.objects.get_or_create(
