@@ -1,0 +1,205 @@
+"""Benchmark: import the full Higgs activity file (563,069 events) into PostgreSQL and SQLite.
+
+Three phases, each in its own process (its own Django setup, database and peak RSS):
+- `pg_copy`: `import_dataset higgs` into PostgreSQL database `klout_bench` (created if missing,
+  migrated, emptied first): COPY into staging tables and one set-based merge per batch;
+- `sqlite`: the same import into a temporary SQLite file (executemany staging, same merge);
+- `pg_bulk_create`: the baseline, plain Django `bulk_create(ignore_conflicts=True)` per batch,
+  accounts first, then their ids fetched back, then the interactions.
+
+Prints events/s and peak RSS per phase; writes var/bench/ingest.json (flat, units in the names).
+Environment: BENCH_PG (server URL, no database), BENCH_BATCH (rows per batch, default 50,000).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DB_NAME = "klout_bench"
+BATCH = int(os.environ.get("BENCH_BATCH", "50000"))
+OUT = ROOT / "var" / "bench" / "ingest.json"
+EVENTS = 563_069
+
+
+def create_database() -> None:
+    """Create the benchmark database unless it exists."""
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+            print(f"created database {DB_NAME}", file=sys.stderr)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def setup_django() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "klout.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from django.db import connection
+
+    from networks.models import Interaction, NetworkAccount, Post, SyncRun
+
+    # Start empty every time: the figures are for a first import of the whole file.
+    with connection.cursor() as cursor:
+        for model in (Interaction, Post, SyncRun, NetworkAccount):
+            cursor.execute(f"DELETE FROM {model._meta.db_table}")
+
+
+def higgs_path() -> Path:
+    from django.conf import settings
+
+    return Path(settings.SHARED_DATA_DIR) / "higgs-twitter" / "higgs-activity_time.txt.gz"
+
+
+def phase_import() -> dict[str, float]:
+    """The product path: start_import + run_import, as `manage.py import_dataset` runs it."""
+    setup_django()
+    from networks.services import run_import, start_import
+
+    started = time.perf_counter()
+    run = start_import(format="higgs", path=str(higgs_path()))
+    run = run_import(sync_run_id=run.pk, batch_size=BATCH)
+    elapsed = time.perf_counter() - started
+    assert run.inserted_count == EVENTS, run.inserted_count
+    return {"seconds": elapsed, "events": run.inserted_count, "peak_rss_mb": peak_rss_mb()}
+
+
+def phase_bulk_create() -> dict[str, float]:
+    """The baseline: what plain Django ORM code would do."""
+    setup_django()
+    from networks.models import Interaction, NetworkAccount
+
+    kinds = {"RT": "share", "MT": "mention", "RE": "reply"}
+    started = time.perf_counter()
+    rows: list[tuple[str, str, str, dt.datetime, str]] = []
+
+    def flush() -> None:
+        ids = {r[0] for r in rows} | {r[1] for r in rows}
+        NetworkAccount.objects.bulk_create(
+            [NetworkAccount(network="higgs", external_id=i) for i in ids],
+            ignore_conflicts=True,
+            batch_size=5000,
+        )
+        by_id: dict[str, int] = {}
+        id_list = list(ids)
+        for i in range(0, len(id_list), 5000):
+            by_id.update(
+                NetworkAccount.objects.filter(
+                    network="higgs", external_id__in=id_list[i : i + 5000]
+                ).values_list("external_id", "pk")
+            )
+        Interaction.objects.bulk_create(
+            [
+                Interaction(
+                    network="higgs",
+                    actor_id=by_id[a],
+                    receiver_id=by_id[b],
+                    kind=k,
+                    occurred_at=when,
+                    source_key=key,
+                )
+                for a, b, k, when, key in rows
+            ],
+            ignore_conflicts=True,
+            batch_size=5000,
+        )
+        rows.clear()
+
+    with gzip.open(higgs_path(), "rt") as handle:
+        for line in handle:
+            a, b, ts, t = line.split()
+            when = dt.datetime.fromtimestamp(int(ts), dt.UTC)
+            rows.append((a, b, kinds[t], when, f"{a}>{b}@{ts}:{t}"))
+            if len(rows) >= BATCH:
+                flush()
+    flush()
+    elapsed = time.perf_counter() - started
+    count = Interaction.objects.count()
+    assert count == EVENTS, count
+    return {"seconds": elapsed, "events": count, "peak_rss_mb": peak_rss_mb()}
+
+
+def run_phase(name: str, database_url: str) -> dict[str, float]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "klout.settings",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("REDIS_URL", None)
+    done = subprocess.run(
+        [sys.executable, __file__, "--phase", name],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    rate = result["events"] / result["seconds"]
+    print(
+        f"{name:>15}: {result['events']:,.0f} events in {result['seconds']:.1f}s = "
+        f"{rate:,.0f} events/s, peak RSS {result['peak_rss_mb']:.0f} MB"
+    )
+    return result
+
+
+def main() -> None:
+    create_database()
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite_url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        pg_url = f"{PG}/{DB_NAME}"
+        pg = run_phase("pg_copy", pg_url)
+        sqlite = run_phase("sqlite", sqlite_url)
+        bulk = run_phase("pg_bulk_create", pg_url)
+    pg_rate = pg["events"] / pg["seconds"]
+    bulk_rate = bulk["events"] / bulk["seconds"]
+    figures = {
+        "events": EVENTS,
+        "batch_rows": BATCH,
+        "pg_copy_events_per_s": round(pg_rate),
+        "pg_copy_seconds": round(pg["seconds"], 2),
+        "pg_copy_peak_rss_mb": round(pg["peak_rss_mb"], 1),
+        "sqlite_events_per_s": round(sqlite["events"] / sqlite["seconds"]),
+        "sqlite_seconds": round(sqlite["seconds"], 2),
+        "sqlite_peak_rss_mb": round(sqlite["peak_rss_mb"], 1),
+        "pg_bulk_create_events_per_s": round(bulk_rate),
+        "pg_bulk_create_seconds": round(bulk["seconds"], 2),
+        "pg_bulk_create_peak_rss_mb": round(bulk["peak_rss_mb"], 1),
+        "ratio_vs_baseline": round(pg_rate / bulk_rate, 2),
+        "peak_rss_mb": round(max(pg["peak_rss_mb"], sqlite["peak_rss_mb"]), 1),
+        "target_pg_events_per_s": 150_000,
+    }
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"ratio vs bulk_create: {figures['ratio_vs_baseline']}x; wrote {OUT}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--phase":
+        phase = phase_bulk_create if sys.argv[2] == "pg_bulk_create" else phase_import
+        print(json.dumps(phase()))
+    else:
+        main()
