@@ -294,10 +294,14 @@ def dashboard_for(user_id: int) -> Dashboard:
 
 
 def is_idle(score: DailyScore, *, now: dt.datetime | None = None) -> int | None:
-    """Days since the subject's last activity when that is long enough to decay, else None."""
+    """Days idle as of the score's own day, when that is long enough to decay, else None.
+
+    Measured against the scored day, not the wall clock: a score describes its day.
+    """
     if score.last_activity_at is None:
         return None
-    idle = ((now or timezone.now()) - score.last_activity_at).days
+    end_of_day = dt.datetime.combine(score.day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    idle = ((now or end_of_day) - score.last_activity_at).days
     return idle if idle >= DECAY_NOTICE_DAYS else None
 
 

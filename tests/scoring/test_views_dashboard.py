@@ -286,3 +286,13 @@ def test_dashboard_warm_cache_skips_history_held_days_explanations_and_people(
 
 def test_empty_dashboard_query_count_is_small(charlie_client) -> None:
     assert _count(charlie_client, "/dashboard/") <= 8
+
+
+def test_decay_is_measured_against_the_scored_day_not_the_wall_clock(alice, alice_client) -> None:
+    old_day = dt.date(2018, 9, 1)
+    score_history(
+        user=alice,
+        end=old_day,
+        last_activity_at=dt.datetime(2018, 8, 31, 12, tzinfo=dt.UTC),
+    )
+    assert b"Your score is decaying" not in alice_client.get("/dashboard/").content
