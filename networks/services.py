@@ -132,14 +132,27 @@ def unclaim_account(*, user_id: int, provider: str, uid: str) -> int:
     ).update(user=None, needs_reconnect=False)
 
 
-def mark_needs_reconnect(*, user_id: int, provider: str) -> int:
-    """Flag the user's accounts on a provider whose credential stopped working."""
+def mark_needs_reconnect(*, user_id: int, provider: str, needs: bool = True) -> int:
+    """Flag (or clear) the user's accounts on a provider whose credential stopped working."""
     network = PROVIDER_NETWORKS.get(provider)
     if network is None:
         return 0
     return NetworkAccount.objects.filter(user_id=user_id, network=network).update(
-        needs_reconnect=True
+        needs_reconnect=needs
     )
+
+
+def opt_out_network_account(*, provider: str, uid: str) -> NetworkAccount | None:
+    """Opt one network account out (creating its row so later imports also skip it) and purge."""
+    network = PROVIDER_NETWORKS.get(provider, provider if provider in Network.values else None)
+    if network is None:
+        return None
+    with transaction.atomic():
+        account, _ = NetworkAccount.objects.get_or_create(network=network, external_id=uid)
+        NetworkAccount.objects.filter(pk=account.pk).update(opted_out=True)
+        purge_account(account_id=account.pk)
+    account.refresh_from_db()
+    return account
 
 
 # --- imports ------------------------------------------------------------------------------------
