@@ -7,45 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from allauth.socialaccount.providers.base import Provider, ProviderAccount
-from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import reverse
-from django.utils.http import urlencode
+from accounts.providers.base import FormProvider
 
 
-class DevnetAccount(ProviderAccount):
-    def to_str(self) -> str:
-        return "@" + str(self.account.extra_data.get("handle", self.account.uid))
-
-
-class DevnetProvider(Provider):
+class DevnetProvider(FormProvider):
     id = "devnet"
     name = "Devnet (development)"
-    account_class = DevnetAccount
-    uses_apps = False
-    supports_redirect = True
-
-    def get_login_url(self, request: HttpRequest, **kwargs: Any) -> str:
-        url = reverse("devnet_login")
-        if kwargs:
-            url = f"{url}?{urlencode(kwargs)}"
-        return url
-
-    def redirect(
-        self,
-        request: HttpRequest,
-        process: str,
-        next_url: str | None = None,
-        data: Any = None,
-        **kwargs: Any,
-    ) -> HttpResponseRedirect:
-        # Stands in for the provider's consent screen; the state travels exactly as in OAuth.
-        state_id = self.stash_redirect_state(
-            request, process, next_url=next_url, data=data, **kwargs
-        )
-        return HttpResponseRedirect(
-            f"{reverse('devnet_authenticate')}?{urlencode({'state': state_id})}"
-        )
 
     def extract_uid(self, data: dict[str, Any]) -> str:
         return str(data["handle"])
