@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 
 from networks import services
 from networks.importers import ImportFormatError
+from networks.providers import ProviderError
+
+MAX_SYNC_RETRIES = 5
 
 
 @shared_task(name="networks.import_dataset")
@@ -15,3 +20,25 @@ def import_dataset(sync_run_id: int) -> None:
         services.run_import(sync_run_id=sync_run_id)
     except (ImportFormatError, services.ImportAborted):
         return
+
+
+@shared_task(name="networks.sync_account", bind=True, max_retries=MAX_SYNC_RETRIES)
+def sync_account(self: Any, account_id: int, sync_run_id: int | None = None) -> None:
+    """Sync one linked account; transient failures retry with the provider's wait or backoff."""
+    try:
+        services.sync_account(account_id=account_id, sync_run_id=sync_run_id)
+    except services.SyncBusy:
+        return
+    except ProviderError as exc:
+        # Only transient errors reach here (permanent ones are recorded and swallowed).
+        wait = exc.retry_after if exc.retry_after is not None else 60 * 2**self.request.retries
+        raise self.retry(exc=exc, countdown=min(wait, 3600)) from exc
+
+
+@shared_task(name="networks.sync_all_linked_accounts")
+def sync_all_linked_accounts() -> int:
+    """Queue an incremental sync for every linked account (the beat schedule runs this)."""
+    ids = services.syncable_accounts()
+    for account_id in ids:
+        sync_account.delay(account_id)
+    return len(ids)

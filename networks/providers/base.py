@@ -1,0 +1,126 @@
+"""One interface for live networks: fetch what happened to a linked account since a cursor.
+
+Errors say whether a retry can help (healthchecks' TransportError(permanent=...) idea): a 429 or a
+5xx is transient (with the server's Retry-After / reset time when given); a 401/403 means the
+person must reconnect, and retrying would only hammer the provider.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import requests
+
+from networks.models import NetworkAccount
+from networks.records import AccountRecord, InteractionRecord, PostRecord
+
+TIMEOUT = 20
+
+
+class ProviderError(Exception):
+    """A fetch failed; `transient` says whether retrying later can help."""
+
+    def __init__(self, message: str, *, transient: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.retry_after = retry_after
+
+
+class CredentialRevoked(ProviderError):
+    """The provider refused the token: the person must reconnect; never retried."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, transient=False)
+
+
+@dataclass
+class FetchResult:
+    """Records fetched since the cursor, and the cursor to start from next time."""
+
+    accounts: list[AccountRecord] = field(default_factory=list)
+    posts: list[PostRecord] = field(default_factory=list)
+    interactions: list[InteractionRecord] = field(default_factory=list)
+    next_cursor: str = ""
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What a provider needs to call the API for one account (decrypted by the caller)."""
+
+    access_token: str
+
+
+def parse_time(value: str) -> dt.datetime:
+    """An ISO-8601 time from an API (with Z or an offset) as aware UTC."""
+    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    header = response.headers.get("Retry-After")
+    if header and header.isdigit():
+        return float(header)
+    for name in ("x-rate-limit-reset", "x-ratelimit-reset", "ratelimit-reset"):
+        reset = response.headers.get(name)
+        if reset and reset.replace(".", "", 1).isdigit():
+            value = float(reset)
+            # Epoch seconds (X, Bluesky) or seconds from now (Reddit).
+            return max(0.0, value - time.time()) if value > 1e9 else value
+    return None
+
+
+class Provider:
+    """A live network. Subclasses implement `fetch_since` with `get_json`."""
+
+    network: ClassVar[str]
+
+    def __init__(self, session: requests.Session | None = None) -> None:
+        self.session = session or requests.Session()
+
+    def fetch_since(
+        self, account: NetworkAccount, credential: Credential, cursor: str
+    ) -> FetchResult:
+        """New posts and reactions to them since `cursor` ("" for the first sync)."""
+        raise NotImplementedError
+
+    def get_json(
+        self,
+        url: str,
+        credential: Credential,
+        *,
+        params: dict[str, Any] | list[tuple[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """GET a JSON document, turning HTTP failures into ProviderError."""
+        all_headers = {"Authorization": f"Bearer {credential.access_token}", **(headers or {})}
+        try:
+            response = self.session.get(url, params=params, headers=all_headers, timeout=TIMEOUT)
+        except requests.RequestException as exc:
+            raise ProviderError(f"{self.network}: {exc}", transient=True) from exc
+        if response.status_code in (401, 403):
+            raise CredentialRevoked(f"{self.network}: access refused ({response.status_code})")
+        if response.status_code == 429:
+            raise ProviderError(
+                f"{self.network}: rate limited",
+                transient=True,
+                retry_after=_retry_after(response),
+            )
+        if response.status_code >= 500:
+            raise ProviderError(
+                f"{self.network}: server error {response.status_code}",
+                transient=True,
+                retry_after=_retry_after(response),
+            )
+        if response.status_code >= 400:
+            raise ProviderError(
+                f"{self.network}: request refused ({response.status_code})", transient=False
+            )
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ProviderError(f"{self.network}: not JSON", transient=True) from exc
