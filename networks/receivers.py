@@ -70,9 +70,17 @@ def on_collect_user_data(
     return {"network_accounts": accounts}
 
 
+def on_linked_account_details(
+    sender: object, *, user_id: int, **kwargs: Any
+) -> dict[tuple[str, str], dict[str, object]]:
+    """Sync state for the linked-accounts page."""
+    return services.linked_account_details(user_id=user_id)
+
+
 def connect() -> None:
     """Connect the receivers to accounts' signals (idempotent by dispatch_uid)."""
     from accounts import signals
+    from accounts.linked import linked_account_details
 
     pairs: list[tuple[Signal, Callable[..., Any]]] = [
         (signals.person_opted_out, on_person_opted_out),
@@ -82,6 +90,7 @@ def connect() -> None:
         (signals.credential_needs_reconnect, on_credential_needs_reconnect),
         (signals.credential_reconnected, on_credential_reconnected),
         (signals.collect_user_data, on_collect_user_data),
+        (linked_account_details, on_linked_account_details),
     ]
     for signal, receiver in pairs:
         signal.connect(receiver, dispatch_uid=f"networks.{receiver.__name__}")

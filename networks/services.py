@@ -454,3 +454,31 @@ def syncable_accounts() -> list[int]:
         .filter(user__isnull=False, needs_reconnect=False, network__in=list(PROVIDERS))
         .values_list("pk", flat=True)
     )
+
+
+def sync_details(account: NetworkAccount, latest: SyncRun | None) -> dict[str, object]:
+    """What the linked-accounts page shows about one account's syncs."""
+    return {
+        "network_account_id": account.pk,
+        "last_synced_at": account.last_synced_at,
+        "counts": account.last_sync_counts or {},
+        "error": account.last_sync_error,
+        "syncing": account.sync_started_at is not None,
+        "progress": round((latest.progress if latest else 0.0) * 100),
+        "needs_reconnect": account.needs_reconnect,
+    }
+
+
+def linked_account_details(*, user_id: int) -> dict[tuple[str, str], dict[str, object]]:
+    """Sync details for each (provider, uid) the person linked, keyed as accounts expects."""
+    details: dict[tuple[str, str], dict[str, object]] = {}
+    accounts = list(NetworkAccount.objects.claimed_by(user_id))
+    latest: dict[int, SyncRun] = {}
+    for run in SyncRun.objects.filter(account__in=accounts).order_by("account_id", "-started_at"):
+        latest.setdefault(run.account_id or 0, run)
+    for account in accounts:
+        state = sync_details(account, latest.get(account.pk))
+        for provider, network in PROVIDER_NETWORKS.items():
+            if network == account.network:
+                details[(provider, account.external_id)] = state
+    return details

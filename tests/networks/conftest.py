@@ -23,3 +23,9 @@ def higgs_slice(tmp_path: Path) -> Path:
     with gzip.open(higgs_file(), "rt") as src, gzip.open(path, "wt") as dst:
         dst.writelines(itertools.islice(src, 3000))
     return path
+
+
+@pytest.fixture(autouse=True)
+def uploads_in_tmp(settings, tmp_path: Path) -> None:
+    """Uploaded archives land in a temporary folder, not the project's var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
