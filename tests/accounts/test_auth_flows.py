@@ -133,3 +133,31 @@ def test_two_factor_settings_page_renders_in_our_layout(alice_client: Client) ->
     response = alice_client.get(reverse("mfa_index"))
     assert response.status_code == 200
     assert b'class="site-header"' in response.content
+
+
+def test_turning_on_two_factor_needs_a_valid_code_from_the_shown_secret(
+    client: Client, alice: User
+) -> None:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY
+
+    # given alice is signed in
+    client.force_login(alice)
+    # when she opens the activation page she must confirm her password first
+    first = client.get(reverse("mfa_activate_totp"))
+    assert first.status_code == 302
+    assert first["Location"].startswith(reverse("account_reauthenticate"))
+    client.post(first["Location"], {"password": "correct horse battery staple"})
+    # and then a secret is generated for her to scan
+    page = client.get(reverse("mfa_activate_totp"))
+    assert page.status_code == 200
+    secret = client.session[SECRET_SESSION_KEY]
+    # then a wrong code is refused and nothing is switched on
+    wrong = client.post(reverse("mfa_activate_totp"), {"code": "000000"})
+    assert wrong.status_code == 200
+    assert not Authenticator.objects.filter(user=alice).exists()
+    # and the right code switches TOTP on
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    right = client.post(reverse("mfa_activate_totp"), {"code": code})
+    assert right.status_code == 302
+    assert Authenticator.objects.filter(user=alice, type=Authenticator.Type.TOTP).exists()
