@@ -8,7 +8,7 @@ Three phases, each in its own process (its own Django setup, database and peak R
   accounts first, then their ids fetched back, then the interactions.
 
 Prints events/s and peak RSS per phase; writes var/bench/ingest.json (flat, units in the names).
-Environment: BENCH_PG (server URL, no database), BENCH_BATCH (rows per batch, default 50,000).
+Environment: BENCH_PG (server URL, no database), BENCH_BATCH (rows per batch, default 100,000).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "klout_bench"
-BATCH = int(os.environ.get("BENCH_BATCH", "50000"))
+BATCH = int(os.environ.get("BENCH_BATCH", "100000"))
 OUT = ROOT / "var" / "bench" / "ingest.json"
 EVENTS = 563_069
 

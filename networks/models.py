@@ -45,12 +45,14 @@ class NetworkAccount(models.Model):
     display_name = models.CharField(max_length=255, blank=True)
     protected = models.BooleanField(default=False)
     opted_out = models.BooleanField(default=False)
+    # Indexed by the partial account_user_idx below (most accounts are unclaimed).
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="network_accounts",
+        db_index=False,
     )
     needs_reconnect = models.BooleanField(default=False)
     last_synced_at = models.DateTimeField(null=True, blank=True)

@@ -208,7 +208,7 @@ def start_import(
 def run_import(
     *,
     sync_run_id: int,
-    batch_size: int = 50_000,
+    batch_size: int = 100_000,
     on_progress: Callable[[float, SyncRun], None] | None = None,
 ) -> SyncRun:
     """Stream the run's file into the store in committed batches (one transaction if strict)."""

@@ -27,7 +27,7 @@ class Command(BaseCommand):
             "--strict", action="store_true", help="abort on the first malformed line, keep nothing"
         )
         parser.add_argument("--limit", type=int, help="stop after this many interactions")
-        parser.add_argument("--batch-size", type=int, default=50_000)
+        parser.add_argument("--batch-size", type=int, default=100_000)
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
