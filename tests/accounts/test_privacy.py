@@ -15,6 +15,7 @@ from django.urls import reverse
 from accounts import signals
 from accounts.models import ExportJob, ExportStatus, Notification, User
 from accounts.services import delete_user, export_path, notify
+from networks.models import NetworkAccount
 from tests.accounts.conftest import link_devnet
 from tests.factories.accounts import ProviderCredentialFactory, UserFactory
 from tests.factories.networks import InteractionFactory, NetworkAccountFactory, PostFactory
@@ -249,7 +250,8 @@ def test_deleting_leaves_no_row_in_any_app_that_names_the_person(
     with django_capture_on_commit_callbacks(execute=True):
         alice_client.post(reverse("start_export"))
     alice_client.post(reverse("notification_settings"), {"score_move_threshold": 5, "in_app": "on"})
-    mine = NetworkAccountFactory.create(user=alice, external_id="alice_dev", handle="alice_dev")
+    # linking claimed (created) her public account in the network store
+    mine = NetworkAccount.objects.get(user=alice, external_id="alice_dev")
     PostFactory.create(account=mine)
     InteractionFactory.create(actor=NetworkAccountFactory.create(user=bob), receiver=mine)
     zip_path = export_path(ExportJob.objects.get(user=alice))
