@@ -18,6 +18,10 @@ _COMPONENT_TEXT = {
         "each of your posts drew more action",
         "your posts drew less action each",
     ),
+    "hot": (
+        "people are acting on you right now",
+        "the latest burst of action on your content is cooling off",
+    ),
 }
 
 
@@ -33,7 +37,7 @@ def explain_change(prev: EngineResult, cur: EngineResult, person: int) -> list[D
     raw = float(prev.raw[person])
     base = float(cal.apply(np.array([raw]))[0])
     deltas: list[tuple[str, float]] = []
-    for name in ("reach", "volume", "network", "amplification"):
+    for name in ("reach", "volume", "network", "amplification", "hot"):
         d = float(cur.components[name][person] - prev.components[name][person])
         raw += d
         now = float(cal.apply(np.array([raw]))[0])

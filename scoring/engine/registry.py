@@ -35,6 +35,19 @@ class AlgorithmVersion:
     network_rounds: int = 2
     # weight of amplification (actions per post) when posts are known
     amplification_weight: float = 0.5
+    # "hot right now": hot_weight * log1p(actions received, decayed with this half-life, weighted
+    # like reach), for accounts with at least `volume_min_reach` reach; ages are taken at the
+    # middle of `hot_bucket_seconds` buckets (a divisor of bucket_seconds)
+    hot_weight: float = 0.0
+    hot_half_life_seconds: float = 3 * 3600.0
+    hot_bucket_seconds: float = 3600.0
+    # being acted on at all is evidence: an account with any weighted reach is at least one
+    # resolution step above nothing, and one only ever acted on by itself sits at this share of a
+    # step (a weak prior that never outranks a single real reactor); 0 turns both off
+    self_credit: float = 0.0
+    # a back-scratching peer's repeats add no volume and its chatter is never "hot" (a ring
+    # reacting to itself all day must not pass for organic action)
+    scratching_counts_once: bool = False
 
     def to_dict(self) -> dict[str, object]:
         """Plain dict of the parameters (stored with every scoring run)."""
@@ -46,8 +59,16 @@ VERSIONS: dict[str, AlgorithmVersion] = {
     "klout-2026.1": AlgorithmVersion(name="klout-2026.1"),
     # 2026.2: reactors weigh by their own standing (spec properties 5 and 6 in the raw score)
     "klout-2026.2": AlgorithmVersion(name="klout-2026.2", network_weight=0.1),
+    # 2026.3: who is hot right now (recent actions, 3 h half-life) and a floor for being acted on
+    "klout-2026.3": AlgorithmVersion(
+        name="klout-2026.3",
+        network_weight=0.1,
+        hot_weight=0.5,
+        self_credit=0.4,
+        scratching_counts_once=True,
+    ),
 }
-LATEST = "klout-2026.2"
+LATEST = "klout-2026.3"
 
 
 def get_version(name: str | AlgorithmVersion) -> AlgorithmVersion:

@@ -1,6 +1,7 @@
 """The Klout score for one window: reach, amplification, network, anti-gaming, calibration.
 
-Model (version ``klout-2026.2``; ``klout-2026.1`` is the same without the network term), per
+Model (version ``klout-2026.3``; ``klout-2026.2`` lacks "hot" and the credit below, and
+``klout-2026.1`` also the network term), per
 receiver ``i`` over the rolling window before ``as_of``:
 
 - **Reach** ``R_i``: every reactor ``j`` contributes once per time bucket (6 h) in which it acted
@@ -23,8 +24,17 @@ receiver ``i`` over the rolling window before ``as_of``:
   development sets; the evaluation keeps it as a baseline.)
 - **Amplification**: when posts are known, ``log1p(actions per post)``.
 
-``raw = log1p(R) + volume + network + amplification``, rounded to ``resolution`` log units
+- **Hot** (``klout-2026.3``): ``hot_weight * log1p(H)`` for accounts with at least
+  ``volume_min_reach`` reach, ``H`` the actions received weighted like reach and decayed with a
+  3-hour half-life (ages at the middle of 1-hour buckets): who is acted on right now is who will
+  be acted on next. Back-scratching peers add neither volume beyond once nor heat.
+
+``raw = log1p(R) + volume + network + amplification + hot``, rounded to ``resolution`` log units
 (differences below it are noise), then mapped to 1..100 by the version's stored calibration.
+From ``klout-2026.3`` being acted on at all is evidence: any weighted reach puts an account at
+least one resolution step above nothing, and an account acted on only by itself (self-retweets,
+self-mentions: never influence) sits at ``self_credit`` of a step, above the silent and below
+anyone with a single real reactor.
 """
 
 from __future__ import annotations
@@ -145,8 +155,9 @@ _CHUNK = 1 << 20
 class _Rows:
     """Everything the engine needs from the rows, gathered in one chunked pass."""
 
-    keys: IntArray  # sorted keys of counted rows: actor | receiver | age bucket, bit-packed
-    n_buckets: int
+    keys: IntArray  # sorted keys of counted rows: actor | receiver | fine age bucket, bit-packed
+    n_buckets: int  # reach buckets (bucket_seconds)
+    fine_per_bucket: int  # fine buckets (hot_bucket_seconds) per reach bucket; 1 without "hot"
     person_bits: int
     bucket_bits: int
     received: FloatArray  # counted actions per receiver (self-reactions excluded)
@@ -164,9 +175,13 @@ def _scan_rows(inter: Interactions, as_of: float, algo: AlgorithmVersion) -> _Ro
     m = len(inter)
     start = as_of - algo.window_days * DAY
     n_buckets = math.ceil(algo.window_days * DAY / algo.bucket_seconds) + 1
+    # keys carry fine age buckets when "hot" needs them; reach buckets are fine // ratio
+    ratio = _fine_per_bucket(algo)
+    fine_seconds = algo.bucket_seconds / ratio
+    n_fine = (n_buckets - 1) * ratio + 1
     # bit-packed keys sort like (actor, receiver, bucket) and unpack with shifts, not divisions
     person_bits = max(int(n - 1).bit_length(), 1)
-    bucket_bits = max(int(n_buckets - 1).bit_length(), 1)
+    bucket_bits = max(int(n_fine - 1).bit_length(), 1)
     if 2 * person_bits + bucket_bits > 63:
         raise ValueError(f"too many people ({n:,}) for 64-bit pair keys")
     # network codes: int8 viewed as uint8 gives 256 dense bins
@@ -205,7 +220,7 @@ def _scan_rows(inter: Interactions, as_of: float, algo: AlgorithmVersion) -> _Ro
         k <<= person_bits
         k |= r
         k <<= bucket_bits
-        k |= np.clip(age // algo.bucket_seconds, 0, n_buckets - 1).astype(np.int64)
+        k |= np.clip(age // fine_seconds, 0, n_fine - 1).astype(np.int64)
         k[~counted] = -1
         rc = r[counted]
         np.add.at(
@@ -238,6 +253,7 @@ def _scan_rows(inter: Interactions, as_of: float, algo: AlgorithmVersion) -> _Ro
     return _Rows(
         keys=keys,
         n_buckets=n_buckets,
+        fine_per_bucket=ratio,
         person_bits=person_bits,
         bucket_bits=bucket_bits,
         received=per_network.sum(axis=1, dtype=np.float64),
@@ -268,6 +284,7 @@ class _Pairs:
     reach: FloatArray  # distinct decayed time buckets
     volume: npt.NDArray[np.float32]  # decayed actions
     latest: npt.NDArray[np.float32]  # decay of the newest bucket
+    hot: npt.NDArray[np.float32]  # actions decayed with the "hot" half-life (empty without it)
 
     def keys(self, n: int) -> IntArray:
         """The sorted pair keys ``actor * n + receiver``."""
@@ -284,7 +301,7 @@ def _pairs(rows: _Rows, n: int, algo: AlgorithmVersion) -> _Pairs:
     if keys.shape[0] == 0:
         z32 = np.zeros(0, dtype=np.int32)
         zf = np.zeros(0, dtype=np.float32)
-        return _Pairs(z32, z32, np.zeros(0), zf, zf)
+        return _Pairs(z32, z32, np.zeros(0), zf, zf, zf)
     starts = np.flatnonzero(_run_flags(keys))
     counts = np.empty(starts.shape[0])
     np.subtract(starts[1:], starts[:-1], out=counts[:-1])
@@ -293,6 +310,27 @@ def _pairs(rows: _Rows, n: int, algo: AlgorithmVersion) -> _Pairs:
     del keys, starts
     bucket = (pair_key & ((1 << bb) - 1)).astype(np.int16)
     pair_key >>= bb
+    hot = np.zeros(0, dtype=np.float32)
+    ratio = rows.fine_per_bucket
+    if ratio > 1:
+        # "hot" weighs each fine bucket by the decay at its middle, then fine buckets fold into
+        # reach buckets (runs of equal (pair, bucket // ratio))
+        fine_seconds = algo.bucket_seconds / ratio
+        mid_age = (bucket + 0.5) * fine_seconds
+        hot_w = counts * np.exp2(-mid_age / algo.hot_half_life_seconds)
+        del mid_age
+        pair_new = _run_flags(pair_key)
+        hot = np.bincount(np.cumsum(pair_new) - 1, weights=hot_w).astype(np.float32)
+        del hot_w
+        bucket //= ratio
+        np.minimum(bucket, nb - 1, out=bucket)
+        run_new = pair_new
+        run_new[1:] |= bucket[1:] != bucket[:-1]
+        group = np.cumsum(run_new) - 1
+        counts = np.bincount(group, weights=counts)
+        del group
+        bucket, pair_key = bucket[run_new], pair_key[run_new]
+        del run_new, pair_new
     bucket_decay = np.exp2(-np.arange(nb) * algo.bucket_seconds / (algo.half_life_days * DAY))
     decay = bucket_decay[bucket]
     del bucket
@@ -311,7 +349,17 @@ def _pairs(rows: _Rows, n: int, algo: AlgorithmVersion) -> _Pairs:
     del counts, group
     p_recv = (pairs & ((1 << pb) - 1)).astype(np.int32)
     pairs >>= pb
-    return _Pairs(pairs.astype(np.int32), p_recv, reach, volume, latest)
+    return _Pairs(pairs.astype(np.int32), p_recv, reach, volume, latest, hot)
+
+
+def _fine_per_bucket(algo: AlgorithmVersion) -> int:
+    """Fine ("hot") age buckets per reach bucket; 1 when the version has no "hot" term."""
+    if algo.hot_weight <= 0:
+        return 1
+    ratio = round(algo.bucket_seconds / algo.hot_bucket_seconds)
+    if ratio < 1 or ratio * algo.hot_bucket_seconds != algo.bucket_seconds:
+        raise ValueError("hot_bucket_seconds must divide bucket_seconds")
+    return ratio
 
 
 def _run_flags(sorted_keys: IntArray) -> npt.NDArray[np.bool_]:
@@ -379,18 +427,31 @@ def raw_components(
     # a back-scratching peer counts once, not once per time bucket: a ring that reacts to itself
     # every day must not turn its own chatter into "sustained reach"
     p.reach[scratching] = p.latest[scratching]
+    if algo.scratching_counts_once:
+        p.volume[scratching] = p.latest[scratching]
+        if p.hot.shape[0]:
+            p.hot[scratching] = 0.0
 
     volume = np.bincount(p.receiver, weights=pair_factor * p.volume, minlength=n)
+    hot = (
+        np.bincount(p.receiver, weights=pair_factor * p.hot, minlength=n)
+        if p.hot.shape[0]
+        else np.zeros(n)
+    )
     true_reach = np.bincount(p.receiver, weights=pair_factor * p.latest, minlength=n)
     n_pairs = p.actor.shape[0]
     # the weighted reach per pair becomes the influence matrix's data in place
     pair_factor *= p.reach
-    p.volume = p.latest = np.zeros(0, dtype=np.float32)
+    p.volume = p.latest = p.hot = np.zeros(0, dtype=np.float32)
     p.reach = np.zeros(0)
     reach = np.bincount(p.receiver, weights=pair_factor, minlength=n)
 
     comp_reach = np.log1p(reach)
-    comp_volume = algo.volume_weight * np.log1p(volume) * (reach >= algo.volume_min_reach)
+    established = reach >= algo.volume_min_reach
+    comp_volume = algo.volume_weight * np.log1p(volume) * established
+    # who is hot right now: the freshest actions predict the next ones (for established accounts,
+    # weighted like reach, so rings and bots gain nothing here either)
+    comp_hot = algo.hot_weight * np.log1p(hot) * established
 
     # CSR straight from the sorted pairs: rows are actors, columns receivers
     indptr = np.zeros(n + 1, dtype=np.int64)
@@ -437,6 +498,7 @@ def raw_components(
         "volume": comp_volume,
         "network": comp_network,
         "amplification": comp_amp,
+        "hot": comp_hot,
     }
     extra: dict[str, object] = {
         "true_reach": true_reach,
@@ -446,6 +508,7 @@ def raw_components(
         "post_author": post_author,
         "post_actions": post_actions,
         "rows": rows,
+        "reach_weight": reach,
     }
     return components, extra
 
@@ -462,7 +525,13 @@ def score_window(
     algo = get_version(version)
     comps, extra = raw_components(interactions, posts, as_of=as_of, algo=algo)
     total = comps["reach"] + comps["volume"] + comps["network"] + comps["amplification"]
+    total += comps["hot"]
     raw = _quantize(total, algo.resolution)
+    rows = extra["rows"]
+    assert isinstance(rows, _Rows)
+    reach_weight = extra["reach_weight"]
+    assert isinstance(reach_weight, np.ndarray)
+    raw = _credit(raw, reach_weight, rows.self_acted, algo)
     cal = calibration if calibration is not None else calibrate(raw, version=algo.name)
     if cal.version != algo.name:
         raise ValueError(f"calibration is for {cal.version!r}, not {algo.name!r}")
@@ -477,8 +546,6 @@ def score_window(
         1.0 + 99.0 * (quality - 1.0) / max(algo.network_weight, 1e-9), 1.0, 100.0
     )
 
-    rows = extra["rows"]
-    assert isinstance(rows, _Rows)
     n = interactions.n_people
     traits = style_traits(rows.activity, posts, as_of, n)
     influence = extra["influence"]
@@ -503,6 +570,17 @@ def score_window(
         post_author=np.asarray(extra["post_author"], dtype=np.int64),
         post_actions=np.asarray(extra["post_actions"], dtype=np.float64),
     )
+
+
+def _credit(
+    raw: FloatArray, reach: FloatArray, self_acted: npt.NDArray[np.bool_], algo: AlgorithmVersion
+) -> FloatArray:
+    """Being acted on at all is evidence: any reach is at least one step, self-actions a share."""
+    if algo.self_credit <= 0:
+        return raw
+    step = algo.resolution if algo.resolution > 0 else 0.1
+    floor = np.where(reach > 0, step, np.where(self_acted, algo.self_credit * step, 0.0))
+    return np.maximum(raw, floor)
 
 
 def _network_contributions(
@@ -543,6 +621,7 @@ def combine_persons(result: EngineResult, groups: list[list[int]]) -> PersonScor
                 result.components["volume"][i]
                 + result.components["network"][i]
                 + result.components["amplification"][i]
+                + result.components["hot"][i]
             )
             for i in idx.tolist()
         )

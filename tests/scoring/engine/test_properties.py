@@ -232,3 +232,41 @@ def test_styles_have_a_name_and_reason() -> None:
     }
     assert p.style_reason.startswith(p.style)
     assert result.top_influencees(0, 3)
+
+
+def test_acting_on_oneself_ranks_above_nothing_and_below_one_real_reactor() -> None:
+    # 0 only retweets itself, 1 has one reactor (2), 3 is only seen acting
+    edges = [(0, 0)] * 5 + [(2, 1), (3, 2)]
+    raw = score_window(build(edges, 4), None, as_of=NOW).raw
+    assert raw[3] == 0.0
+    assert 0.0 < raw[0] < raw[1]
+
+
+def test_older_versions_give_no_credit_for_acting_on_oneself() -> None:
+    raw = score_window(build([(0, 0)], 2), None, as_of=NOW, version="klout-2026.2").raw
+    assert raw[0] == 0.0
+
+
+def test_recent_action_makes_an_account_hot_and_it_cools_off() -> None:
+    # 0 and 1 each have 20 reactors; 0's reacted an hour ago, 1's two days ago
+    edges = [(2 + i, 0) for i in range(20)] + [(22 + i, 1) for i in range(20)]
+    times = [NOW - 3600.0] * 20 + [NOW - 2 * DAY] * 20
+    inter = build(edges, 42, times=times)
+    now = score_window(inter, None, as_of=NOW)
+    assert now.components["hot"][0] > now.components["hot"][1] > 0
+    assert now.raw[0] > now.raw[1]
+    later = score_window(inter, None, as_of=NOW + 3 * DAY)
+    assert later.components["hot"][0] < now.components["hot"][0]
+    assert later.raw[0] < now.raw[0]
+
+
+def test_a_ring_reacting_to_itself_this_hour_stays_below_a_genuine_account() -> None:
+    # 20 sock puppets each reacting 10 times to every other puppet in the last hour
+    ring = list(range(20))
+    edges = [(i, j) for i in ring for j in ring if i != j for _ in range(10)]
+    times = [NOW - 600.0] * len(edges)
+    genuine = 20
+    edges += [(21 + k, genuine) for k in range(10)]
+    times += [NOW - DAY] * 10
+    s = score_window(build(edges, 31, times=times), None, as_of=NOW, calibration=FIXED).score
+    assert s[genuine] > max(s[i] for i in ring)
