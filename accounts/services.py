@@ -82,15 +82,13 @@ def refresh_credential(*, credential_id: int) -> ProviderCredential:
         try:
             tokens = refresher(credential, decrypt_token(credential.refresh_token_enc))
         except RefreshRefused as exc:
-            credential.status = CredentialStatus.NEEDS_RECONNECT
-            credential.last_error = str(exc)[:1000]
-            credential.save(update_fields=["status", "last_error", "updated_at"])
-            signals.credential_needs_reconnect.send(
-                sender=ProviderCredential,
+            mark_credential_refused(
                 user_id=credential.user_id,
                 provider=credential.provider,
                 uid=credential.uid,
+                reason=str(exc),
             )
+            credential.refresh_from_db()
             return credential
         credential.access_token_enc = encrypt_token(tokens.access_token)
         credential.refresh_token_enc = encrypt_token(tokens.refresh_token)
@@ -98,6 +96,18 @@ def refresh_credential(*, credential_id: int) -> ProviderCredential:
         credential.last_error = ""
         credential.save()
         return credential
+
+
+def mark_credential_refused(*, user_id: int, provider: str, uid: str, reason: str) -> int:
+    """The provider refused a token (revoked, expired refresh): the link needs a reconnect."""
+    changed = ProviderCredential.objects.filter(user_id=user_id, provider=provider, uid=uid).update(
+        status=CredentialStatus.NEEDS_RECONNECT, last_error=reason[:1000], updated_at=timezone.now()
+    )
+    if changed:
+        signals.credential_needs_reconnect.send(
+            sender=ProviderCredential, user_id=user_id, provider=provider, uid=uid
+        )
+    return changed
 
 
 def refresh_expiring_credentials(*, now: datetime.datetime | None = None) -> dict[str, int]:

@@ -334,6 +334,19 @@ class SyncBusy(Exception):
     """Another sync of the same account is running."""
 
 
+def _refuse_credential(account: NetworkAccount, *, reason: str) -> None:
+    """A sync was refused with the stored token: the person's link shows "needs reconnect"."""
+    from accounts.services import mark_credential_refused
+
+    if account.user_id is None:
+        return
+    for provider, network in PROVIDER_NETWORKS.items():
+        if network == account.network:
+            mark_credential_refused(
+                user_id=account.user_id, provider=provider, uid=account.external_id, reason=reason
+            )
+
+
 def _credential_for(account: NetworkAccount) -> Credential | None:
     from accounts.crypto import decrypt_token
     from accounts.models import ProviderCredential
@@ -406,6 +419,7 @@ def sync_account(*, account_id: int, sync_run_id: int | None = None) -> SyncRun:
         _end_sync(account, run, SyncStatus.SUCCEEDED, cursor=fetched.next_cursor, result=result)
     except CredentialRevoked as exc:
         _end_sync(account, run, SyncStatus.FAILED, error=str(exc), revoked=True)
+        _refuse_credential(account, reason=str(exc))
     except ProviderError as exc:
         _end_sync(account, run, SyncStatus.FAILED, error=str(exc))
         if exc.transient:

@@ -73,6 +73,10 @@ def test_revoked_token_marks_needs_reconnect_and_is_not_retried(linked_reddit):
     assert len(responses.calls) == 1
     assert SyncRun.objects.get(account=linked_reddit).status == SyncStatus.FAILED
     assert linked_reddit.pk not in syncable_accounts()
+    # and the stored credential says so too: the linked-accounts page offers a reconnect
+    credential = ProviderCredential.objects.get(user=linked_reddit.user, provider="reddit")
+    assert credential.needs_reconnect
+    assert credential.last_error
 
 
 def test_a_second_sync_of_the_same_account_is_refused_while_one_runs(linked_reddit):
