@@ -5,8 +5,13 @@ published history (rows written directly, idempotently), serves the project with
 (2 sync workers, production settings), signs in through a session made in-process, then drives
 the dashboard and `/healthz` with a small threaded keep-alive load generator.
 
+Production settings: DJANGO_DEBUG=0 with a random secret key and token key, Redis as the cache
+(and session cache) as in a deploy; only DJANGO_SECURE_SSL_REDIRECT=0, since the bench speaks plain
+http on loopback. Clients keep the cookies the site sets (session, CSRF), as a browser does.
+
 Prints pages/s, p50/p99 and the dashboard/bare ratio; writes var/bench/pages.json (flat, units in
-the names). Environment: BENCH_PG (server URL, no database), BENCH_REQUESTS, BENCH_CONCURRENCY.
+the names). Environment: BENCH_PG (server URL, no database), BENCH_REDIS (a Redis database the
+bench may flush), BENCH_REQUESTS, BENCH_CONCURRENCY.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import subprocess
 import sys
 import threading
 import time
+from http.cookies import SimpleCookie
 from pathlib import Path
 
 import psutil
@@ -29,6 +35,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "klout_bench_pages"
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14")
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "2000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "4"))
 WORKERS = 2
@@ -36,6 +43,10 @@ THREADS = 2
 WARMUP = 100
 HISTORY_DAYS = 90
 OUT = ROOT / "var" / "bench" / "pages.json"
+SETTINGS_NOTE = (
+    "production settings (DJANGO_DEBUG=0, Redis cache and session cache, PostgreSQL), "
+    "except DJANGO_SECURE_SSL_REDIRECT=0: plain http on loopback"
+)
 
 
 def free_port() -> int:
@@ -50,9 +61,9 @@ def server_env() -> dict[str, str]:
     from cryptography.fernet import Fernet
 
     env = dict(os.environ)
-    env.pop("REDIS_URL", None)  # sessions live in the database; no broker needed for pages
     env.update(
         DATABASE_URL=f"{PG}/{DB_NAME}",
+        REDIS_URL=REDIS,
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(60),
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
@@ -87,9 +98,11 @@ def seed(env: dict[str, str]) -> tuple[str, str]:
     import django
 
     django.setup()
+    from importlib import import_module
+
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.cache import cache
     from django.db import transaction
 
     from accounts.models import User
@@ -103,6 +116,7 @@ def seed(env: dict[str, str]) -> tuple[str, str]:
         ScoringRun,
     )
 
+    cache.clear()  # the bench's own Redis database: no pages cached by an older build
     end = dt.date.today() - dt.timedelta(days=1)
     with transaction.atomic():
         user, _ = User.objects.get_or_create(
@@ -180,7 +194,7 @@ def seed(env: dict[str, str]) -> tuple[str, str]:
                 "display_name": user.display_name,
             },
         )
-    session = SessionStore()
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
@@ -221,6 +235,14 @@ def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
             time.sleep(0.2)
     proc.terminate()
     raise SystemExit("gunicorn did not answer /healthz within 30 s")
+
+
+def with_set_cookies(cookie: str, set_cookies: list[str]) -> str:
+    """The Cookie header a browser sends next: the old cookies updated by the Set-Cookie ones."""
+    jar = SimpleCookie(cookie)
+    for header in set_cookies:
+        jar.load(header)
+    return "; ".join(f"{name}={morsel.value}" for name, morsel in jar.items())
 
 
 def load(port: int, path: str, cookie: str, total: int) -> tuple[float, list[float]]:
@@ -312,6 +334,7 @@ def main() -> None:
         body = response.read()
         if response.status != 200 or b"score-big" not in body:
             raise SystemExit(f"dashboard did not render for the bench user ({response.status})")
+        cookie = with_set_cookies(cookie, response.msg.get_all("Set-Cookie") or [])
         dashboard = measure(proc, port, "/dashboard/", cookie, "dashboard")
         bare = measure(proc, port, "/healthz", cookie, "bare")
     finally:
@@ -319,6 +342,7 @@ def main() -> None:
         proc.wait(timeout=10)
     cores = min(WORKERS, psutil.cpu_count() or 1)
     result: dict[str, float | int | str] = {
+        "settings": SETTINGS_NOTE,
         "workers": WORKERS,
         "threads_per_worker": THREADS,
         "concurrency": CONCURRENCY,
@@ -346,6 +370,7 @@ def main() -> None:
         f"p99 {bare['bare_p99_ms']} ms; dashboard/bare = "
         f"{result['dashboard_to_bare_throughput_ratio']}"
     )
+    print(f"settings: {SETTINGS_NOTE}")
     print(f"wrote {OUT.relative_to(ROOT)}")
 
 

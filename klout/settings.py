@@ -122,6 +122,9 @@ if REDIS_URL:
             "KEY_PREFIX": "klout",
         }
     }
+    # Every signed-in page loads the session: read it from Redis, write through to the database.
+    # Only with a shared cache: per-process memory would keep serving a session after sign-out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -262,3 +262,10 @@ class LatestScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.handle or self.user_id}: {self.score:.1f}"
+
+    @property
+    def network_label(self) -> str:
+        """The network's human name ("Stack Exchange"), or the raw value if we no longer know it."""
+        from scoring.queries import network_label
+
+        return network_label(self.network)

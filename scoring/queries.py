@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
 from django.core.cache import cache
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Window
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -31,9 +31,11 @@ PEOPLE_SHOWN = 5  # top influencers / influencees on a page
 # Published history never changes, but a held day may be published late: bound the staleness.
 HISTORY_CACHE_SECONDS = 300
 HELD_CACHE_SECONDS = 60
-# The dashboard's score card and summary cards are cached per published score and per privacy
-# epoch: every opt-out bumps the epoch, so nobody who opted out lingers in a cached fragment.
-SUMMARY_CACHE_SECONDS = 60
+# The dashboard's bulk (score card, chart, explanations, summary cards) is cached as HTML per
+# published score and per privacy epoch: every opt-out bumps the epoch, so nobody who opted out
+# lingers in a cached page. Held-day marks and late backfilled days do not change the latest
+# score, so they keep the same bound as the held-days cache.
+DASHBOARD_CACHE_SECONDS = HELD_CACHE_SECONDS
 PRIVACY_EPOCH_KEY = "scoring:privacy-epoch"
 EXPLANATION_CACHE_SECONDS = 3600  # explanations of a daily score are as final as the score
 
@@ -240,17 +242,19 @@ def contributions(score: DailyScore) -> list[tuple[str, int]]:
     return [(network_label(k), round(float(v or 0) * 100)) for k, v in items]
 
 
-def unread_notifications(user_id: int, limit: int = 3) -> QuerySet[Any] | list[Any]:
-    """The newest few unread notifications, lazily: no query unless the page shows them.
-
-    The page asks accounts' `unread_notification_count` (shared with the nav) first.
-    """
+def unread_notifications(user_id: int, limit: int = 3) -> tuple[int, list[Any]]:
+    """(how many unread notifications, the newest `limit` of them) in one query, however many."""
     try:
         model = apps.get_model("accounts", "Notification")
     except LookupError:
-        return []
-    unread: QuerySet[Any] = model.objects.filter(user_id=user_id, read_at__isnull=True)
-    return unread.order_by("-created_at")[:limit]
+        return 0, []
+    newest = list(
+        model.objects.filter(user_id=user_id, read_at__isnull=True)
+        # The window counts every unread row before LIMIT keeps the newest few.
+        .annotate(unread_total=Window(Count("pk")))
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    return (newest[0].unread_total if newest else 0), newest
 
 
 @functools.cache
@@ -262,35 +266,33 @@ def url_or_none(name: str) -> str | None:
         return None
 
 
-@dataclass
-class Dashboard:
-    """Everything the dashboard shows for one person."""
+@dataclass(frozen=True, slots=True)
+class LatestRef:
+    """Which published score a person's dashboard shows: enough to key its cached HTML."""
 
-    latest: LatestScore | None
-    rows: list[HistoryRow] = field(default_factory=list)
-    held: list[dt.date] = field(default_factory=list)
-    start: dt.date | None = None
-    end: dt.date | None = None
-    accounts: list[NetworkAccount] = field(default_factory=list)
+    pk: int
+    daily_id: int
+    version_id: int
+    day: dt.date
 
 
-def dashboard_for(user_id: int) -> Dashboard:
-    """The dashboard's rows: latest score, 90-day history, held days, accounts (4 queries)."""
-    latest = LatestScore.objects.filter(user_id=user_id).select_related("daily", "version").first()
-    accounts = list(NetworkAccount.objects.claimed_by(user_id).order_by("network", "handle"))
-    if latest is None:
-        return Dashboard(latest=None, accounts=accounts)
-    end = latest.day
-    start = end - dt.timedelta(days=HISTORY_DAYS - 1)
-    rows = history(user_id=user_id, end=end, prefer_version_id=latest.version_id)
-    return Dashboard(
-        latest=latest,
-        rows=rows,
-        held=held_days(start=start, end=end),
-        start=start,
-        end=end,
-        accounts=accounts,
-    )
+def latest_ref(user_id: int) -> LatestRef | None:
+    """The person's latest published score, as ids only (one light query)."""
+    # One row per user (a one-to-one), so no ORDER BY: `.first()` would add one.
+    rows = LatestScore.objects.filter(user_id=user_id).values_list(
+        "pk", "daily_id", "version_id", "day"
+    )[:1]
+    return next((LatestRef(*row) for row in rows), None)
+
+
+def linked_accounts(user_id: int) -> list[NetworkAccount]:
+    """The person's linked network accounts with their sync state (one query)."""
+    return list(NetworkAccount.objects.claimed_by(user_id).order_by("network", "handle"))
+
+
+def latest_full(user_id: int) -> LatestScore | None:
+    """The person's latest score with its daily row and version, to render the bulk from."""
+    return LatestScore.objects.filter(user_id=user_id).select_related("daily", "version").first()
 
 
 def is_idle(score: DailyScore, *, now: dt.datetime | None = None) -> int | None:

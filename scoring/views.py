@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils.functional import SimpleLazyObject
+from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_GET
@@ -125,53 +125,114 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
         )
         return render(request, "scoring/dashboard.html#explanations", fragment)
 
-    data = queries.dashboard_for(user_id)
+    # Per request: which score to show, linked accounts (sync state moves on its own) and
+    # notifications (reading them must show at once). Everything else is the cached bulk.
+    ref = queries.latest_ref(user_id)
+    unread_count, unread = queries.unread_notifications(user_id)
     ctx: dict[str, Any] = {
-        "data": data,
-        "latest": data.latest,
-        "accounts": data.accounts,
-        "unread": queries.unread_notifications(user_id),
+        "accounts": queries.linked_accounts(user_id),
+        "unread": unread,
+        # Overrides the nav's lazy COUNT: the query above already counted.
+        "unread_notification_count": unread_count,
         "notifications_url": queries.url_or_none("notifications"),
         "notification_settings_url": queries.url_or_none("notification_settings"),
     }
-    if data.latest is not None and data.start is not None and data.end is not None:
-        score = data.latest.daily
-        by_day: dict[dt.date, DailyScore | queries.HistoryRow] = {r.day: r for r in data.rows}
-        if asked_day is None:
-            chosen = None if day_error else score
-        elif asked_day in by_day:
-            chosen = by_day[asked_day]
-        else:
-            chosen = queries.day_score(
-                day=asked_day, user_id=user_id, prefer_version_id=data.latest.version_id
-            )
-        ctx.update(
-            score=score,
-            chart=_chart(
-                data.rows,
-                data.held,
-                data.start,
-                data.end,
-                title="Your score over the last 90 days",
-                day_href="?day=",
-            ),
-            recent_days=[(r.day.isoformat(), f"{r.day:%b %-d}") for r in reversed(data.rows[-14:])],
-            # Lazy: only evaluated when the cached summary fragments are rebuilt.
-            contributions=SimpleLazyObject(lambda: queries.contributions(score)),
-            circles=SimpleLazyObject(lambda: queries.people(score.influencers, score.influencees)),
-            summary_cache_seconds=queries.SUMMARY_CACHE_SECONDS,
-            privacy_epoch=queries.privacy_epoch(),
-            idle_days=queries.is_idle(score),
-            decay_notice_days=queries.DECAY_NOTICE_DAYS,
-            **_explanation_context(
-                user_id=user_id,
-                chosen=chosen,
-                rows=data.rows,
-                day_error=day_error,
-                asked_day=asked_day,
-            ),
-        )
+    bulk = (
+        _dashboard_bulk(ref, user_id=user_id, asked_day=asked_day, day_error=day_error)
+        if ref is not None
+        else None
+    )
+    ctx.update(latest=ref if bulk is not None else None, bulk=bulk)
     return render(request, "scoring/dashboard.html", ctx)
+
+
+def _bulk_key(user_id: int, pk: int, daily_id: int, asked_day: dt.date | None) -> str:
+    day = asked_day.isoformat() if asked_day is not None else "latest"
+    return f"scoring:dashboard:{user_id}:{pk}:{daily_id}:{day}"
+
+
+def _dashboard_bulk(
+    ref: queries.LatestRef,
+    *,
+    user_id: int,
+    asked_day: dt.date | None,
+    day_error: str,
+) -> dict[str, str] | None:
+    """The dashboard's cacheable HTML (top: score card, subscores, decay; main: chart, why, cards).
+
+    Keyed by the published score (LatestScore rows are rebuilt on every publish, so a new day
+    means new ids), the chosen day and the privacy epoch, which is stored with the HTML and read
+    in the same round trip. Rendered without the request: no CSRF token or other per-session
+    value can end up in the cache. None when the score vanished meanwhile (an opt-out).
+    """
+    key = _bulk_key(user_id, ref.pk, ref.daily_id, asked_day)
+    cacheable = not day_error  # error messages echo free-form input: not worth a cache entry
+    if cacheable:
+        found = cache.get_many([key, queries.PRIVACY_EPOCH_KEY])
+        epoch = int(found.get(queries.PRIVACY_EPOCH_KEY) or 0)
+        hit = found.get(key)
+        if hit is not None and hit["epoch"] == epoch:
+            # Rendered by our own template with autoescaping, so the markup is safe.
+            return {"top": mark_safe(hit["top"]), "main": mark_safe(hit["main"])}
+    else:
+        epoch = queries.privacy_epoch()
+
+    latest = queries.latest_full(user_id)
+    if latest is None:
+        return None
+    ctx = _bulk_context(latest, user_id=user_id, asked_day=asked_day, day_error=day_error)
+    top = render_to_string("scoring/dashboard.html#dashboard-top", ctx)
+    main = render_to_string("scoring/dashboard.html#dashboard-main", ctx)
+    if cacheable:
+        cache.set(
+            _bulk_key(user_id, latest.pk, latest.daily_id, asked_day),
+            {"epoch": epoch, "top": str(top), "main": str(main)},
+            queries.DASHBOARD_CACHE_SECONDS,
+        )
+    return {"top": top, "main": main}
+
+
+def _bulk_context(
+    latest: LatestScore, *, user_id: int, asked_day: dt.date | None, day_error: str
+) -> dict[str, Any]:
+    """Everything the cached bulk shows, loaded once per published score and chosen day."""
+    score = latest.daily
+    end = latest.day
+    start = end - dt.timedelta(days=queries.HISTORY_DAYS - 1)
+    rows = queries.history(user_id=user_id, end=end, prefer_version_id=latest.version_id)
+    by_day: dict[dt.date, DailyScore | queries.HistoryRow] = {r.day: r for r in rows}
+    chosen: DailyScore | queries.HistoryRow | None
+    if asked_day is None:
+        chosen = None if day_error else score
+    elif asked_day in by_day:
+        chosen = by_day[asked_day]
+    else:
+        chosen = queries.day_score(
+            day=asked_day, user_id=user_id, prefer_version_id=latest.version_id
+        )
+    circles = queries.people(score.influencers, score.influencees)
+    return {
+        "latest": latest,
+        "score": score,
+        "start": start,
+        "end": end,
+        "chart": _chart(
+            rows,
+            queries.held_days(start=start, end=end),
+            start,
+            end,
+            title="Your score over the last 90 days",
+            day_href="?day=",
+        ),
+        "recent_days": [(r.day.isoformat(), f"{r.day:%b %-d}") for r in reversed(rows[-14:])],
+        "contributions": queries.contributions(score),
+        "circles": circles,
+        "idle_days": queries.is_idle(score),
+        "decay_notice_days": queries.DECAY_NOTICE_DAYS,
+        **_explanation_context(
+            user_id=user_id, chosen=chosen, rows=rows, day_error=day_error, asked_day=asked_day
+        ),
+    }
 
 
 @require_GET

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.apps import apps
@@ -12,10 +13,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.services import opt_out_person
 from scoring.models import RunStatus
+from scoring.services import publish_run
 from tests.factories.networks import NetworkAccountFactory
 from tests.factories.scoring import (
     AlgorithmVersionFactory,
+    DailyScoreFactory,
     ExplanationFactory,
     ScoringRunFactory,
     score_history,
@@ -268,9 +272,7 @@ def test_dashboard_query_count_is_constant_in_history_people_and_notifications(
     assert few == many <= 6
 
 
-def test_dashboard_warm_cache_skips_history_held_days_explanations_and_people(
-    alice, alice_client
-) -> None:
+def test_dashboard_warm_cache_runs_only_the_per_request_queries(alice, alice_client) -> None:
     carol = NetworkAccountFactory.create(handle="carol")
     score_history(
         user=alice,
@@ -280,8 +282,118 @@ def test_dashboard_warm_cache_skips_history_held_days_explanations_and_people(
     cold = _count(alice_client, "/dashboard/")
     with CaptureQueriesContext(connection) as warm:
         body = alice_client.get("/dashboard/").content.decode()
-    assert len(warm.captured_queries) == cold - 4
+    # user, which score, unread notifications, linked accounts (+ the session without Redis).
+    tables = [re.search(r'FROM "(\w+)"', q["sql"]) for q in warm.captured_queries]
+    assert sorted(t.group(1) for t in tables if t and t.group(1) != "django_session") == [
+        "accounts_notification",
+        "accounts_user",
+        "networks_networkaccount",
+        "scoring_latestscore",
+    ]
+    assert len(warm.captured_queries) <= 5 < cold
     assert 'href="/u/dev/carol"' in body
+    assert body.count('class="dot"') == 30
+
+
+def test_dashboard_shows_a_newly_published_day_at_once(alice, alice_client) -> None:
+    # given alice's dashboard already rendered (and cached) for the day before yesterday
+    score_history(user=alice, days=5, end=YESTERDAY - dt.timedelta(days=1))
+    assert b'<p class="score-big">88</p>' not in alice_client.get("/dashboard/").content
+    # when yesterday's run is published with a new score and its explanation
+    run = ScoringRunFactory.create(day=YESTERDAY, status=RunStatus.COMPUTING)
+    daily = DailyScoreFactory.create(run=run, user=alice, account=None, score=88.0)
+    ExplanationFactory.create(score=daily, text="A thread of yours went far")
+    publish_run(run_id=run.pk)
+    # then the very next page view shows the new score, day and explanation
+    body = alice_client.get("/dashboard/").content.decode()
+    assert '<p class="score-big">88</p>' in body
+    assert "A thread of yours went far" in body
+    assert body.count('class="dot"') == 6
+
+
+def test_dashboard_explains_another_day_while_the_default_view_is_cached(alice, alice_client):
+    latest = score_history(user=alice, days=5)
+    earlier = alice.daily_scores.get(day=YESTERDAY - dt.timedelta(days=3))
+    ExplanationFactory.create(score=earlier, text="earlier day reason")
+    ExplanationFactory.create(score=latest.daily, text="latest day reason")
+    assert b"latest day reason" in alice_client.get("/dashboard/").content
+    body = alice_client.get(f"/dashboard/?day={earlier.day.isoformat()}").content.decode()
+    assert "earlier day reason" in body
+    assert "latest day reason" not in body
+    assert f'value="{earlier.day.isoformat()}"' in body
+    assert b"latest day reason" in alice_client.get("/dashboard/").content
+
+
+def test_dashboard_stops_naming_an_influencer_who_opts_out_at_once(
+    alice, bob, alice_client, django_capture_on_commit_callbacks
+) -> None:
+    # given bob's account is among alice's influencers on her cached dashboard
+    bobs = NetworkAccountFactory.create(handle="bob_dev", user=bob)
+    score_history(
+        user=alice,
+        influencers=[{"account_id": bobs.pk, "network": bobs.network, "handle": "bob_dev"}],
+    )
+    assert b"bob_dev" in alice_client.get("/dashboard/").content
+    # when bob opts out (the privacy epoch moves on commit)
+    with django_capture_on_commit_callbacks(execute=True):
+        opt_out_person(user_id=bob.pk)
+    # then alice's next page view keeps the slot but never the name
+    body = alice_client.get("/dashboard/").content.decode()
+    assert "bob_dev" not in body
+    assert "someone who keeps their account private" in body
+
+
+def test_dashboard_drops_read_notifications_at_once(alice, alice_client) -> None:
+    notification = _notification_model()
+    score_history(user=alice, days=3)
+    notification.objects.create(user=alice, kind="score_moved", title="Your score rose by 5")
+    body = alice_client.get("/dashboard/").content.decode()
+    assert "1 unread notification" in body
+    assert 'id="unread-count">1<' in body
+    assert alice_client.post("/notifications/").status_code == 302
+    body = alice_client.get("/dashboard/").content.decode()
+    assert "unread notification" not in body
+    assert 'id="unread-count"' not in body
+
+
+def test_dashboard_counts_more_unread_notifications_than_it_lists(alice, alice_client) -> None:
+    notification = _notification_model()
+    score_history(user=alice, days=3)
+    for i in range(5):
+        notification.objects.create(user=alice, kind="k", title=f"notice {i}")
+    body = alice_client.get("/dashboard/").content.decode()
+    assert "5 unread notifications" in body
+    assert 'id="unread-count">5<' in body
+    assert body.count("notice ") == 3
+
+
+def test_dashboard_cached_for_one_person_is_never_served_to_another(
+    alice, charlie, alice_client, charlie_client
+) -> None:
+    score_history(user=alice, score=77.0, days=3)
+    score_history(user=charlie, score=33.0, days=3)
+    for _ in range(2):
+        alice_body = alice_client.get("/dashboard/").content.decode()
+        charlie_body = charlie_client.get("/dashboard/").content.decode()
+        assert '<p class="score-big">77</p>' in alice_body
+        assert '<p class="score-big">33</p>' in charlie_body
+        assert ">77<" not in charlie_body
+
+
+def test_dashboard_csrf_token_belongs_to_each_session_even_from_cache(alice) -> None:
+    score_history(user=alice, days=3)
+    sessions = [Client(enforce_csrf_checks=True) for _ in range(2)]
+    tokens = []
+    for client in sessions:  # the second page's bulk comes from the cache
+        client.force_login(alice)
+        body = client.get("/dashboard/").content.decode()
+        found = re.search(r'"X-CSRFToken": "([^"]+)"', body)
+        assert found is not None
+        tokens.append(found.group(1))
+    assert tokens[0] != tokens[1]
+    for client, token in zip(sessions, tokens, strict=True):
+        response = client.post("/notifications/", headers={"X-CSRFToken": token})
+        assert response.status_code == 302
 
 
 def test_empty_dashboard_query_count_is_small(charlie_client) -> None:

@@ -313,3 +313,11 @@ def test_about_survives_a_broken_evaluation_file(client: Client, settings, tmp_p
 
 def test_about_and_home_need_no_queries_for_anonymous_visitors(client: Client) -> None:
     assert _count(client, "/about/") == 0
+
+
+def test_leaderboard_names_networks_for_people_not_machines(client) -> None:
+    account = NetworkAccountFactory.create(network="stackexchange", handle="qbit")
+    score_history(account=account, days=2)
+    body = client.get("/leaderboard/").content.decode()
+    assert "Stack Exchange" in body
+    assert '<td class="wide-only">stackexchange</td>' not in body
