@@ -13,13 +13,14 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db.models import Count
+from django.db.models import Count, Max
 
 from accounts.models import User
 from networks.models import Interaction, NetworkAccount
 from networks.services import claim_account
 
 SCORE_DAYS = 30
+OTHER_DATASET_DAYS = 3
 DEMO_PASSWORD = "klout-demo-2026"
 # (e-mail, name, staff, owns an account): owners claim the busiest accounts of the newest data.
 DEMO_PEOPLE = [
@@ -35,14 +36,23 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.create_people()
         call_command("import_demo", stdout=self.stdout)
-        newest = Interaction.objects.order_by("-occurred_at").values_list("occurred_at", flat=True)
-        last = newest.first()
-        if last is None:
+        ends = sorted(
+            Interaction.objects.values_list("network")
+            .annotate(last=Max("occurred_at"))
+            .values_list("last", flat=True)
+        )
+        if not ends:
             self.stdout.write("No interactions to score.")
             return
+        last = ends[-1]
         last_day = last.astimezone(dt.UTC).date()
         self.claim_accounts(since=last - dt.timedelta(days=SCORE_DAYS))
-        call_command("score", date=last_day.isoformat(), days=SCORE_DAYS, stdout=self.stdout)
+        # Each dataset is scored at its own end, oldest first, so every network has public
+        # scores; the newest dataset (the demo people's) gets a month of history.
+        for end in ends:
+            day = end.astimezone(dt.UTC).date()
+            days = SCORE_DAYS if end == last else OTHER_DATASET_DAYS
+            call_command("score", date=day.isoformat(), days=days, stdout=self.stdout)
         self.publish_held_days()
         today = last_day + dt.timedelta(days=1)
         self.stdout.write(self.style.SUCCESS(f"Demo scores up to {last_day} (demo today {today})"))
