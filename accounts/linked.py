@@ -17,6 +17,10 @@ from accounts.models import ProviderCredential
 # Receivers (e.g. in networks) return {(provider, uid): {"last_synced_at": datetime, ...}} for a
 # user_id, in one query, so the page can show sync state without accounts importing them.
 linked_account_details = Signal()
+# Receivers return [{"network": value, "label": name, "slug": handle-or-id}] for the public
+# accounts a person owns without a login link (claimed from an uploaded archive, or in the demo):
+# they are scored with the person but not synced live.
+claimed_accounts = Signal()
 
 
 @dataclass
@@ -62,6 +66,14 @@ def linked_accounts_for(user_id: int) -> list[LinkedAccount]:
         )
         for a in accounts
     ]
+
+
+def claimed_accounts_for(user_id: int) -> list[dict[str, str]]:
+    """Accounts the person owns that no login link stands behind (as higher apps report them)."""
+    rows: list[dict[str, str]] = []
+    for _receiver, contributed in claimed_accounts.send(sender=None, user_id=user_id):
+        rows.extend(contributed or [])  # type: ignore[arg-type]
+    return rows
 
 
 def provider_buttons(request: HttpRequest, *, process: str, next_url: str) -> list[ProviderButton]:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import services
 from accounts.adapters import PROVEN_ACCOUNT_SESSION_KEY
 from accounts.forms import DeleteAccountForm, NotificationPreferenceForm
-from accounts.linked import linked_accounts_for, provider_buttons
+from accounts.linked import claimed_accounts_for, linked_accounts_for, provider_buttons
 from accounts.models import ExportJob, ExportStatus, Notification, NotificationPreference
 from klout.http import AuthedHttpRequest, HtmxHttpRequest
 
@@ -38,6 +38,7 @@ def _linked_context(request: AuthedHttpRequest) -> dict[str, object]:
     next_url = reverse("linked_accounts")
     return {
         "linked": linked_accounts_for(request.user.pk),
+        "claimed": claimed_accounts_for(request.user.pk),
         "providers": provider_buttons(request, process="connect", next_url=next_url),
         "sync_partial": SYNC_PARTIAL if _has_sync_partial() else "",
     }

@@ -77,10 +77,15 @@ def on_linked_account_details(
     return services.linked_account_details(user_id=user_id)
 
 
+def on_claimed_accounts(sender: object, *, user_id: int, **kwargs: Any) -> list[dict[str, str]]:
+    """The person's accounts that no login link stands behind, for the linked-accounts page."""
+    return services.claimed_without_login(user_id=user_id)
+
+
 def connect() -> None:
     """Connect the receivers to accounts' signals (idempotent by dispatch_uid)."""
     from accounts import signals
-    from accounts.linked import linked_account_details
+    from accounts.linked import claimed_accounts, linked_account_details
 
     pairs: list[tuple[Signal, Callable[..., Any]]] = [
         (signals.person_opted_out, on_person_opted_out),
@@ -91,6 +96,7 @@ def connect() -> None:
         (signals.credential_reconnected, on_credential_reconnected),
         (signals.collect_user_data, on_collect_user_data),
         (linked_account_details, on_linked_account_details),
+        (claimed_accounts, on_claimed_accounts),
     ]
     for signal, receiver in pairs:
         signal.connect(receiver, dispatch_uid=f"networks.{receiver.__name__}")

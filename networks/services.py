@@ -141,6 +141,23 @@ def unclaim_account(*, user_id: int, provider: str, uid: str) -> int:
     ).update(user=None, needs_reconnect=False)
 
 
+def claimed_without_login(*, user_id: int) -> list[dict[str, str]]:
+    """Visible accounts a person owns that no social login of theirs stands behind (two queries)."""
+    from allauth.socialaccount.models import SocialAccount
+
+    linked = {
+        (PROVIDER_NETWORKS.get(provider, provider), uid)
+        for provider, uid in SocialAccount.objects.filter(user_id=user_id).values_list(
+            "provider", "uid"
+        )
+    }
+    return [
+        {"network": a.network, "label": a.get_network_display(), "slug": a.slug}
+        for a in NetworkAccount.objects.visible().filter(user_id=user_id).order_by("network", "pk")
+        if (a.network, a.external_id) not in linked
+    ]
+
+
 def mark_needs_reconnect(*, user_id: int, provider: str, needs: bool = True) -> int:
     """Flag (or clear) the user's accounts on a provider whose credential stopped working."""
     network = PROVIDER_NETWORKS.get(provider)

@@ -133,3 +133,20 @@ def test_the_page_query_count_does_not_grow_with_links(alice_client: Client, ali
     with CaptureQueriesContext(connection) as four:
         alice_client.get(reverse("linked_accounts"))
     assert len(four) == len(one)
+
+
+def test_accounts_claimed_without_a_login_are_listed_once_and_only_to_their_owner(
+    devnet_linked_alice: Client, alice: User, charlie_client: Client
+) -> None:
+    from tests.factories.networks import NetworkAccountFactory
+
+    # given alice owns an imported Stack Exchange account besides her devnet link
+    NetworkAccountFactory.create(network="stackexchange", handle="qubit_alice", user=alice)
+    # when she opens the page
+    html = devnet_linked_alice.get(reverse("linked_accounts")).content.decode()
+    # then the claimed account is listed under "Also yours", and her devnet link is not repeated
+    also_yours = html.split("Also yours", 1)[1]
+    assert "@qubit_alice" in also_yours
+    assert "@alice_dev" not in also_yours
+    # and charlie never sees it
+    assert "qubit_alice" not in charlie_client.get(reverse("linked_accounts")).content.decode()
