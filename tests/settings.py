@@ -10,7 +10,7 @@ from klout.settings import *  # noqa: F403
 from klout.settings import VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 KLOUT_EXPORT_DIR = VAR_DIR / "test-exports"
 CELERY_TASK_ALWAYS_EAGER = True  # tests that need a real worker start one (tests/worker.py)
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
