@@ -144,11 +144,16 @@ class Merge:
     @staticmethod
     def _pg_interaction_lines(interactions: Sequence[InteractionRecord]) -> Iterable[str]:
         text = _copy_text
+        # Bulk files are in time order: convert each distinct moment to epoch text once.
+        last_when: dt.datetime | None = None
+        epoch = ""
         for i in interactions:
             post = "\\N" if i.post is None else text(i.post)
+            if i.occurred_at is not last_when:
+                last_when, epoch = i.occurred_at, str(i.occurred_at.timestamp())
             yield (
                 f"{text(i.actor)}\t{text(i.receiver)}\t{post}\t{i.kind}\t"
-                f"{i.occurred_at.timestamp()}\t{text(i.source_key)}\n"
+                f"{epoch}\t{text(i.source_key)}\n"
             )
 
     # --- merge --------------------------------------------------------------------------------
@@ -182,15 +187,19 @@ class Merge:
                 " OR (excluded.protected AND NOT a.protected)",
                 [net, now],
             )
-        ordered = " ORDER BY 1" if self.postgres else ""
+        ordered = " ORDER BY 2" if self.postgres else ""
+        # The anti-join drops known accounts in one pass (a hash join on PostgreSQL) so only new
+        # ones pay for a speculative insert; ON CONFLICT still covers a concurrent batch.
         cursor.execute(
             f"INSERT INTO {acc} ({new_account_columns})"
             f" SELECT %s, x.external_id, '', '', false, false, false, %s, '', '{{}}', ''"
             " FROM (SELECT actor AS external_id FROM ingest_interaction"
             " UNION SELECT receiver FROM ingest_interaction"
-            f" UNION SELECT account FROM ingest_post) x WHERE true{ordered}"
+            " UNION SELECT account FROM ingest_post) x"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {acc} e"
+            f" WHERE e.network = %s AND e.external_id = x.external_id){ordered}"
             " ON CONFLICT (network, external_id) DO NOTHING",
-            [net, now],
+            [net, now, net],
         )
         result.accounts_created = max(cursor.rowcount, 0)
 

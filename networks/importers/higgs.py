@@ -26,6 +26,11 @@ class HiggsImporter(Importer):
         repeats = RepeatKeys()
         utc = dt.UTC
         kinds = {k: str(v) for k, v in KINDS.items()}
+        # The file is in time order: one datetime per distinct second, not one per line. Ids
+        # repeat across hundreds of thousands of lines; one string per id keeps batches small.
+        ids: dict[str, str] = {}
+        intern = ids.setdefault
+        last_stamp, when = "", dt.datetime.fromtimestamp(0, utc)
         with self.open_text(self.path) as stream:
             for number, line in enumerate(stream, 1):
                 parts = line.split()
@@ -35,10 +40,12 @@ class HiggsImporter(Importer):
                     yield BadLine(number, f"expected 'userA userB unix_ts RT|MT|RE': {line[:80]!r}")
                     continue
                 actor, receiver, stamp, kind = parts
+                if stamp != last_stamp:
+                    last_stamp, when = stamp, dt.datetime.fromtimestamp(int(stamp), utc)
                 yield InteractionRecord(
-                    actor,
-                    receiver,
+                    intern(actor, actor),
+                    intern(receiver, receiver),
                     kinds[kind],
-                    dt.datetime.fromtimestamp(int(stamp), utc),
+                    when,
                     repeats.key(f"{actor}>{receiver}@{stamp}:{kind}", stamp),
                 )
