@@ -40,6 +40,7 @@ anyone with a single real reactor.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -286,28 +287,70 @@ class _Pairs:
     latest: npt.NDArray[np.float32]  # decay of the newest bucket
     hot: npt.NDArray[np.float32]  # actions decayed with the "hot" half-life (empty without it)
 
-    def keys(self, n: int) -> IntArray:
-        """The sorted pair keys ``actor * n + receiver``."""
-        key = self.actor.astype(np.int64)
+    def keys(self, n: int, where: npt.NDArray[np.bool_] | None = None) -> IntArray:
+        """The sorted pair keys ``actor * n + receiver`` (of the pairs ``where`` is true)."""
+        actor = self.actor if where is None else self.actor[where]
+        key = actor.astype(np.int64)
+        del actor
         key *= n
-        key += self.receiver
+        key += self.receiver if where is None else self.receiver[where]
         return key
 
 
 def _pairs(rows: _Rows, n: int, algo: AlgorithmVersion) -> _Pairs:
-    """Run-length the sorted keys into (pair, bucket) and then pair totals; frees the keys."""
-    keys, nb, bb, pb = rows.keys, rows.n_buckets, rows.bucket_bits, rows.person_bits
+    """Run-length the sorted keys into (pair, bucket) and then pair totals; frees the keys.
+
+    The keys are walked in chunks that end on a pair boundary: every per-pair sum adds the same
+    numbers in the same order as one pass would (bit for bit), while temporaries stay chunk-sized.
+    """
+    keys, bb = rows.keys, rows.bucket_bits
     rows.keys = np.zeros(0, dtype=np.int64)
-    if keys.shape[0] == 0:
-        z32 = np.zeros(0, dtype=np.int32)
-        zf = np.zeros(0, dtype=np.float32)
-        return _Pairs(z32, z32, np.zeros(0), zf, zf, zf)
+    m = keys.shape[0]
+    bucket_decay = np.exp2(
+        -np.arange(rows.n_buckets) * algo.bucket_seconds / (algo.half_life_days * DAY)
+    )
+    # one list per _Pairs field, in field order
+    columns: list[list[npt.NDArray[np.generic]]] = [[] for _ in range(6)]
+    s = 0
+    while s < m:
+        e = min(s + _CHUNK, m)
+        if e < m:
+            # extend to the end of the pair holding the chunk's last key
+            e = int(np.searchsorted(keys, ((keys[e - 1] >> bb) + 1) << bb, side="left"))
+        parts: tuple[npt.NDArray[np.generic], ...] = _pair_chunk(
+            keys[s:e], rows, algo, bucket_decay
+        )
+        for column, part in zip(columns, parts, strict=True):
+            column.append(part)
+        s = e
+    del keys
+    empty = (np.int32, np.int32, np.float64, np.float32, np.float32, np.float32)
+    out: list[npt.NDArray[np.generic]] = []
+    for c, dtype in enumerate(empty):
+        # one field at a time, dropping its parts as it is joined, so the peak stays low
+        out.append(np.concatenate(columns[c]) if columns[c] else np.zeros(0, dtype=dtype))
+        columns[c] = []
+    return _Pairs(*out)  # type: ignore[arg-type]
+
+
+def _pair_chunk(
+    keys: IntArray, rows: _Rows, algo: AlgorithmVersion, bucket_decay: FloatArray
+) -> tuple[
+    npt.NDArray[np.int32],
+    npt.NDArray[np.int32],
+    FloatArray,
+    npt.NDArray[np.float32],
+    npt.NDArray[np.float32],
+    npt.NDArray[np.float32],
+]:
+    """The _Pairs fields for sorted keys holding whole pairs only."""
+    nb, bb, pb = rows.n_buckets, rows.bucket_bits, rows.person_bits
     starts = np.flatnonzero(_run_flags(keys))
     counts = np.empty(starts.shape[0])
     np.subtract(starts[1:], starts[:-1], out=counts[:-1])
     counts[-1] = keys.shape[0] - starts[-1]
     pair_key = keys[starts]
-    del keys, starts
+    del starts
     bucket = (pair_key & ((1 << bb) - 1)).astype(np.int16)
     pair_key >>= bb
     hot = np.zeros(0, dtype=np.float32)
@@ -331,7 +374,6 @@ def _pairs(rows: _Rows, n: int, algo: AlgorithmVersion) -> _Pairs:
         del group
         bucket, pair_key = bucket[run_new], pair_key[run_new]
         del run_new, pair_new
-    bucket_decay = np.exp2(-np.arange(nb) * algo.bucket_seconds / (algo.half_life_days * DAY))
     decay = bucket_decay[bucket]
     del bucket
     new = _run_flags(pair_key)
@@ -349,7 +391,7 @@ def _pairs(rows: _Rows, n: int, algo: AlgorithmVersion) -> _Pairs:
     del counts, group
     p_recv = (pairs & ((1 << pb) - 1)).astype(np.int32)
     pairs >>= pb
-    return _Pairs(pairs.astype(np.int32), p_recv, reach, volume, latest, hot)
+    return pairs.astype(np.int32), p_recv, reach, volume, latest, hot
 
 
 def _fine_per_bucket(algo: AlgorithmVersion) -> int:
@@ -370,6 +412,29 @@ def _run_flags(sorted_keys: IntArray) -> npt.NDArray[np.bool_]:
     return new
 
 
+def _count_by(index: npt.NDArray[np.integer], n: int) -> IntArray:
+    """``np.bincount(index, minlength=n)`` in chunks (integer sums: exact in any order)."""
+    out = np.zeros(n, dtype=np.int64)
+    for s in range(0, index.shape[0], _CHUNK):
+        out += np.bincount(index[s : s + _CHUNK], minlength=n)
+    return out
+
+
+def _sum_by(
+    index: npt.NDArray[np.integer], n: int, weight: Callable[[slice], FloatArray]
+) -> FloatArray:
+    """``np.bincount(index, weights=w, minlength=n)`` bit for bit, ``w`` built chunk by chunk.
+
+    ``np.add.at`` adds the same numbers in the same order as bincount does, so chunking changes
+    no result, while no full-length weight or index temporary is ever allocated.
+    """
+    out = np.zeros(n)
+    for s in range(0, index.shape[0], _CHUNK):
+        part = slice(s, s + _CHUNK)
+        np.add.at(out, index[part], weight(part))
+    return out
+
+
 def _quantize(x: FloatArray, q: float) -> FloatArray:
     return np.round(x / q) * q if q > 0 else x
 
@@ -378,25 +443,37 @@ def _back_scratching(
     p: _Pairs, n: int, pair_selectivity: FloatArray, algo: AlgorithmVersion
 ) -> IntArray:
     """Indices of pairs discounted as back-scratching (mutual peers inside a closed circle)."""
-    din = np.bincount(p.receiver, minlength=n).astype(np.float64)
-    dout = np.bincount(p.actor, minlength=n).astype(np.float64)
+    din = _count_by(p.receiver, n).astype(np.float64)
+    dout = _count_by(p.actor, n).astype(np.float64)
     # a receiver can only be closed if it acts on enough of its reactors: check only those
     need = np.maximum(float(algo.ring_min), algo.ring_share * din)
     candidate = (din >= need) & (dout >= need)
+    del need
     sel = np.flatnonzero(candidate[p.receiver])
     if sel.shape[0] == 0:
         return sel
-    ra, rr = p.actor[sel].astype(np.int64), p.receiver[sel].astype(np.int64)
-    reverse = rr * n + ra
-    keys = p.keys(n)
-    pos = np.minimum(np.searchsorted(keys, reverse), keys.shape[0] - 1)
-    mutual = keys[pos] == reverse
-    del keys, pos
-    n_mutual = np.bincount(rr, weights=mutual.astype(np.float64), minlength=n)
+    # a reverse pair starts at a candidate, so only pairs acted by candidates are searched;
+    # candidate pairs are looked up in chunks so the per-candidate temporaries stay small
+    keys = p.keys(n, candidate[p.actor])
+    mutual = np.empty(sel.shape[0], dtype=bool)
+    for s in range(0, sel.shape[0], _CHUNK):
+        ra = p.actor[sel[s : s + _CHUNK]].astype(np.int64)
+        reverse = p.receiver[sel[s : s + _CHUNK]].astype(np.int64)
+        reverse *= n
+        reverse += ra
+        pos = np.minimum(np.searchsorted(keys, reverse), keys.shape[0] - 1)
+        np.equal(keys[pos], reverse, out=mutual[s : s + _CHUNK])
+    del keys
+    # counts of 0/1 flags are exact, so integer bincount equals the float-weighted one
+    n_mutual = np.bincount(p.receiver[sel[mutual]], minlength=n).astype(np.float64)
     closed = (n_mutual >= algo.ring_min) & (n_mutual / np.maximum(din, 1.0) >= algo.ring_share)
-    reach0 = np.bincount(p.receiver, weights=pair_selectivity * p.reach, minlength=n)
-    peer = reach0[ra] >= reach0[rr]
-    return sel[mutual & closed[rr] & peer]
+    reach0 = _sum_by(p.receiver, n, lambda c: pair_selectivity[c] * p.reach[c])
+    keep = mutual
+    for s in range(0, sel.shape[0], _CHUNK):
+        actor = p.actor[sel[s : s + _CHUNK]]
+        receiver = p.receiver[sel[s : s + _CHUNK]]
+        keep[s : s + _CHUNK] &= closed[receiver] & (reach0[actor] >= reach0[receiver])
+    return sel[keep]
 
 
 def raw_components(
@@ -412,7 +489,8 @@ def raw_components(
     p = _pairs(rows, n, algo)
     rows.keys = np.zeros(0, dtype=np.int64)  # free the sort key
 
-    dout = np.bincount(p.actor, minlength=n).astype(np.float64)
+    actor_pairs = _count_by(p.actor, n)
+    dout = actor_pairs.astype(np.float64)
     rows.activity = Activity(
         acts=rows.activity.acts,
         shares=rows.activity.shares,
@@ -432,19 +510,19 @@ def raw_components(
         if p.hot.shape[0]:
             p.hot[scratching] = 0.0
 
-    volume = np.bincount(p.receiver, weights=pair_factor * p.volume, minlength=n)
+    volume = _sum_by(p.receiver, n, lambda c: pair_factor[c] * p.volume[c])
     hot = (
-        np.bincount(p.receiver, weights=pair_factor * p.hot, minlength=n)
+        _sum_by(p.receiver, n, lambda c: pair_factor[c] * p.hot[c])
         if p.hot.shape[0]
         else np.zeros(n)
     )
-    true_reach = np.bincount(p.receiver, weights=pair_factor * p.latest, minlength=n)
+    true_reach = _sum_by(p.receiver, n, lambda c: pair_factor[c] * p.latest[c])
     n_pairs = p.actor.shape[0]
     # the weighted reach per pair becomes the influence matrix's data in place
     pair_factor *= p.reach
     p.volume = p.latest = p.hot = np.zeros(0, dtype=np.float32)
     p.reach = np.zeros(0)
-    reach = np.bincount(p.receiver, weights=pair_factor, minlength=n)
+    reach = _sum_by(p.receiver, n, lambda c: pair_factor[c])
 
     comp_reach = np.log1p(reach)
     established = reach >= algo.volume_min_reach
@@ -455,7 +533,8 @@ def raw_components(
 
     # CSR straight from the sorted pairs: rows are actors, columns receivers
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(p.actor, minlength=n), out=indptr[1:])
+    np.cumsum(actor_pairs, out=indptr[1:])
+    del actor_pairs
     influence = sp.csr_array((pair_factor, p.receiver, indptr), shape=(n, n), dtype=np.float64)
     influence.has_sorted_indices = True
     # network: every reactor counts up to (1 + network_weight) times, by a bounded function of
@@ -467,7 +546,11 @@ def raw_components(
         quality = standing / (standing + algo.network_scale)
         quality *= algo.network_weight
         quality += 1.0
-        weighted = np.bincount(p.receiver, weights=pair_factor * quality[p.actor], minlength=n)
+
+        def by_quality(c: slice, q: FloatArray = quality) -> FloatArray:
+            return pair_factor[c] * q[p.actor[c]]
+
+        weighted = _sum_by(p.receiver, n, by_quality)
     comp_network = np.log1p(weighted) - comp_reach
     # mean quality of one's reactors, 1 .. 1 + network_weight
     reactor_quality = np.divide(weighted, reach, out=np.ones(n), where=reach > 0)
