@@ -30,10 +30,10 @@ def busy_window() -> tuple[Interactions, Posts]:
     inter = Interactions(
         actor=actor.astype(np.int32),
         receiver=receiver.astype(np.int32),
-        kind=rng.integers(0, 8, rows).astype(np.int8),
-        time=NOW - rng.random(rows) * 100 * DAY,  # a few fall outside the window
+        kind=np.asarray(rng.integers(0, 8, rows), dtype=np.int8),
+        time=np.asarray(NOW - rng.random(rows) * 100 * DAY),  # a few fall outside the window
         post=np.where(rng.random(rows) < 0.5, rng.integers(0, 300, rows), -1).astype(np.int64),
-        network=rng.choice(np.array([-2, 0, 3], dtype=np.int8), rows),
+        network=np.asarray(rng.choice(np.array([-2, 0, 3], dtype=np.int8), rows), dtype=np.int8),
         n_people=n,
     )
     posts = Posts(
