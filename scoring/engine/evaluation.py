@@ -3,7 +3,9 @@
 Metrics: Spearman rho over everyone seen before T (rho_all) and over accounts that received
 something before T (rho_recv), Kendall tau_b, precision@100 against the top-100 receivers after T,
 with bootstrap 95% intervals. Baselines: in-count, distinct reactors, PageRank (damping 0.85),
-random.
+random. The score rows also carry the gap to the best baseline on rho_recv with a paired
+bootstrap interval (both rhos on the same resamples): two overlapping intervals say little, the
+interval of the difference says whether the score really is ahead.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from scoring.engine.graph import edge_matrix, pagerank
 
 FloatArray = npt.NDArray[np.float64]
 METHODS = ("score", "score-1-100", "in-count", "distinct", "pagerank", "random")
+SCORES = ("score", "score-1-100")
+BASELINES = ("in-count", "distinct", "pagerank", "random")
+GAP = "rho_recv_minus_best_baseline"
 COLUMNS = ("rho_all", "rho_recv", "tau_b", "p_at_100")
 
 
@@ -52,6 +57,9 @@ class Row:
     tau_b: float
     p_at_100: float
     ci95: dict[str, list[float]] = field(default_factory=dict)
+    # score rows only: the baseline with the highest rho_recv on this set, and the score's gap to it
+    best_baseline: str | None = None
+    rho_recv_minus_best_baseline: float | None = None
 
 
 def iso(ts: float) -> str:
@@ -160,6 +168,33 @@ def bootstrap_ci(
     return [round(float(lo), 4), round(float(hi), 4)]
 
 
+def paired_bootstrap_diff_ci(
+    stat: Callable[[FloatArray, FloatArray], float],
+    x1: FloatArray,
+    x2: FloatArray,
+    y: FloatArray,
+    *,
+    n_boot: int,
+    seed: int = 0,
+) -> list[float]:
+    """Percentile bootstrap 95% interval of ``stat(x1, y) - stat(x2, y)``, paired.
+
+    Both statistics are computed on the same resample of people each time (with the same seed the
+    resamples are those of :func:`bootstrap_ci`), so what the two predictions share cancels out.
+    """
+    if n_boot <= 0 or x1.shape[0] < 2:
+        return [float("nan"), float("nan")]
+    rng = np.random.default_rng(seed)
+    n = x1.shape[0]
+    vals = np.empty(n_boot)
+    for b in range(n_boot):
+        idx = rng.integers(0, n, n)
+        yb = y[idx]
+        vals[b] = stat(x1[idx], yb) - stat(x2[idx], yb)
+    lo, hi = np.nanpercentile(vals, [2.5, 97.5])
+    return [round(float(lo), 4), round(float(hi), 4)]
+
+
 # --- baselines ------------------------------------------------------------------------------
 
 
@@ -263,7 +298,37 @@ def evaluate_split(
     for method in METHODS:
         say(f"{split.name}: metrics for {method}")
         rows.append(evaluate_method(split, method, predictions[method], n_boot=n_boot))
+    add_best_baseline_gap(split, rows, predictions, n_boot=n_boot)
     return rows
+
+
+def add_best_baseline_gap(
+    split: Split,
+    rows: list[Row],
+    predictions: dict[str, FloatArray],
+    *,
+    n_boot: int,
+    seed: int = 0,
+) -> None:
+    """Mark the score rows with the best baseline on rho_recv and the paired interval of the gap."""
+    by_method = {row.method: row for row in rows}
+    candidates = [m for m in BASELINES if m in by_method and not np.isnan(by_method[m].rho_recv)]
+    if not candidates:
+        return
+    # ties go to the earlier baseline in BASELINES (deterministic)
+    best = max(candidates, key=lambda m: (by_method[m].rho_recv, -BASELINES.index(m)))
+    recv = split.received_before
+    y = split.target[recv]
+    base = predictions[best][recv]
+    for method in SCORES:
+        row = by_method.get(method)
+        if row is None:
+            continue
+        x = predictions[method][recv]
+        row.best_baseline = best
+        row.rho_recv_minus_best_baseline = round(spearman(x, y) - spearman(base, y), 4)
+        if n_boot > 0:
+            row.ci95[GAP] = paired_bootstrap_diff_ci(spearman, x, base, y, n_boot=n_boot, seed=seed)
 
 
 def development_sets(shared: Path) -> list[tuple[str, Path, str]]:
@@ -284,8 +349,11 @@ def format_table(rows: Iterable[Row]) -> str:
         f"  {'rho_recv 95% CI':>17}"
     ]
     last = None
+    gaps: list[str] = []
     for row in rows:
         if last is not None and row.set != last:
+            lines += gaps
+            gaps = []
             lines.append("")
         last = row.set
         ci = row.ci95.get("rho_recv")
@@ -294,9 +362,19 @@ def format_table(rows: Iterable[Row]) -> str:
             f"{row.set:<28} {row.method:<12} {row.rho_all:>8.3f} {row.rho_recv:>9.3f} "
             f"{row.tau_b:>7.3f} {row.p_at_100:>6.2f}  {ci_txt:>17}"
         )
+        if row.best_baseline is not None and row.rho_recv_minus_best_baseline is not None:
+            gap_ci = row.ci95.get(GAP)
+            gap_ci_txt = (
+                f", paired bootstrap 95% CI [{gap_ci[0]:+.3f}, {gap_ci[1]:+.3f}]" if gap_ci else ""
+            )
+            gaps.append(
+                f"{'':<28} {row.method} - {row.best_baseline} (best baseline) rho_recv: "
+                f"{row.rho_recv_minus_best_baseline:+.3f}{gap_ci_txt}"
+            )
+    lines += gaps
     return "\n".join(lines)
 
 
 def rows_to_json(rows: Iterable[Row]) -> dict[str, list[dict[str, object]]]:
-    """The spec's JSON shape: ``{"sets": [row, ...]}``."""
-    return {"sets": [asdict(r) for r in rows]}
+    """The spec's JSON shape: ``{"sets": [row, ...]}`` (gap fields on the score rows only)."""
+    return {"sets": [{k: v for k, v in asdict(r).items() if v is not None} for r in rows]}
