@@ -150,6 +150,8 @@ def _top_pairs(
 
 # rows are processed in chunks so no full-length temporary beyond the one sort key is allocated
 _CHUNK = 1 << 20
+# sort key of rows that are not counted: above every real key (at most 63 bits)
+_UNCOUNTED = np.iinfo(np.int64).max
 
 
 @dataclass
@@ -168,7 +170,7 @@ class _Rows:
     activity: Activity
     self_acted: npt.NDArray[np.bool_]  # acted on oneself in the window (style breadth)
     post_ids: IntArray  # post id of every counted row that names one
-    post_receivers: IntArray
+    post_receivers: npt.NDArray[np.int32]
 
 
 def _scan_rows(inter: Interactions, as_of: float, algo: AlgorithmVersion) -> _Rows:
@@ -195,6 +197,8 @@ def _scan_rows(inter: Interactions, as_of: float, algo: AlgorithmVersion) -> _Ro
     net_col[net_codes] = np.arange(net_codes.shape[0])
 
     keys = np.empty(m, dtype=np.int64)
+    k = keys[:0]
+    n_counted = 0
     received_net = np.zeros(n * n_nets, dtype=np.int64)
     last = np.full(n, -np.inf)
     acts = np.zeros(n)
@@ -203,7 +207,7 @@ def _scan_rows(inter: Interactions, as_of: float, algo: AlgorithmVersion) -> _Ro
     self_acted = np.zeros(n, dtype=bool)
     week_flags = np.zeros((n, N_WEEKS), dtype=bool)
     post_ids: list[IntArray] = []
-    post_receivers: list[IntArray] = []
+    post_receivers: list[npt.NDArray[np.int32]] = []
     is_sharing = np.zeros(256, dtype=bool)
     is_sharing[list(SHARING_KINDS)] = True
     is_talk = np.zeros(256, dtype=bool)
@@ -222,7 +226,8 @@ def _scan_rows(inter: Interactions, as_of: float, algo: AlgorithmVersion) -> _Ro
         k |= r
         k <<= bucket_bits
         k |= np.clip(age // fine_seconds, 0, n_fine - 1).astype(np.int64)
-        k[~counted] = -1
+        k[~counted] = _UNCOUNTED
+        n_counted += int(np.count_nonzero(counted))
         rc = r[counted]
         np.add.at(
             received_net,
@@ -242,9 +247,12 @@ def _scan_rows(inter: Interactions, as_of: float, algo: AlgorithmVersion) -> _Ro
         named = pc >= 0
         if named.any():
             post_ids.append(pc[named])
-            post_receivers.append(rc[named].astype(np.int64))
+            post_receivers.append(rc[named])
+    del k
     keys.sort()
-    keys = keys[np.searchsorted(keys, 0) :]
+    # uncounted rows sorted last: cut them off in place (the array keeps owning its memory, so
+    # _pairs can hand it back to the allocator as it goes)
+    keys.resize(n_counted, refcheck=False)
     per_network = received_net.reshape(n, n_nets)[:, : net_codes.shape[0]]
     # only networks with counted actions get a column, in signed code order
     used = np.flatnonzero(per_network.any(axis=0))
@@ -271,7 +279,7 @@ def _scan_rows(inter: Interactions, as_of: float, algo: AlgorithmVersion) -> _Ro
         self_acted=self_acted,
         post_ids=np.concatenate(post_ids) if post_ids else np.zeros(0, dtype=np.int64),
         post_receivers=(
-            np.concatenate(post_receivers) if post_receivers else np.zeros(0, dtype=np.int64)
+            np.concatenate(post_receivers) if post_receivers else np.zeros(0, dtype=np.int32)
         ),
     )
 
@@ -300,37 +308,58 @@ class _Pairs:
 def _pairs(rows: _Rows, n: int, algo: AlgorithmVersion) -> _Pairs:
     """Run-length the sorted keys into (pair, bucket) and then pair totals; frees the keys.
 
-    The keys are walked in chunks that end on a pair boundary: every per-pair sum adds the same
-    numbers in the same order as one pass would (bit for bit), while temporaries stay chunk-sized.
+    The keys are walked from the end in chunks that start on a pair boundary: every per-pair sum
+    adds the same numbers in the same order as one pass would (bit for bit), temporaries stay
+    chunk-sized, and the consumed tail of the keys goes back to the allocator as the pairs grow.
     """
     keys, bb = rows.keys, rows.bucket_bits
     rows.keys = np.zeros(0, dtype=np.int64)
-    m = keys.shape[0]
     bucket_decay = np.exp2(
         -np.arange(rows.n_buckets) * algo.bucket_seconds / (algo.half_life_days * DAY)
     )
-    # one list per _Pairs field, in field order
-    columns: list[list[npt.NDArray[np.generic]]] = [[] for _ in range(6)]
-    s = 0
-    while s < m:
-        e = min(s + _CHUNK, m)
-        if e < m:
-            # extend to the end of the pair holding the chunk's last key
-            e = int(np.searchsorted(keys, ((keys[e - 1] >> bb) + 1) << bb, side="left"))
+    # the fields are allocated once at their final size and filled back to front: joining
+    # chunk-sized parts would leave the parts' memory fragmented on the heap
+    n_pairs = _count_runs(keys, bb)
+    out: list[npt.NDArray[np.generic]] = [
+        np.empty(n_pairs, dtype=np.int32),
+        np.empty(n_pairs, dtype=np.int32),
+        np.empty(n_pairs, dtype=np.float64),
+        np.empty(n_pairs, dtype=np.float32),
+        np.empty(n_pairs, dtype=np.float32),
+        np.empty(n_pairs if rows.fine_per_bucket > 1 else 0, dtype=np.float32),
+    ]
+    e = keys.shape[0]
+    end = n_pairs
+    while e > 0:
+        s = max(e - _CHUNK, 0)
+        if s > 0:
+            # back to the first key of the pair holding the chunk's first key
+            s = int(np.searchsorted(keys[:e], (keys[s] >> bb) << bb, side="left"))
         parts: tuple[npt.NDArray[np.generic], ...] = _pair_chunk(
             keys[s:e], rows, algo, bucket_decay
         )
-        for column, part in zip(columns, parts, strict=True):
-            column.append(part)
-        s = e
-    del keys
-    empty = (np.int32, np.int32, np.float64, np.float32, np.float32, np.float32)
-    out: list[npt.NDArray[np.generic]] = []
-    for c, dtype in enumerate(empty):
-        # one field at a time, dropping its parts as it is joined, so the peak stays low
-        out.append(np.concatenate(columns[c]) if columns[c] else np.zeros(0, dtype=dtype))
-        columns[c] = []
+        k = parts[0].shape[0]
+        for column, part in zip(out, parts, strict=True):
+            if part.shape[0]:
+                column[end - k : end] = part
+        del parts
+        end -= k
+        # _pair_chunk returns copies: no view of the keys is alive here
+        keys.resize(s, refcheck=False)
+        e = s
+    assert end == 0
     return _Pairs(*out)  # type: ignore[arg-type]
+
+
+def _count_runs(keys: IntArray, shift: int) -> int:
+    """Number of distinct ``keys >> shift`` in sorted keys, counted chunk by chunk."""
+    total = 0
+    previous = -1
+    for s in range(0, keys.shape[0], _CHUNK):
+        high = keys[s : s + _CHUNK] >> shift
+        total += int(np.count_nonzero(high[1:] != high[:-1])) + int(high[0] != previous)
+        previous = int(high[-1])
+    return total
 
 
 def _pair_chunk(
@@ -440,9 +469,9 @@ def _quantize(x: FloatArray, q: float) -> FloatArray:
 
 
 def _back_scratching(
-    p: _Pairs, n: int, pair_selectivity: FloatArray, algo: AlgorithmVersion
+    p: _Pairs, n: int, selectivity: FloatArray, algo: AlgorithmVersion
 ) -> IntArray:
-    """Indices of pairs discounted as back-scratching (mutual peers inside a closed circle)."""
+    """Sorted indices of pairs discounted as back-scratching (mutual peers in a closed circle)."""
     din = _count_by(p.receiver, n).astype(np.float64)
     dout = _count_by(p.actor, n).astype(np.float64)
     # a receiver can only be closed if it acts on enough of its reactors: check only those
@@ -467,7 +496,7 @@ def _back_scratching(
     # counts of 0/1 flags are exact, so integer bincount equals the float-weighted one
     n_mutual = np.bincount(p.receiver[sel[mutual]], minlength=n).astype(np.float64)
     closed = (n_mutual >= algo.ring_min) & (n_mutual / np.maximum(din, 1.0) >= algo.ring_share)
-    reach0 = _sum_by(p.receiver, n, lambda c: pair_selectivity[c] * p.reach[c])
+    reach0 = _sum_by(p.receiver, n, lambda c: selectivity[p.actor[c]] * p.reach[c])
     keep = mutual
     for s in range(0, sel.shape[0], _CHUNK):
         actor = p.actor[sel[s : s + _CHUNK]]
@@ -499,9 +528,7 @@ def raw_components(
         week_flags=rows.activity.week_flags,
     )
     selectivity = np.minimum(1.0, np.sqrt(algo.selective_limit / np.maximum(dout, 1.0)))
-    pair_factor = selectivity[p.actor]
-    scratching = _back_scratching(p, n, pair_factor, algo)
-    pair_factor[scratching] *= algo.reciprocal_weight
+    scratching = _back_scratching(p, n, selectivity, algo)
     # a back-scratching peer counts once, not once per time bucket: a ring that reacts to itself
     # every day must not turn its own chatter into "sustained reach"
     p.reach[scratching] = p.latest[scratching]
@@ -510,17 +537,27 @@ def raw_components(
         if p.hot.shape[0]:
             p.hot[scratching] = 0.0
 
-    volume = _sum_by(p.receiver, n, lambda c: pair_factor[c] * p.volume[c])
-    hot = (
-        _sum_by(p.receiver, n, lambda c: pair_factor[c] * p.hot[c])
-        if p.hot.shape[0]
-        else np.zeros(n)
-    )
-    true_reach = _sum_by(p.receiver, n, lambda c: pair_factor[c] * p.latest[c])
+    def factor(c: slice) -> FloatArray:
+        # each pair's weight (its actor's selectivity, back-scratching discounted), built per
+        # chunk so no full-length copy exists while the per-pair columns are still alive
+        f = selectivity[p.actor[c]]
+        lo, hi = np.searchsorted(scratching, (c.start, c.stop))
+        f[scratching[lo:hi] - c.start] *= algo.reciprocal_weight
+        return f
+
+    # each per-pair column is dropped as soon as it is summed
+    volume = _sum_by(p.receiver, n, lambda c: factor(c) * p.volume[c])
+    p.volume = np.zeros(0, dtype=np.float32)
+    hot = _sum_by(p.receiver, n, lambda c: factor(c) * p.hot[c]) if p.hot.shape[0] else np.zeros(n)
+    p.hot = np.zeros(0, dtype=np.float32)
+    true_reach = _sum_by(p.receiver, n, lambda c: factor(c) * p.latest[c])
+    p.latest = np.zeros(0, dtype=np.float32)
     n_pairs = p.actor.shape[0]
-    # the weighted reach per pair becomes the influence matrix's data in place
-    pair_factor *= p.reach
-    p.volume = p.latest = p.hot = np.zeros(0, dtype=np.float32)
+    # the weighted reach per pair becomes the influence matrix's data
+    pair_factor = np.empty(n_pairs)
+    for s in range(0, n_pairs, _CHUNK):
+        c = slice(s, s + _CHUNK)
+        np.multiply(factor(c), p.reach[c], out=pair_factor[c])
     p.reach = np.zeros(0)
     reach = _sum_by(p.receiver, n, lambda c: pair_factor[c])
 
