@@ -181,7 +181,7 @@ def main() -> None:
         if kept:
             print(f"large figures kept from an earlier --large run; refresh with: {how}")
         else:
-            print(f"10M/100M run (~2 min, ~8 GB) is opt-in: {how}")
+            print(f"10M/100M run (~45 s, ~6 GB of RAM) is opt-in: {how}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(out))
