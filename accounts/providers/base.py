@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from allauth.socialaccount.adapter import get_adapter
+from allauth.socialaccount.helpers import render_authentication_error
 from allauth.socialaccount.providers.base import Provider, ProviderAccount
-from django.http import HttpRequest, HttpResponseRedirect
+from allauth.socialaccount.providers.base.constants import AuthError
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -51,3 +56,26 @@ class FormProvider(OwnProvider):
         )
         query = urlencode({"state": state_id})
         return HttpResponseRedirect(f"{reverse(f'{self.id}_authenticate')}?{query}")
+
+
+@dataclass(frozen=True)
+class ConsentStep:
+    """The start of a form provider's consent screen: its state and provider, or a response."""
+
+    state_id: str
+    provider: Provider
+    response: HttpResponse | None = None
+
+
+def begin_consent(request: HttpRequest, provider_id: str) -> ConsentStep:
+    """Check the OAuth-style state and handle "cancel" the same way for every form provider."""
+    state_id = request.GET.get("state")
+    if not state_id:
+        raise PermissionDenied("missing state")
+    provider = get_adapter().get_provider(request, provider_id)
+    response = None
+    if request.method == "POST" and request.POST.get("action") == "cancel":
+        response = render_authentication_error(
+            request, provider, error=AuthError.CANCELLED, extra_context={"state_id": state_id}
+        )
+    return ConsentStep(state_id, provider, response)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from allauth.account.internal.decorators import login_not_required
-from allauth.socialaccount.adapter import get_adapter
-from allauth.socialaccount.helpers import complete_social_login, render_authentication_error
+from allauth.socialaccount.helpers import complete_social_login
 from allauth.socialaccount.models import SocialToken
-from allauth.socialaccount.providers.base.constants import AuthError
 from allauth.socialaccount.providers.base.views import BaseLoginView
 from django import forms
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,6 +14,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
+from accounts.providers.base import begin_consent
 from accounts.providers.bluesky.client import ACCESS_LIFETIME, BlueskyLoginError, create_session
 from accounts.providers.bluesky.provider import BlueskyProvider
 
@@ -41,14 +39,10 @@ class AppPasswordForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def authenticate(request: HttpRequest) -> HttpResponse:
     """Ask for the handle and an app password; create a session; finish the social login."""
-    state_id = request.GET.get("state")
-    if not state_id:
-        raise PermissionDenied("missing state")
-    provider = get_adapter().get_provider(request, BlueskyProvider.id)
-    if request.method == "POST" and request.POST.get("action") == "cancel":
-        return render_authentication_error(
-            request, provider, error=AuthError.CANCELLED, extra_context={"state_id": state_id}
-        )
+    step = begin_consent(request, BlueskyProvider.id)
+    if step.response is not None:
+        return step.response
+    state_id, provider = step.state_id, step.provider
     form = AppPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -8,13 +8,10 @@ import secrets
 from typing import Any
 
 from allauth.account.internal.decorators import login_not_required
-from allauth.socialaccount.adapter import get_adapter
-from allauth.socialaccount.helpers import complete_social_login, render_authentication_error
+from allauth.socialaccount.helpers import complete_social_login
 from allauth.socialaccount.models import SocialToken
-from allauth.socialaccount.providers.base.constants import AuthError
 from allauth.socialaccount.providers.base.views import BaseLoginView
 from django import forms
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -22,6 +19,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
+from accounts.providers.base import begin_consent
 from accounts.providers.devnet.provider import DevnetProvider
 
 _HANDLE = re.compile(r"^[a-z0-9_]{2,30}$")
@@ -51,14 +49,10 @@ class DevnetAuthorizeForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def authenticate(request: HttpRequest) -> HttpResponse:
     """Pretend to be the network: the person picks the handle they 'control'."""
-    state_id = request.GET.get("state")
-    if not state_id:
-        raise PermissionDenied("missing state")
-    provider = get_adapter().get_provider(request, DevnetProvider.id)
-    if request.method == "POST" and request.POST.get("action") == "cancel":
-        return render_authentication_error(
-            request, provider, error=AuthError.CANCELLED, extra_context={"state_id": state_id}
-        )
+    step = begin_consent(request, DevnetProvider.id)
+    if step.response is not None:
+        return step.response
+    state_id, provider = step.state_id, step.provider
     form = DevnetAuthorizeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data: dict[str, Any] = {
