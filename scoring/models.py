@@ -13,6 +13,15 @@ from django.db import models
 from django.db.models import Q
 
 
+def one_subject(*, name: str) -> models.CheckConstraint:
+    """A score belongs to exactly one subject: a user (combined) or a network account."""
+    return models.CheckConstraint(
+        condition=(Q(user__isnull=False) & Q(account__isnull=True))
+        | (Q(user__isnull=True) & Q(account__isnull=False)),
+        name=name,
+    )
+
+
 class AlgorithmVersion(models.Model):
     """One version of the score: its engine name and the raw -> 1-100 calibration stored with it."""
 
@@ -134,11 +143,7 @@ class DailyScore(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=(Q(user__isnull=False) & Q(account__isnull=True))
-                | (Q(user__isnull=True) & Q(account__isnull=False)),
-                name="score_has_one_subject",
-            ),
+            one_subject(name="score_has_one_subject"),
             models.CheckConstraint(
                 condition=Q(score__gte=1) & Q(score__lte=100), name="score_in_1_100"
             ),
@@ -247,13 +252,7 @@ class LatestScore(models.Model):
     objects: ClassVar[LatestScoreQuerySet] = LatestScoreQuerySet.as_manager()  # type: ignore[assignment]
 
     class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=(Q(user__isnull=False) & Q(account__isnull=True))
-                | (Q(user__isnull=True) & Q(account__isnull=False)),
-                name="latest_has_one_subject",
-            )
-        ]
+        constraints = [one_subject(name="latest_has_one_subject")]
         indexes = [
             models.Index(fields=["-score"], name="latest_score_idx", condition=Q(hidden=False)),
             models.Index(fields=["network", "-score"], name="latest_network_score_idx"),

@@ -356,43 +356,42 @@ def _write_scores(
 
     rows: list[DailyScore] = []
     notes: list[list[Explanation]] = []
-    for i in range(n):
-        account_id = int(window.account_ids[i])
-        score = float(result.score[i])
-        rows.append(
-            DailyScore(
-                run_id=run.pk,
-                version_id=version_id,
-                day=day,
-                account_id=account_id,
-                score=score,
-                raw=float(result.raw[i]),
-                **common(i),
-            )
-        )
-        notes.append(explain(i, score, previous.accounts.get(account_id)))
+
+    def add(row: DailyScore, person: int, prev: float | None) -> None:
+        """Queue one subject's score and its explanation; write a batch when it is full."""
+        nonlocal rows, notes
+        rows.append(row)
+        notes.append(explain(person, row.score, prev))
         if len(rows) >= BATCH:
             flush(rows, notes)
             rows, notes = [], []
+
+    for i in range(n):
+        account_id = int(window.account_ids[i])
+        row = DailyScore(
+            run_id=run.pk,
+            version_id=version_id,
+            day=day,
+            account_id=account_id,
+            score=float(result.score[i]),
+            raw=float(result.raw[i]),
+            **common(i),
+        )
+        add(row, i, previous.accounts.get(account_id))
     counts.accounts = n
     for g, user_id in enumerate(user_ids):
         best = int(combined.best_account[g])
         score = max(float(combined.score[g]), float(result.score[window.groups[user_id]].max()))
-        rows.append(
-            DailyScore(
-                run_id=run.pk,
-                version_id=version_id,
-                day=day,
-                user_id=user_id,
-                score=score,
-                raw=float(combined.raw[g]),
-                **common(best),
-            )
+        row = DailyScore(
+            run_id=run.pk,
+            version_id=version_id,
+            day=day,
+            user_id=user_id,
+            score=score,
+            raw=float(combined.raw[g]),
+            **common(best),
         )
-        notes.append(explain(best, score, previous.users.get(user_id)))
-        if len(rows) >= BATCH:
-            flush(rows, notes)
-            rows, notes = [], []
+        add(row, best, previous.users.get(user_id))
     counts.users = len(user_ids)
     if rows:
         flush(rows, notes)
