@@ -48,6 +48,11 @@ class AlgorithmVersion:
     # a back-scratching peer's repeats add no volume and its chatter is never "hot" (a ring
     # reacting to itself all day must not pass for organic action)
     scratching_counts_once: bool = False
+    # a mutual pair is back-scratching only when both sides sit in closed circles (each has at
+    # least ring_min mutual partners making at least ring_share of its reactors): every member
+    # of a sock-puppet ring does, whatever its shape, while a genuine conversation partner also
+    # hears from people it does not answer, so messaging back and forth is not discounted
+    ring_both_closed: bool = False
 
     def to_dict(self) -> dict[str, object]:
         """Plain dict of the parameters (stored with every scoring run)."""
@@ -67,8 +72,18 @@ VERSIONS: dict[str, AlgorithmVersion] = {
         self_credit=0.4,
         scratching_counts_once=True,
     ),
+    # 2026.4: back-scratching is a mutual pair inside a closed circle on both sides (genuine
+    # two-way conversation is no longer discounted as back-scratching)
+    "klout-2026.4": AlgorithmVersion(
+        name="klout-2026.4",
+        network_weight=0.1,
+        hot_weight=0.5,
+        self_credit=0.4,
+        scratching_counts_once=True,
+        ring_both_closed=True,
+    ),
 }
-LATEST = "klout-2026.3"
+LATEST = "klout-2026.4"
 
 
 def get_version(name: str | AlgorithmVersion) -> AlgorithmVersion:

@@ -1,8 +1,8 @@
 """The Klout score for one window: reach, amplification, network, anti-gaming, calibration.
 
-Model (version ``klout-2026.3``; ``klout-2026.2`` lacks "hot" and the credit below, and
-``klout-2026.1`` also the network term), per
-receiver ``i`` over the rolling window before ``as_of``:
+Model (version ``klout-2026.4``; ``klout-2026.3`` discounts more mutual pairs (see
+back-scratching), ``klout-2026.2`` also lacks "hot" and the credit below, and ``klout-2026.1``
+also the network term), per receiver ``i`` over the rolling window before ``as_of``:
 
 - **Reach** ``R_i``: every reactor ``j`` contributes once per time bucket (6 h) in which it acted
   on ``i``, decayed by age (half-life 30 days), so sustained reach beats a single burst and a burst
@@ -11,8 +11,16 @@ receiver ``i`` over the rolling window before ``as_of``:
   ``selective_limit`` people is scaled by ``sqrt(limit / distinct targets)``; bots that react to
   everything and receive nothing barely count) and back-scratching (a mutual pair between peers,
   the reactor at least as reached as the receiver, counts ``reciprocal_weight``; rings of accounts
-  mostly reacting to each other are made of such pairs). Reacting to people below you is never
-  discounted, so engaging down never costs you.
+  mostly reacting to each other are made of such pairs). Only receivers in a *closed circle* are
+  checked: at least ``ring_min`` mutual partners making at least ``ring_share`` of their reactors.
+  From ``klout-2026.4`` the reactor must be in a closed circle too: every member of a sock-puppet
+  ring is, whatever the ring's shape (a clique, or two groups scratching each other), while a
+  genuine conversation partner also hears from people it does not answer, so talking back and
+  forth (messaging, reply threads) is not discounted. (On CollegeMsg, a messaging network, the
+  one-sided rule discounted 714 of 10,544 pairs at the median cut and cost 0.025 rho_recv; the
+  two-sided rule keeps 233 of them and leaves the Higgs sets, where no receiver is closed,
+  unchanged.) Reacting to people below you is never discounted, so engaging down never costs
+  you.
 - **Volume**: beyond distinct reach, decayed action volume adds ``volume_weight * log1p(volume)``
   for accounts with at least ``volume_min_reach`` reach.
 - **Network**: each reactor's weight is multiplied by its quality ``1 + network_weight *
@@ -502,6 +510,10 @@ def _back_scratching(
         actor = p.actor[sel[s : s + _CHUNK]]
         receiver = p.receiver[sel[s : s + _CHUNK]]
         keep[s : s + _CHUNK] &= closed[receiver] & (reach0[actor] >= reach0[receiver])
+        if algo.ring_both_closed:
+            # from klout-2026.4 the reactor must sit in a closed circle too: ring members all do,
+            # a genuine conversation partner who also hears from others does not
+            keep[s : s + _CHUNK] &= closed[actor]
     return sel[keep]
 
 
