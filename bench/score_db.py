@@ -2,7 +2,10 @@
 
 Default: 200k people / 2M interactions in 90 days (``--large``: 1M / 10M). Uses the PostgreSQL
 database ``klout_bench_score`` (created and migrated if missing; its store is replaced each run).
-Prints wall time per stage, events/s and peak RSS; writes flat JSON to var/bench/score_db.json.
+Prints wall time per stage (collect, engine, write = DailyScore/Explanation rows, publish = the
+LatestScore read model), scores/s of the two write stages, end-to-end events/s and peak RSS; writes
+flat JSON to var/bench/score_db.json. The server comes from ``BENCH_DATABASE_URL`` (default
+``postgres://postgres@127.0.0.1:5432/postgres``; only its host part is used), not DATABASE_URL.
 """
 
 from __future__ import annotations
@@ -172,6 +175,9 @@ def main() -> None:
         3,
     )
     figures["scores_written"] = float(run.stats.get("accounts", 0) + run.stats.get("users", 0))
+    for stage in ("write", "publish"):
+        seconds = figures[f"compute_day_{stage}_s" if stage == "write" else "publish_s"]
+        figures[f"{stage}_scores_per_s"] = round(figures["scores_written"] / max(seconds, 1e-9))
     figures["end_to_end_events_per_s"] = round(n_edges / figures["compute_day_total_s"])
     figures["peak_rss_mb"] = round(peak_rss_mb(), 1)
     for name, value in figures.items():

@@ -10,21 +10,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import logging
+import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from networks.models import NetworkAccount, Post
-from scoring import signals
+from scoring import signals, write
 from scoring.collect import Window, collect_window
 from scoring.engine.calibration import Calibration
 from scoring.engine.explain import explain_change
@@ -48,6 +50,7 @@ TOP_K = 5
 # Explanations explain a change people can see: the shown (rounded) score moved.
 EXPLAIN_MIN_POINTS = 0.5
 CACHE_TTL = 60 * 60 * 48
+HISTORY = (1, 7, 30)  # days back for LatestScore's change_1d / 7d / 30d
 
 Progress = Callable[[float, str], None]
 
@@ -210,13 +213,37 @@ def _store_calibration(version: AlgorithmVersion, calibration: Calibration) -> N
     version.calibration = calibration.to_dict()
 
 
+@dataclasses.dataclass(frozen=True)
+class _Lookup:
+    """Scores by subject id as sorted columns, looked up many at a time."""
+
+    ids: npt.NDArray[np.int64]
+    scores: npt.NDArray[np.float64]
+
+    @classmethod
+    def of(cls, pairs: Sequence[tuple[int, float]]) -> _Lookup:
+        ids = np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs))
+        scores = np.fromiter((p[1] for p in pairs), dtype=np.float64, count=len(pairs))
+        order = np.argsort(ids, kind="stable")
+        return cls(ids=ids[order], scores=scores[order])
+
+    def get(self, ids: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """The score of each id; NaN where there is none."""
+        out = np.full(ids.shape[0], np.nan)
+        if self.ids.size and ids.size:
+            pos = np.minimum(np.searchsorted(self.ids, ids), self.ids.size - 1)
+            found = self.ids[pos] == ids
+            out[found] = self.scores[pos[found]]
+        return out
+
+
 @dataclasses.dataclass
 class _Previous:
     """The subjects' previous published scores under the same version."""
 
     day: dt.date | None
-    accounts: dict[int, float]
-    users: dict[int, float]
+    accounts: _Lookup
+    users: _Lookup
 
 
 def _previous_scores(*, day: dt.date, version: AlgorithmVersion) -> _Previous:
@@ -228,18 +255,18 @@ def _previous_scores(*, day: dt.date, version: AlgorithmVersion) -> _Previous:
         .first()
     )
     if prev_run is None:
-        return _Previous(day=None, accounts={}, users={})
-    accounts: dict[int, float] = {}
-    users: dict[int, float] = {}
+        return _Previous(day=None, accounts=_Lookup.of([]), users=_Lookup.of([]))
     rows = DailyScore.objects.filter(run_id=prev_run.pk).values_list(
         "account_id", "user_id", "score"
     )
+    accounts: list[tuple[int, float]] = []
+    users: list[tuple[int, float]] = []
     for account_id, user_id, score in rows.iterator(chunk_size=20_000):
         if account_id is not None:
-            accounts[account_id] = score
+            accounts.append((account_id, score))
         else:
-            users[user_id] = score
-    return _Previous(day=prev_run.day, accounts=accounts, users=users)
+            users.append((user_id, score))
+    return _Previous(day=prev_run.day, accounts=_Lookup.of(accounts), users=_Lookup.of(users))
 
 
 @dataclasses.dataclass
@@ -262,145 +289,142 @@ def _write_scores(
     previous: _Previous,
     progress: Progress | None,
 ) -> _Counts:
-    """DailyScore rows per account and per linked user, their explanations, in batches."""
+    """DailyScore rows per account and per linked user, then their explanations.
+
+    Subjects are columns: every account (dense person index order), then every linked user, whose
+    row shows the details of their best account (`person`). Rows go in through `scoring.write`
+    (COPY on PostgreSQL), with primary keys known up front so explanations can refer to them.
+    """
     n = window.interactions.n_people
-    counts = _Counts()
     meta = _account_meta(window.account_ids)
-    influencees, influencers = _top_k_both(result, TOP_K)
-    moments = _moments(result, window, TOP_K)
     user_ids = sorted(window.groups)
     combined = combine_persons(result, [window.groups[u] for u in user_ids])
-    prev_result: EngineResult | None = None
-    if previous.day is not None:
-        # Yesterday on the same arrays and calibration, so explain_change compares like with like.
-        prev_result = score_window(
+    users = np.asarray(user_ids, dtype=np.int64)
+    best_member = np.asarray(
+        [float(result.score[window.groups[u]].max()) for u in user_ids], dtype=np.float64
+    )
+    person = np.concatenate([np.arange(n, dtype=np.int64), combined.best_account.astype(np.int64)])
+    score = np.concatenate(
+        [
+            result.score[:n].astype(np.float64),
+            np.maximum(combined.score.astype(np.float64), best_member),
+        ]
+    )
+    raw = np.concatenate([result.raw[:n].astype(np.float64), combined.raw.astype(np.float64)])
+    prev = np.concatenate([previous.accounts.get(window.account_ids), previous.users.get(users)])
+    counts = _Counts(accounts=n, users=len(user_ids))
+
+    details = _details(result, window, meta)
+    columns = ("run_id", "version_id", "day", "account_id", "user_id", "score", "raw", *details)
+    fields = list(details.values())
+    rows = (
+        (run.pk, run.version_id, run.day, account_id, user_id, s, r, *(f[p] for f in fields))
+        for account_id, user_id, s, r, p in zip(
+            [*window.account_ids.tolist(), *([None] * len(user_ids))],
+            [*([None] * n), *user_ids],
+            score.tolist(),
+            raw.tolist(),
+            person.tolist(),
+            strict=True,
+        )
+    )
+    score_ids = write.insert(DailyScore, columns, rows, with_ids=True)
+    _emit(progress, run, 0.8, "write")
+
+    # Explanations: a change people can see (the shown score moved) since the previous day.
+    compared = ~np.isnan(prev)
+    counts.compared = int(compared.sum())
+    counts.moved = int((np.abs(score - prev)[compared] > settings.KLOUT_ANOMALY_POINTS).sum())
+    shown_moved = compared.copy()
+    shown_moved[compared] = (
+        np.abs(np.rint(score[compared]) - np.rint(prev[compared])) >= EXPLAIN_MIN_POINTS
+    )
+    if previous.day is not None and shown_moved.any():
+        counts.explanations = _write_explanations(
+            window=window,
+            result=result,
+            meta=meta,
+            moments=details["moments"],
+            subjects=np.flatnonzero(shown_moved),
+            person=person,
+            score_ids=score_ids,
+        )
+    _emit(progress, run, 0.95, "write")
+    return counts
+
+
+def _write_explanations(
+    *,
+    window: Window,
+    result: EngineResult,
+    meta: _Meta,
+    moments: list[list[dict[str, Any]]],
+    subjects: npt.NDArray[np.int64],
+    person: npt.NDArray[np.int64],
+    score_ids: npt.NDArray[np.int64],
+) -> int:
+    """Why each of `subjects` moved: yesterday rescored on the same arrays and calibration."""
+    prev_result = _with_csc(
+        score_window(
             window.interactions,
             window.posts,
             as_of=window.as_of - DAY,
             version=result.version,
             calibration=result.calibration,
         )
-        prev_result = _with_csc(prev_result)
-    explain_result = _with_csc(result) if prev_result is not None else result
-    networks = window.networks
-    last = result.last_received
-    day = run.day
-    version_id = run.version_id
-
-    def people(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [
-            {
-                "account_id": int(window.account_ids[it["person"]]),
-                "network": meta.network[it["person"]],
-                "handle": meta.handle[it["person"]],
-                "weight": it["weight"],
-            }
-            for it in items
-        ]
-
-    def common(i: int) -> dict[str, Any]:
-        raw = float(result.raw[i])
-        contrib = {}
-        if raw > 0:
-            for c, net in enumerate(result.networks):
-                share = float(result.network_contributions[i, c]) / raw
-                if share > 0:
-                    contrib[networks[int(net)]] = round(share, 4)
-        return {
-            "true_reach": round(float(result.true_reach[i]), 3),
-            "amplification": float(result.amplification[i]),
-            "network_score": float(result.network_score[i]),
-            "style": result.style_name(i),
-            "style_reasons": [result.style_reason(i)],
-            "network_contributions": contrib,
-            "influencers": people(influencers.get(i, [])),
-            "influencees": people(influencees.get(i, [])),
-            "moments": moments.get(i, []),
-            "last_activity_at": (
-                dt.datetime.fromtimestamp(float(last[i]), tz=dt.UTC)
-                if np.isfinite(last[i])
-                else None
-            ),
-        }
-
-    def explain(i: int, score: float, prev: float | None) -> list[Explanation]:
-        if prev is None:
-            return []
-        counts.compared += 1
-        delta = score - prev
-        if abs(delta) > settings.KLOUT_ANOMALY_POINTS:
-            counts.moved += 1
-        if prev_result is None or abs(round(score) - round(prev)) < EXPLAIN_MIN_POINTS:
-            return []
-        drivers = explain_change(prev_result, explain_result, i)
-        return [
-            Explanation(points=d.points, kind=d.kind, text=_words(d, i, meta, moments), position=p)
-            for p, d in enumerate(drivers)
-        ]
-
-    total = n + len(user_ids)
-    done = 0
-
-    def flush(rows: list[DailyScore], notes: list[list[Explanation]]) -> None:
-        nonlocal done
-        created = DailyScore.objects.bulk_create(rows, batch_size=BATCH)
-        expl: list[Explanation] = []
-        for score_row, row_notes in zip(created, notes, strict=True):
-            for note in row_notes:
-                note.score_id = score_row.pk
-                expl.append(note)
-        Explanation.objects.bulk_create(expl, batch_size=BATCH)
-        counts.explanations += len(expl)
-        done += len(rows)
-        _emit(progress, run, 0.35 + 0.6 * done / max(total, 1), "write")
-
-    rows: list[DailyScore] = []
-    notes: list[list[Explanation]] = []
-
-    def add(row: DailyScore, person: int, prev: float | None) -> None:
-        """Queue one subject's score and its explanation; write a batch when it is full."""
-        nonlocal rows, notes
-        rows.append(row)
-        notes.append(explain(person, row.score, prev))
-        if len(rows) >= BATCH:
-            flush(rows, notes)
-            rows, notes = [], []
-
-    for i in range(n):
-        account_id = int(window.account_ids[i])
-        row = DailyScore(
-            run_id=run.pk,
-            version_id=version_id,
-            day=day,
-            account_id=account_id,
-            score=float(result.score[i]),
-            raw=float(result.raw[i]),
-            **common(i),
-        )
-        add(row, i, previous.accounts.get(account_id))
-    counts.accounts = n
-    for g, user_id in enumerate(user_ids):
-        best = int(combined.best_account[g])
-        score = max(float(combined.score[g]), float(result.score[window.groups[user_id]].max()))
-        row = DailyScore(
-            run_id=run.pk,
-            version_id=version_id,
-            day=day,
-            user_id=user_id,
-            score=score,
-            raw=float(combined.raw[g]),
-            **common(best),
-        )
-        add(row, best, previous.users.get(user_id))
-    counts.users = len(user_ids)
-    if rows:
-        flush(rows, notes)
-    return counts
+    )
+    cur_result = _with_csc(result)
+    rows: list[tuple[int, float, str, str, int]] = []
+    for k in subjects.tolist():
+        i = int(person[k])
+        for position, d in enumerate(explain_change(prev_result, cur_result, i)):
+            rows.append(
+                (int(score_ids[k]), d.points, d.kind, _words(d, i, meta, moments), position)
+            )
+    columns = ("score_id", "points", "kind", "text", "position")
+    write.insert(Explanation, columns, rows, with_ids=False)
+    return len(rows)
 
 
 def _with_csc(result: EngineResult) -> EngineResult:
     # explain_change slices influence by column per person; CSC makes that O(column), not O(nnz).
     return dataclasses.replace(result, influence=result.influence.tocsc())
+
+
+def _details(result: EngineResult, window: Window, meta: _Meta) -> dict[str, list[Any]]:
+    """The DailyScore fields that describe a person, one entry per dense person index."""
+    n = window.interactions.n_people
+    influencees, influencers = _top_people(result, window.account_ids, meta, TOP_K)
+    return {
+        "true_reach": [round(v, 3) for v in result.true_reach[:n].astype(np.float64).tolist()],
+        "amplification": result.amplification[:n].astype(np.float64).tolist(),
+        "network_score": result.network_score[:n].astype(np.float64).tolist(),
+        "style": [result.style_name(i) for i in range(n)],
+        "style_reasons": [[result.style_reason(i)] for i in range(n)],
+        "network_contributions": _contributions(result, window.networks, n),
+        "influencers": influencers,
+        "influencees": influencees,
+        "moments": _moments(result, window, TOP_K),
+        "last_activity_at": [
+            dt.datetime.fromtimestamp(t, tz=dt.UTC) if math.isfinite(t) else None
+            for t in result.last_received[:n].astype(np.float64).tolist()
+        ],
+    }
+
+
+def _contributions(result: EngineResult, networks: Sequence[str], n: int) -> list[dict[str, float]]:
+    """Per person: network -> share of their raw score, to 4 places (zero shares left out)."""
+    raw = result.raw[:n].astype(np.float64)
+    contrib = result.network_contributions[:n].astype(np.float64)
+    shares = np.zeros_like(contrib)
+    positive = raw > 0
+    shares[positive] = contrib[positive] / raw[positive, None]
+    names = [networks[int(net)] for net in result.networks]
+    out: list[dict[str, float]] = [{} for _ in range(n)]
+    rows, cols = np.nonzero(shares > 0)
+    for i, c, share in zip(rows.tolist(), cols.tolist(), shares[rows, cols].tolist(), strict=True):
+        out[i][names[c]] = round(share, 4)
+    return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -412,37 +436,58 @@ class _Meta:
 
 def _account_meta(account_ids: npt.NDArray[np.int64]) -> _Meta:
     """Network, handle and name of every account in the window, aligned with the dense index."""
-    networks = [""] * account_ids.shape[0]
-    handles = [""] * account_ids.shape[0]
-    names = [""] * account_ids.shape[0]
-    if not account_ids.shape[0]:
+    n = account_ids.shape[0]
+    networks, handles, names = [""] * n, [""] * n, [""] * n
+    if not n:
         return _Meta(networks, handles, names)
-    lo, hi = int(account_ids[0]), int(account_ids[-1])
-    rows = (
-        NetworkAccount.objects.filter(pk__gte=lo, pk__lte=hi)
+    rows = list(
+        NetworkAccount.objects.filter(pk__gte=int(account_ids[0]), pk__lte=int(account_ids[-1]))
         .values_list("pk", "network", "handle", "external_id", "display_name")
         .order_by()
+        .iterator(chunk_size=20_000)
     )
-    for pk, network, handle, external_id, name in rows.iterator(chunk_size=20_000):
-        i = int(np.searchsorted(account_ids, pk))
-        if i < account_ids.shape[0] and int(account_ids[i]) == pk:
-            networks[i] = network
-            handles[i] = handle or external_id
-            names[i] = name
+    pks = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    pos = np.minimum(np.searchsorted(account_ids, pks), n - 1)
+    found = account_ids[pos] == pks
+    for i, (_pk, network, handle, external_id, name) in zip(
+        pos[found].tolist(), itertools.compress(rows, found.tolist()), strict=True
+    ):
+        networks[i] = network
+        handles[i] = handle or external_id
+        names[i] = name
     return _Meta(networks, handles, names)
 
 
-def _top_k_both(
-    result: EngineResult, k: int
-) -> tuple[dict[int, list[dict[str, Any]]], dict[int, list[dict[str, Any]]]]:
-    """Top reactors on each person (influencees) and top people each person reacts to, at once."""
+def _top_people(
+    result: EngineResult, account_ids: npt.NDArray[np.int64], meta: _Meta, k: int
+) -> tuple[list[list[dict[str, Any]]], list[list[dict[str, Any]]]]:
+    """Per person: the top reactors on them (influencees) and the top people they react to."""
     coo = result.influence.tocoo()
     actor = coo.row.astype(np.int64)
     recv = coo.col.astype(np.int64)
     weight = coo.data.astype(np.float64)
     keep = weight > 0
     actor, recv, weight = actor[keep], recv[keep], weight[keep]
-    return _group_top(recv, actor, weight, k), _group_top(actor, recv, weight, k)
+    ids = account_ids.tolist()
+    n = account_ids.shape[0]
+
+    def people(key: npt.NDArray[np.int64], other: npt.NDArray[np.int64]) -> list[list[Any]]:
+        key, other, w = _group_top(key, other, weight, k)
+        return _per_key(
+            n,
+            key,
+            [
+                {
+                    "account_id": ids[o],
+                    "network": meta.network[o],
+                    "handle": meta.handle[o],
+                    "weight": round(ww, 4),
+                }
+                for o, ww in zip(other.tolist(), w.tolist(), strict=True)
+            ],
+        )
+
+    return people(recv, actor), people(actor, recv)
 
 
 def _group_top(
@@ -450,55 +495,55 @@ def _group_top(
     other: npt.NDArray[np.int64],
     weight: npt.NDArray[np.float64],
     k: int,
-) -> dict[int, list[dict[str, Any]]]:
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """The first k (other, weight) of each key by weight, as (key, other, weight) columns."""
     # Sort by (key, -weight, other): deterministic ties, then take the first k of each key.
     order = np.lexsort((other, -weight, key))
     key, other, weight = key[order], other[order], weight[order]
     if key.shape[0] == 0:
-        return {}
+        return key, other, weight
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     lengths = np.diff(np.r_[starts, key.shape[0]])
     rank = np.arange(key.shape[0]) - np.repeat(starts, lengths)
     sel = rank < k
-    out: dict[int, list[dict[str, Any]]] = {}
-    for kk, oo, ww in zip(
-        key[sel].tolist(), other[sel].tolist(), weight[sel].tolist(), strict=True
-    ):
-        out.setdefault(kk, []).append({"person": oo, "weight": round(ww, 4)})
+    return key[sel], other[sel], weight[sel]
+
+
+def _per_key(n: int, key: npt.NDArray[np.int64], items: list[Any]) -> list[list[Any]]:
+    """Items grouped by their key (0..n-1), in order, one list per key."""
+    out: list[list[Any]] = [[] for _ in range(n)]
+    for kk, item in zip(key.tolist(), items, strict=True):
+        out[kk].append(item)
     return out
 
 
-def _moments(result: EngineResult, window: Window, k: int) -> dict[int, list[dict[str, Any]]]:
-    """Per person, the k posts that drove the most action (post ids, actions; text filled later)."""
+def _moments(result: EngineResult, window: Window, k: int) -> list[list[dict[str, Any]]]:
+    """Per person, the k posts that drove the most action (post ids, actions, text, time)."""
+    n = window.interactions.n_people
     actions = result.post_actions
     author = result.post_author[: actions.shape[0]]
     idx = np.arange(actions.shape[0], dtype=np.int64)
     keep = (actions > 0) & (author >= 0)
-    grouped = _group_top(author[keep], idx[keep], actions[keep], k)
-    post_ids = window.post_ids
-    wanted = sorted({int(post_ids[it["person"]]) for items in grouped.values() for it in items})
+    key, post, weight = _group_top(author[keep], idx[keep], actions[keep].astype(np.float64), k)
+    post_ids = window.post_ids[post].tolist()
     texts: dict[int, tuple[str, dt.datetime | None]] = {}
-    for chunk in _chunks(wanted, 2_000):
+    for chunk in _chunks(sorted(set(post_ids)), 2_000):
         for pk, body, when in Post.objects.filter(pk__in=chunk).values_list(
             "pk", "text", "posted_at"
         ):
             texts[pk] = (body, when)
-    out: dict[int, list[dict[str, Any]]] = {}
-    for person, items in grouped.items():
-        out[person] = []
-        for it in items:
-            post_id = int(post_ids[it["person"]])
-            found: tuple[str, dt.datetime | None] = texts.get(post_id, ("", None))
-            text, posted_at = found
-            out[person].append(
-                {
-                    "post_id": post_id,
-                    "text": _snippet(text),
-                    "posted_at": posted_at.isoformat() if posted_at else None,
-                    "actions": int(it["weight"]),
-                }
-            )
-    return out
+    items = []
+    for post_id, w in zip(post_ids, weight.tolist(), strict=True):
+        text, posted_at = texts.get(post_id, ("", None))
+        items.append(
+            {
+                "post_id": post_id,
+                "text": _snippet(text),
+                "posted_at": posted_at.isoformat() if posted_at else None,
+                "actions": int(round(w, 4)),
+            }
+        )
+    return _per_key(n, key, items)
 
 
 def _snippet(text: str, limit: int = 80) -> str:
@@ -506,14 +551,14 @@ def _snippet(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _words(driver: Any, person: int, meta: _Meta, moments: dict[int, list[dict[str, Any]]]) -> str:
+def _words(driver: Any, person: int, meta: _Meta, moments: list[list[dict[str, Any]]]) -> str:
     """Engine drivers name people and posts by index; say their handles and words instead."""
     if driver.kind == "person":
         text: str = driver.text
         who = text.rsplit("#", 1)[-1]
         if who.isdigit() and int(who) < len(meta.handle):
             return f"your strongest reactor is @{meta.handle[int(who)]}"
-    if driver.kind == "post" and moments.get(person):
+    if driver.kind == "post" and moments[person]:
         top = moments[person][0]
         about = f" “{top['text']}”" if top["text"] else ""
         return f"your post{about} drove {top['actions']} actions"
@@ -627,6 +672,23 @@ def latest_api_json(
     return dict(row)
 
 
+_LATEST_COLUMNS = (
+    "version_id",
+    "user_id",
+    "account_id",
+    "daily_id",
+    "day",
+    "score",
+    "change_1d",
+    "change_7d",
+    "change_30d",
+    "network",
+    "handle",
+    "display_name",
+    "api_json",
+)
+
+
 def _rebuild_latest(run: ScoringRun) -> dict[str, Any]:
     """Rewrite LatestScore rows for the run's subjects; return the API JSON to cache."""
     version = run.version
@@ -637,64 +699,13 @@ def _rebuild_latest(run: ScoringRun) -> dict[str, Any]:
         return {}  # a backfilled day: history only, the read model already shows a later day
     LatestScore.objects.exclude(version=version).delete()
 
-    past = {run.day - dt.timedelta(days=d): d for d in (1, 7, 30)}
-    history: dict[tuple[str, int], dict[int, float]] = {}
-    rows = (
-        DailyScore.objects.published()
-        .filter(version=version, day__in=list(past))
-        .values_list("day", "account_id", "user_id", "score")
-    )
-    for day, account_id, user_id, score in rows.iterator(chunk_size=20_000):
-        key = ("account", account_id) if account_id is not None else ("user", user_id)
-        history.setdefault(key, {})[past[day]] = score
-
-    scores = DailyScore.objects.filter(run_id=run.pk).values_list(
-        "pk",
-        "account_id",
-        "user_id",
-        "score",
-        "true_reach",
-        "amplification",
-        "network_score",
-        "style",
-    )
-    accounts = dict(
-        NetworkAccount.objects.filter(daily_scores__run_id=run.pk).values_list("pk", "network")
-    )
-    account_meta = (
-        {
-            pk: (network, handle or external_id, name)
-            for pk, network, handle, external_id, name in NetworkAccount.objects.filter(
-                pk__in=list(accounts)
-            )
-            .values_list("pk", "network", "handle", "external_id", "display_name")
-            .iterator(chunk_size=20_000)
-        }
-        if len(accounts) < 20_000
-        else _all_account_meta()
-    )
-    from accounts.models import User
-
-    user_meta = {
-        pk: (name or email.split("@", 1)[0])
-        for pk, name, email in User.objects.filter(daily_scores__run_id=run.pk).values_list(
-            "pk", "display_name", "email"
-        )
-    }
-    best_handle = _best_handles(run)
-
-    latest: list[LatestScore] = []
+    rows: list[tuple[Any, ...]] = []
     cached: dict[str, Any] = {}
-    for pk, account_id, user_id, score, reach, amp, net_score, style in scores.iterator(
-        chunk_size=20_000
-    ):
-        if account_id is not None:
-            network, handle, name = account_meta.get(account_id, ("", "", ""))
-            hist = history.get(("account", account_id), {})
-        else:
-            network, handle, name = "", best_handle.get(user_id, ""), user_meta.get(user_id, "")
-            hist = history.get(("user", user_id), {})
-        change = {d: (round(score - hist[d], 2) if d in hist else None) for d in (1, 7, 30)}
+    for subject in _latest_sources(run):
+        (pk, account_id, user_id, score, reach, amp, net_score, style, network, handle, name) = (
+            subject[:11]
+        )
+        change = [None if past is None else round(score - past, 2) for past in subject[11:]]
         api = {
             "subject": "account" if account_id is not None else "user",
             "id": account_id if account_id is not None else user_id,
@@ -706,71 +717,85 @@ def _rebuild_latest(run: ScoringRun) -> dict[str, Any]:
             "bucket": bucket_for(score),
             "day": run.day.isoformat(),
             "version": version.name,
-            "change_1d": change[1],
-            "change_7d": change[7],
-            "change_30d": change[30],
+            "change_1d": change[0],
+            "change_7d": change[1],
+            "change_30d": change[2],
             "true_reach": round(reach, 1),
             "amplification": round(amp, 1),
             "network_score": round(net_score, 1),
             "style": style,
         }
-        latest.append(
-            LatestScore(
-                version_id=version.pk,
-                user_id=user_id,
-                account_id=account_id,
-                daily_id=pk,
-                day=run.day,
-                score=score,
-                change_1d=change[1],
-                change_7d=change[7],
-                change_30d=change[30],
-                network=network,
-                handle=handle[:255],
-                display_name=name[:255],
-                api_json=api,
-            )
-        )
+        subject_row = (version.pk, user_id, account_id, pk, run.day, score, *change)
+        rows.append((*subject_row, network, handle[:255], name[:255], api))
         cached[latest_cache_key(user_id=user_id, account_id=account_id)] = api
-    subjects_accounts = [r.account_id for r in latest if r.account_id is not None]
-    subjects_users = [r.user_id for r in latest if r.user_id is not None]
-    _delete_latest(subjects_accounts, subjects_users)
-    LatestScore.objects.bulk_create(latest, batch_size=BATCH)
+    in_run = DailyScore.objects.filter(run_id=run.pk)
+    LatestScore.objects.filter(
+        Q(account_id__in=in_run.filter(account_id__isnull=False).values("account_id"))
+        | Q(user_id__in=in_run.filter(user_id__isnull=False).values("user_id"))
+    ).delete()
+    write.insert(LatestScore, _LATEST_COLUMNS, rows, with_ids=False)
     return cached
 
 
-def _delete_latest(account_ids: Sequence[int], user_ids: Sequence[int]) -> None:
-    for chunk in _chunks(account_ids, 5_000):
-        LatestScore.objects.filter(account_id__in=chunk).delete()
-    for chunk in _chunks(user_ids, 5_000):
-        LatestScore.objects.filter(user_id__in=chunk).delete()
+def _latest_sources(run: ScoringRun) -> Iterator[tuple[Any, ...]]:
+    """Per score of the run, in one query: its figures, who it is and its 1/7/30-day history.
+
+    Yields (daily id, account id, user id, score, true reach, amplification, network score,
+    style, network, handle, display name, score 1, 7 and 30 days before or None). A user shows the
+    handle of their highest-scoring linked account in the run and their name (else e-mail name).
+    """
+    from django.contrib.auth import get_user_model
+
+    score_table = DailyScore._meta.db_table
+    run_table = ScoringRun._meta.db_table
+    account_table = NetworkAccount._meta.db_table
+    user_table = get_user_model()._meta.db_table
+    past = [connection.ops.adapt_datefield_value(run.day - dt.timedelta(days=d)) for d in HISTORY]
+    history = ", ".join(f"MAX(CASE WHEN h.day = %s THEN h.score END) AS d{d}" for d in HISTORY)
+    sql = f"""
+        WITH hist AS (
+            SELECT COALESCE(h.account_id, -h.user_id) AS subject, {history}
+            FROM {score_table} h JOIN {run_table} r ON r.id = h.run_id
+            WHERE r.status = %s AND h.version_id = %s AND h.day IN (%s, %s, %s)
+            GROUP BY COALESCE(h.account_id, -h.user_id)
+        ),
+        best AS (
+            SELECT a.user_id, a.handle, a.external_id,
+                   ROW_NUMBER() OVER (PARTITION BY a.user_id ORDER BY s.score DESC, s.id) AS rank
+            FROM {score_table} s JOIN {account_table} a ON a.id = s.account_id
+            WHERE s.run_id = %s AND a.user_id IS NOT NULL
+        )
+        SELECT d.id, d.account_id, d.user_id, d.score, d.true_reach, d.amplification,
+               d.network_score, d.style, a.network, a.handle, a.external_id, a.display_name,
+               b.handle, b.external_id, u.display_name, u.email,
+               {", ".join(f"hist.d{d}" for d in HISTORY)}
+        FROM {score_table} d
+        LEFT JOIN {account_table} a ON a.id = d.account_id
+        LEFT JOIN {user_table} u ON u.id = d.user_id
+        LEFT JOIN best b ON b.user_id = d.user_id AND b.rank = 1
+        LEFT JOIN hist ON hist.subject = COALESCE(d.account_id, -d.user_id)
+        WHERE d.run_id = %s
+        ORDER BY d.id
+    """
+    params = [*past, RunStatus.PUBLISHED.value, run.version_id, *past, run.pk, run.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(20_000):
+            for row in batch:
+                head, (net, handle, ext_id, a_name, b_handle, b_ext_id, u_name, email) = (
+                    row[:8],
+                    row[8:16],
+                )
+                if row[1] is not None:
+                    who = (net, handle or ext_id, a_name)
+                else:
+                    who = ("", b_handle or b_ext_id or "", u_name or email.split("@", 1)[0])
+                yield (*head, *who, *row[16:])
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _all_account_meta() -> dict[int, tuple[str, str, str]]:
-    rows = NetworkAccount.objects.values_list(
-        "pk", "network", "handle", "external_id", "display_name"
-    )
-    return {
-        pk: (network, handle or external_id, name)
-        for pk, network, handle, external_id, name in rows.iterator(chunk_size=20_000)
-    }
-
-
-def _best_handles(run: ScoringRun) -> dict[int, str]:
-    """For user subjects: the handle of their highest-scoring linked account in the run."""
-    best: dict[int, tuple[float, str]] = {}
-    rows = DailyScore.objects.filter(run_id=run.pk, account__user__isnull=False).values_list(
-        "account__user_id", "score", "account__handle", "account__external_id"
-    )
-    for user_id, score, handle, external_id in rows:
-        if user_id not in best or score > best[user_id][0]:
-            best[user_id] = (score, handle or external_id)
-    return {u: h for u, (_s, h) in best.items()}
 
 
 # --- privacy ----------------------------------------------------------------------------------

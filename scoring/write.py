@@ -1,0 +1,109 @@
+"""Bulk inserts for the scoring pipeline: COPY on PostgreSQL, the ORM's bulk_create elsewhere.
+
+Both routes take the same input, rows as tuples of Python values in the order of `columns` (model
+attnames, e.g. ``run_id``; JSON fields as Python values), so what is stored does not depend on the
+route. On PostgreSQL JSON values are serialised with ``json.dumps`` and the field's encoder, which
+is what the ORM sends (``adapt_json_value``), and primary keys of the rows that later rows refer to
+are taken from the table's sequence in one query, so nothing has to come back from the COPY.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connection, models
+
+Row = tuple[Any, ...]
+BATCH = 5_000
+
+
+def use_copy() -> bool:
+    """Whether rows go through COPY (PostgreSQL) rather than the ORM."""
+    return connection.vendor == "postgresql"
+
+
+def insert(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Row], *, with_ids: bool
+) -> npt.NDArray[np.int64]:
+    """Insert `rows` into `model`'s table; with `with_ids`, return their primary keys in order."""
+    if use_copy():
+        return _copy(model, columns, rows, with_ids=with_ids)
+    return _bulk_create(model, columns, rows)
+
+
+def _bulk_create(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Row]
+) -> npt.NDArray[np.int64]:
+    ids: list[int] = []
+    batch: list[models.Model] = []
+
+    def flush() -> None:
+        created = model._default_manager.bulk_create(batch, batch_size=BATCH)
+        ids.extend(obj.pk for obj in created)
+        batch.clear()
+
+    for row in rows:
+        batch.append(model(**dict(zip(columns, row, strict=True))))
+        if len(batch) >= BATCH:
+            flush()
+    if batch:
+        flush()
+    return np.asarray(ids, dtype=np.int64)
+
+
+def _copy(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Row], *, with_ids: bool
+) -> npt.NDArray[np.int64]:
+    opts = model._meta
+    fields = [_field(model, name) for name in columns]
+    # Fields the rows leave out get their model default, as the ORM would give them.
+    given = {field.attname for field in fields}
+    defaults = [f for f in opts.concrete_fields if not f.primary_key and f.attname not in given]
+    fields += defaults
+    tail = [f.get_default() for f in defaults]
+    json_at = [i for i, field in enumerate(fields) if isinstance(field, models.JSONField)]
+    encoders = [getattr(fields[i], "encoder", None) for i in json_at]
+    names = [str(field.column) for field in fields]
+    ids = np.empty(0, dtype=np.int64)
+    if with_ids:
+        rows = list(rows)
+        ids = allocate_ids(model, len(rows))
+        names.insert(0, str(opts.pk.column))
+    quote = connection.ops.quote_name
+    sql = f"COPY {quote(opts.db_table)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
+    pks = iter(ids.tolist())
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            values = [*row, *tail]
+            for i, encoder in zip(json_at, encoders, strict=True):
+                if values[i] is not None:
+                    values[i] = json.dumps(values[i], cls=encoder)
+            if with_ids:
+                values.insert(0, next(pks))
+            copy.write_row(values)
+    return ids
+
+
+def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or not field.concrete:
+        raise TypeError(f"{model.__name__}.{name} is not a column")
+    return field
+
+
+def allocate_ids(model: type[models.Model], n: int) -> npt.NDArray[np.int64]:
+    """`n` fresh primary keys from the table's sequence, ascending (PostgreSQL only)."""
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    opts = model._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [opts.db_table, opts.pk.column, n],
+        )
+        ids = np.fromiter((r[0] for r in cursor.fetchall()), dtype=np.int64, count=n)
+    return np.sort(ids)
