@@ -6,14 +6,16 @@ import datetime as dt
 import lzma
 import zlib
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from networks.importers import Importer, ImportFormatError, make_importer
 from networks.models import Interaction, Network, NetworkAccount, Post, SyncRun, SyncStatus
+from networks.partitions import BulkLoad
 from networks.providers import (
     PROVIDERS,
     Credential,
@@ -55,8 +57,13 @@ def ingest_batch(
     posts: Sequence[PostRecord] = (),
     interactions: Sequence[InteractionRecord] = (),
     sync_run: SyncRun | None = None,
+    load: BulkLoad | None = None,
 ) -> IngestResult:
-    """Store one batch idempotently by source key; hidden accounts' interactions are dropped."""
+    """Store one batch idempotently by source key; hidden accounts' interactions are dropped.
+
+    With `load` (a file import on PostgreSQL), interactions of months the store did not hold yet
+    go to the import's load tables and appear when `load.finish` attaches them.
+    """
     # Last description of an account or post in the batch wins; the merge sees each once.
     unique_accounts = list({a.external_id: a for a in accounts}.values())
     unique_posts = list({p.external_id: p for p in posts}.values())
@@ -69,6 +76,7 @@ def ingest_batch(
             has_accounts=bool(unique_accounts),
             has_posts=bool(unique_posts),
             links_posts=any(i.post is not None for i in interactions),
+            load=load,
         )
         if any(a.protected for a in unique_accounts):
             for account_id in merge.newly_protected_ids(cursor):
@@ -240,11 +248,27 @@ def run_import(
             kind=options.get("kind"),
             account=options.get("account"),
         )
-        if strict:
-            with transaction.atomic():
-                _feed(run, importer, batch_size, options, on_progress)
-        else:
-            _feed(run, importer, batch_size, options, on_progress)
+        load = BulkLoad(run.pk) if connection.vendor == "postgresql" else None
+        if load is not None:
+            load.begin()
+        try:
+            if strict:
+                with transaction.atomic():
+                    _feed(run, importer, batch_size, options, on_progress, load)
+                    _attach_loaded(run, load)
+            else:
+                try:
+                    _feed(run, importer, batch_size, options, on_progress, load)
+                except BaseException:
+                    # What was read stays, as with committed batches (a kill leaves it
+                    # detached, and the next import drops it).
+                    with suppress(DatabaseError):
+                        _attach_loaded(run, load)
+                    raise
+                _attach_loaded(run, load)
+        finally:
+            if load is not None:
+                load.end()
     except (ImportFormatError, ImportAborted) as exc:
         _finish_run(run, SyncStatus.FAILED, error=str(exc), keep_counts=not strict)
         raise
@@ -256,12 +280,30 @@ def run_import(
     return run
 
 
+def _attach_loaded(run: SyncRun, load: BulkLoad | None) -> None:
+    """Attach the import's loaded months; rows dropped there are counted as skipped."""
+    if load is None or not load.tables:
+        return
+    hidden = list(
+        NetworkAccount.objects.filter(network=run.network)
+        .filter(Q(protected=True) | Q(opted_out=True) | Q(user__opted_out=True))
+        .values_list("pk", flat=True)
+    )
+    dropped = load.finish(hidden)
+    if dropped:
+        SyncRun.objects.filter(pk=run.pk).update(
+            inserted_count=F("inserted_count") - dropped,
+            skipped_count=F("skipped_count") + dropped,
+        )
+
+
 def _feed(
     run: SyncRun,
     importer: Importer,
     batch_size: int,
     options: dict[str, Any],
     on_progress: Callable[[float, SyncRun], None] | None,
+    load: BulkLoad | None = None,
 ) -> None:
     network = importer.options.network
     strict, limit = bool(options.get("strict")), options.get("limit")
@@ -280,6 +322,7 @@ def _feed(
             posts=batch.posts,
             interactions=batch.interactions,
             sync_run=run,
+            load=load,
         )
         progress = 1.0 if final else importer.progress.fraction()
         SyncRun.objects.filter(pk=run.pk).update(

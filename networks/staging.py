@@ -15,7 +15,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
+from networks import partitions
 from networks.models import Interaction, NetworkAccount, Post
+from networks.partitions import BulkLoad
 from networks.records import AccountRecord, IngestResult, InteractionRecord, PostRecord
 
 STAGING_DDL = (
@@ -25,8 +27,12 @@ STAGING_DDL = (
     " (external_id text, account text, posted_at {time}, body text, kind text, tags text)",
     "CREATE TEMP TABLE IF NOT EXISTS ingest_interaction"
     " (actor text, receiver text, post text, kind text, occurred_at {time}, source_key text)",
+    # every external id the batch names, resolved once to its account id and visibility
+    "CREATE TEMP TABLE IF NOT EXISTS ingest_ids (external_id text, id bigint, visible boolean)",
 )
+STAGING_TABLES = ("ingest_account", "ingest_post", "ingest_interaction", "ingest_ids")
 
+INTERACTION_COLUMNS = "(network, actor_id, receiver_id, post_id, kind, occurred_at, source_key)"
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -64,13 +70,16 @@ class Merge:
         time_type = "double precision" if self.postgres else "text"
         for ddl in STAGING_DDL:
             cursor.execute(ddl.format(time=time_type))
+        if not self.postgres:
+            # SQLite joins the id table by nested loops: give them an index to probe.
+            cursor.execute("CREATE INDEX IF NOT EXISTS ingest_ids_key ON ingest_ids (external_id)")
         if self.postgres:
-            cursor.execute("TRUNCATE ingest_account, ingest_post, ingest_interaction")
+            cursor.execute(f"TRUNCATE {', '.join(STAGING_TABLES)}")
             # A lost commit after a crash is refilled by the idempotent re-run; no need to wait.
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
             cursor.execute("SET LOCAL work_mem = '64MB'")
         else:
-            for table in ("ingest_account", "ingest_post", "ingest_interaction"):
+            for table in STAGING_TABLES:
                 cursor.execute(f"DELETE FROM {table}")
 
     def stage(
@@ -85,11 +94,12 @@ class Merge:
             self._copy(cursor, "ingest_account", self._pg_account_lines(accounts))
             self._copy(cursor, "ingest_post", self._pg_post_lines(posts))
             self._copy(cursor, "ingest_interaction", self._pg_interaction_lines(interactions))
-            cursor.execute("ANALYZE ingest_interaction")
             if len(interactions) > 5000:
                 # Planner statistics on a freshly grown account table are stale; a bulk batch
                 # always wants hash joins, a provider's small batch index lookups.
                 cursor.execute("SET LOCAL enable_nestloop TO OFF")
+            else:
+                cursor.execute("ANALYZE ingest_interaction")
             return
         cursor.executemany(
             "INSERT INTO ingest_account VALUES (%s, %s, %s, %s)",
@@ -161,7 +171,13 @@ class Merge:
         return f"to_timestamp({column})" if self.postgres else column
 
     def merge(
-        self, cursor: Any, *, has_accounts: bool, has_posts: bool, links_posts: bool
+        self,
+        cursor: Any,
+        *,
+        has_accounts: bool,
+        has_posts: bool,
+        links_posts: bool,
+        load: BulkLoad | None = None,
     ) -> IngestResult:
         """Insert what is new and return the counts; hidden accounts' rows are dropped."""
         result = IngestResult()
@@ -187,26 +203,7 @@ class Merge:
                 " OR (excluded.protected AND NOT a.protected)",
                 [net, now],
             )
-        ordered = " ORDER BY 2" if self.postgres else ""
-        # The anti-join drops known accounts in one pass (a hash join on PostgreSQL) so only new
-        # ones pay for a speculative insert; ON CONFLICT still covers a concurrent batch.
-        cursor.execute(
-            f"INSERT INTO {acc} ({new_account_columns})"
-            f" SELECT %s, x.external_id, '', '', false, false, false, %s, '', '{{}}', ''"
-            " FROM (SELECT actor AS external_id FROM ingest_interaction"
-            " UNION SELECT receiver FROM ingest_interaction"
-            " UNION SELECT account FROM ingest_post) x"
-            f" WHERE NOT EXISTS (SELECT 1 FROM {acc} e"
-            f" WHERE e.network = %s AND e.external_id = x.external_id){ordered}"
-            " ON CONFLICT (network, external_id) DO NOTHING",
-            [net, now, net],
-        )
-        result.accounts_created = max(cursor.rowcount, 0)
-
-        visible = (
-            "NOT ({a}.protected OR {a}.opted_out)"
-            " AND NOT EXISTS (SELECT 1 FROM {users} u WHERE u.id = {a}.user_id AND u.opted_out)"
-        )
+        result.accounts_created = self._resolve_ids(cursor, now)
         if has_posts:
             tags = "s.tags::jsonb" if self.postgres else "s.tags"
             cursor.execute(
@@ -214,11 +211,10 @@ class Merge:
                 " (network, account_id, external_id, posted_at, text, kind, tags)"
                 f" SELECT %s, a.id, s.external_id, {self._time('s.posted_at')}, s.body, s.kind,"
                 f" {tags}"
-                f" FROM ingest_post s {self.join} {acc} a"
-                " ON a.network = %s AND a.external_id = s.account"
-                f" WHERE {visible.format(a='a', users=self.user_table)}"
+                f" FROM ingest_post s {self.join} ingest_ids a ON a.external_id = s.account"
+                " WHERE a.visible"
                 " ON CONFLICT (network, external_id) DO NOTHING",
-                [net, net],
+                [net],
             )
             result.posts_inserted = max(cursor.rowcount, 0)
         # Posts may come from earlier batches, so join the table whenever a record names one.
@@ -228,22 +224,114 @@ class Merge:
                 f" LEFT JOIN {self.post_table} p ON p.network = %s AND p.external_id = s.post"
             )
             post_id, post_params = "p.id", [net]
-        cursor.execute(
-            f"INSERT INTO {self.interaction_table}"
-            " (network, actor_id, receiver_id, post_id, kind, occurred_at, source_key)"
+        select = (
             f" SELECT %s, a.id, r.id, {post_id}, s.kind, {self._time('s.occurred_at')},"
             " s.source_key"
             " FROM ingest_interaction s"
-            f" {self.join} {acc} a ON a.network = %s AND a.external_id = s.actor"
-            f" {self.join} {acc} r ON r.network = %s AND r.external_id = s.receiver"
+            f" {self.join} ingest_ids a ON a.external_id = s.actor"
+            f" {self.join} ingest_ids r ON r.external_id = s.receiver"
             f"{post_join}"
-            f" WHERE {visible.format(a='a', users=self.user_table)}"
-            f" AND {visible.format(a='r', users=self.user_table)}"
-            " ON CONFLICT (network, source_key) DO NOTHING",
-            [net, net, net, *post_params],
+            " WHERE a.visible AND r.visible"
         )
-        result.interactions_inserted = max(cursor.rowcount, 0)
+        params = [net, *post_params]
+        if self.postgres:
+            result.interactions_inserted = self._insert_partitioned(cursor, select, params, load)
+        else:
+            cursor.execute(
+                f"INSERT INTO {self.interaction_table} {INTERACTION_COLUMNS}{select}"
+                " ON CONFLICT (network, source_key) DO NOTHING",
+                params,
+            )
+            result.interactions_inserted = max(cursor.rowcount, 0)
         return result
+
+    def _resolve_ids(self, cursor: Any, now: Any) -> int:
+        """Fill `ingest_ids` with every named account's id and visibility; create the new ones.
+
+        One pass against the account table per batch (not one per join). New accounts are
+        inserted in key order, so the unique index takes each near the previous one, and their
+        ids are appended as rows of their own (an id of NULL and visible NULL mark "not yet";
+        the joins keep only visible rows). Returns how many accounts were created.
+        """
+        net, acc = self.network, self.account_table
+        visible = (
+            "NOT (a.protected OR a.opted_out) AND NOT EXISTS"
+            f" (SELECT 1 FROM {self.user_table} u WHERE u.id = a.user_id AND u.opted_out)"
+        )
+        named = (
+            "SELECT actor AS external_id FROM ingest_interaction"
+            " UNION SELECT receiver FROM ingest_interaction UNION SELECT account FROM ingest_post"
+        )
+        cursor.execute(
+            f"INSERT INTO ingest_ids (external_id, id, visible) SELECT x.external_id, a.id,"
+            f" CASE WHEN a.id IS NULL THEN NULL ELSE {visible} END FROM ({named}) x"
+            f" LEFT JOIN {acc} a ON a.network = %s AND a.external_id = x.external_id",
+            [net],
+        )
+        columns = (
+            "network, external_id, handle, display_name, protected, opted_out, needs_reconnect,"
+            " created_at, sync_cursor, last_sync_counts, last_sync_error"
+        )
+        insert_new = (
+            f"INSERT INTO {acc} ({columns})"
+            " SELECT %s, external_id, '', '', false, false, false, %s, '', '{}', ''"
+            " FROM ingest_ids WHERE id IS NULL ORDER BY external_id"
+            " ON CONFLICT (network, external_id) DO NOTHING"
+        )
+        cursor.execute("SELECT count(*) FROM ingest_ids WHERE id IS NULL")
+        missing = cursor.fetchone()[0]
+        if not missing:
+            return 0
+        if self.postgres:
+            cursor.execute(
+                f"WITH new AS ({insert_new} RETURNING external_id, id)"
+                " INSERT INTO ingest_ids SELECT external_id, id, true FROM new",
+                [net, now],
+            )
+        else:
+            cursor.execute(insert_new, [net, now])
+        created = max(cursor.rowcount, 0)
+        if created < missing or not self.postgres:
+            # SQLite, or a concurrent batch created some of them first: look those up.
+            cursor.execute(
+                f"INSERT INTO ingest_ids SELECT a.external_id, a.id, {visible}"
+                f" FROM ingest_ids x {self.join} {acc} a"
+                " ON a.network = %s AND a.external_id = x.external_id WHERE x.id IS NULL"
+                " AND NOT EXISTS (SELECT 1 FROM ingest_ids y"
+                " WHERE y.external_id = x.external_id AND y.id IS NOT NULL)",
+                [net],
+            )
+        return created
+
+    def _insert_partitioned(
+        self, cursor: Any, select: str, params: list[Any], load: BulkLoad | None
+    ) -> int:
+        """Months an import loads go to its load tables; the rest merge into their partitions."""
+        months = partitions.staged_months(cursor)
+        routed = load.route(cursor, months) if load is not None else {}
+        inserted = 0
+        outside = ""
+        for month, table in routed.items():
+            start, end = partitions.epoch_range(month)
+            cursor.execute(
+                f"INSERT INTO {table} {INTERACTION_COLUMNS}{select}"
+                f" AND s.occurred_at >= {start!r} AND s.occurred_at < {end!r}",
+                params,
+            )
+            inserted += max(cursor.rowcount, 0)
+            outside += f" AND NOT (s.occurred_at >= {start!r} AND s.occurred_at < {end!r})"
+        if load is not None:
+            load.loaded += inserted
+        rest = [m for m in months if m not in routed]
+        if rest:
+            partitions.ensure_partitions(cursor, rest)
+            cursor.execute(
+                f"INSERT INTO {self.interaction_table} {INTERACTION_COLUMNS}{select}{outside}"
+                " ON CONFLICT (source_hash, occurred_at) DO NOTHING",
+                params,
+            )
+            inserted += max(cursor.rowcount, 0)
+        return inserted
 
     def newly_protected_ids(self, cursor: Any) -> list[int]:
         """Ids of staged accounts that are protected now (their stored interactions must go)."""

@@ -26,10 +26,7 @@ class HiggsImporter(Importer):
         repeats = RepeatKeys()
         utc = dt.UTC
         kinds = {k: str(v) for k, v in KINDS.items()}
-        # The file is in time order: one datetime per distinct second, not one per line. Ids
-        # repeat across hundreds of thousands of lines; one string per id keeps batches small.
-        ids: dict[str, str] = {}
-        intern = ids.setdefault
+        # The file is in time order: one datetime per distinct second, not one per line.
         last_stamp, when = "", dt.datetime.fromtimestamp(0, utc)
         with self.open_text(self.path) as stream:
             for number, line in enumerate(stream, 1):
@@ -43,8 +40,8 @@ class HiggsImporter(Importer):
                 if stamp != last_stamp:
                     last_stamp, when = stamp, dt.datetime.fromtimestamp(int(stamp), utc)
                 yield InteractionRecord(
-                    intern(actor, actor),
-                    intern(receiver, receiver),
+                    actor,
+                    receiver,
                     kinds[kind],
                     when,
                     repeats.key(f"{actor}>{receiver}@{stamp}:{kind}", stamp),

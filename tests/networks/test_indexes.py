@@ -24,14 +24,14 @@ def _plan(sql: str, params: list[Any]) -> str:
 
 
 @pytest.mark.postgres
-def test_time_window_reads_use_the_brin_index_on_postgresql():
+def test_time_window_reads_touch_only_their_month_partitions_on_postgresql():
     if connection.vendor != "postgresql":
-        pytest.skip("BRIN is PostgreSQL's; SQLite keeps a btree on occurred_at")
+        pytest.skip("partitions are PostgreSQL's; SQLite keeps one table and a btree on time")
     ingest_batch(
         network="dev",
         interactions=[
-            InteractionRecord("a", "b", "share", START + dt.timedelta(hours=h), f"k{h}")
-            for h in range(48)
+            InteractionRecord("a", "b", "share", START + dt.timedelta(days=d), f"k{d}")
+            for d in range(0, 62, 2)  # July and August 2012
         ],
     )
     table = Interaction._meta.db_table
@@ -41,20 +41,28 @@ def test_time_window_reads_use_the_brin_index_on_postgresql():
         [START, START + dt.timedelta(days=1)],
     )
 
-    assert "interaction_time_brin" in plan
+    assert f"{table}_p201207" in plan
+    assert f"{table}_p201208" not in plan
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [f"{table}_p201207"])
+        definitions = [row[0] for row in cursor.fetchall()]
+    assert any("USING brin (occurred_at)" in d for d in definitions)
 
 
 @pytest.mark.postgres
 def test_interactions_of_one_account_are_found_by_index_on_postgresql():
     if connection.vendor != "postgresql":
         pytest.skip("plan shapes are PostgreSQL's")
+    ingest_batch(network="dev", interactions=[InteractionRecord("a", "b", "share", START, "k")])
     table = Interaction._meta.db_table
 
     by_actor = _plan(f"SELECT id FROM {table} WHERE actor_id = %s", [1])
     by_receiver = _plan(f"SELECT id FROM {table} WHERE receiver_id = %s", [1])
 
-    assert "interaction_actor_idx" in by_actor
-    assert "interaction_receiver_idx" in by_receiver
+    # Each partition carries its own copy of the parent's index (named after the partition).
+    assert f"{table}_p201207_actor_id_idx" in by_actor
+    assert f"{table}_p201207_receiver_id_idx" in by_receiver
+    assert "Seq Scan" not in by_actor + by_receiver
 
 
 def test_purging_an_account_removes_its_interactions_in_both_directions():

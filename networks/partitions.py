@@ -1,0 +1,250 @@
+"""Monthly partitions of the interaction table (PostgreSQL), and bulk loads of months not yet held.
+
+Every index on the interaction table costs each inserted row a descent. A file import of a month
+the store has never held is loaded into a bare table instead (no index at all), and attached as
+that month's partition once the file is read: PostgreSQL then builds the indexes by sorting, three
+to four times cheaper than maintaining them row by row. Months that already hold rows, and every
+provider sync, take the ordinary merge (`INSERT ... ON CONFLICT DO NOTHING`) into their partition.
+
+Until a loaded month is attached its rows are invisible to readers; a killed import leaves only a
+detached table behind, which the next import drops (its run's advisory lock is free).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+
+from networks.models import Interaction
+
+TABLE = Interaction._meta.db_table
+LOAD_PREFIX = f"{TABLE}_ld"
+DEFAULT = f"{TABLE}_default"
+COLUMNS = "id, network, kind, occurred_at, source_key, actor_id, post_id, receiver_id"
+# advisory lock namespaces (two-int form): per month while creating or attaching a partition,
+# per import run while it owns load tables
+_MONTH_LOCK = 0x4B4C_0001
+_RUN_LOCK = 0x4B4C_0002
+
+
+def month_of(value: dt.datetime) -> dt.date:
+    """The first day of the (UTC) month holding `value`."""
+    value = value.astimezone(dt.UTC)
+    return dt.date(value.year, value.month, 1)
+
+
+def next_month(month: dt.date) -> dt.date:
+    return dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def partition_name(month: dt.date) -> str:
+    return f"{TABLE}_p{month:%Y%m}"
+
+
+def _bounds(month: dt.date) -> str:
+    return f"FROM ('{month.isoformat()} 00:00+00') TO ('{next_month(month).isoformat()} 00:00+00')"
+
+
+def _month_key(month: dt.date) -> int:
+    return month.year * 100 + month.month
+
+
+def partitions(cursor: Any) -> dict[dt.date, str]:
+    """The partitions that exist, by month."""
+    cursor.execute(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+        " WHERE i.inhparent = %s::regclass",
+        [TABLE],
+    )
+    found: dict[dt.date, str] = {}
+    for (name,) in cursor.fetchall():
+        match = re.fullmatch(rf"{TABLE}_p(\d{{4}})(\d{{2}})", name)
+        if match:
+            found[dt.date(int(match[1]), int(match[2]), 1)] = name
+    return found
+
+
+def staged_months(cursor: Any) -> list[dt.date]:
+    """Months of the interactions in the session's staging table (times are epoch seconds)."""
+    cursor.execute(
+        "SELECT DISTINCT date_trunc('month', to_timestamp(occurred_at) AT TIME ZONE 'UTC')::date"
+        " FROM ingest_interaction"
+    )
+    return sorted(row[0] for row in cursor.fetchall())
+
+
+def _default_holds(cursor: Any, month: dt.date) -> bool:
+    """Whether the default partition (rows written outside `ingest_batch`) holds this month."""
+    start, end = _range(month)
+    cursor.execute(
+        f"SELECT EXISTS (SELECT 1 FROM {DEFAULT} WHERE occurred_at >= %s AND occurred_at < %s)",
+        [start, end],
+    )
+    return bool(cursor.fetchone()[0])
+
+
+def ensure_partitions(cursor: Any, months: list[dt.date]) -> None:
+    """Create the missing partitions of these months (a month lock serialises racing creators).
+
+    Rows of the month that reached the default partition move into the new one.
+    """
+    existing = partitions(cursor)
+    for month in months:
+        if month in existing:
+            continue
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_MONTH_LOCK, _month_key(month)])
+        if month in partitions(cursor):
+            continue
+        name = partition_name(month)
+        cursor.execute(f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING GENERATED)")
+        if _default_holds(cursor, month):
+            start, end = _range(month)
+            cursor.execute(
+                f"WITH moved AS (DELETE FROM {DEFAULT} WHERE occurred_at >= %s AND occurred_at < %s"
+                f" RETURNING {COLUMNS}) INSERT INTO {name} ({COLUMNS}) SELECT {COLUMNS} FROM moved",
+                [start, end],
+            )
+        cursor.execute(f"ALTER TABLE {TABLE} ATTACH PARTITION {name} FOR VALUES {_bounds(month)}")
+
+
+def _range(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    end = next_month(month)
+    return (
+        dt.datetime(month.year, month.month, 1, tzinfo=dt.UTC),
+        dt.datetime(end.year, end.month, 1, tzinfo=dt.UTC),
+    )
+
+
+def epoch_range(month: dt.date) -> tuple[float, float]:
+    """The month as [start, end) epoch seconds, the staging table's time unit."""
+    start, end = _range(month)
+    return start.timestamp(), end.timestamp()
+
+
+class BulkLoad:
+    """One import's load tables: months the store did not hold when the import first met them."""
+
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
+        self.tables: dict[dt.date, str] = {}
+        self.merged: set[dt.date] = set()  # months that held rows: ordinary merge
+        self.loaded = 0  # rows written into load tables so far
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def begin(self) -> None:
+        """Own this run's load tables (session lock) and drop those a killed import left."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [_RUN_LOCK, self.run_id])
+            cursor.execute(
+                "SELECT relname FROM pg_class WHERE relkind = 'r' AND relname LIKE %s",
+                [LOAD_PREFIX.replace("_", r"\_") + "%"],
+            )
+            for (name,) in cursor.fetchall():
+                match = re.fullmatch(rf"{LOAD_PREFIX}(\d+)_\d{{6}}", name)
+                if not match or int(match[1]) == self.run_id:
+                    continue
+                cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_RUN_LOCK, int(match[1])])
+                if cursor.fetchone()[0]:  # nobody runs that import any more
+                    cursor.execute(f"DROP TABLE IF EXISTS {name}")
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_RUN_LOCK, int(match[1])])
+
+    def end(self) -> None:
+        """Give up the run's lock (load tables of a failed import are dropped by the next one)."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_RUN_LOCK, self.run_id])
+
+    # --- per batch ----------------------------------------------------------------------------
+    def route(self, cursor: Any, months: list[dt.date]) -> dict[dt.date, str]:
+        """Load tables for the `months` the store holds no rows of (created on first sight)."""
+        fresh = [m for m in months if m not in self.tables and m not in self.merged]
+        if fresh:
+            existing = partitions(cursor)
+            for month in fresh:
+                if self._holds(cursor, existing.get(month), month):
+                    self.merged.add(month)
+                    continue
+                table = f"{LOAD_PREFIX}{self.run_id}_{month:%Y%m}"
+                cursor.execute(
+                    f"CREATE TABLE IF NOT EXISTS {table}"
+                    f" (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING GENERATED)"
+                )
+                self.tables[month] = table
+        return {m: self.tables[m] for m in months if m in self.tables}
+
+    # --- at the end ---------------------------------------------------------------------------
+    def finish(self, hidden_account_ids: list[int]) -> int:
+        """Attach every load table as its month's partition; return rows dropped on the way.
+
+        Dropped: duplicates of one source key within the file, rows of accounts hidden since
+        they were loaded, and rows another writer stored first in a month it created meanwhile.
+        """
+        dropped = 0
+        for month, table in sorted(self.tables.items()):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)", [_MONTH_LOCK, _month_key(month)]
+                )
+                if hidden_account_ids:
+                    cursor.execute(
+                        f"DELETE FROM {table} WHERE actor_id = ANY(%s) OR receiver_id = ANY(%s)",
+                        [hidden_account_ids, hidden_account_ids],
+                    )
+                    dropped += cursor.rowcount
+                dropped += self._attach(cursor, month, table)
+        self.tables.clear()
+        return dropped
+
+    @staticmethod
+    def _holds(cursor: Any, name: str | None, month: dt.date) -> bool:
+        """Whether the store holds rows of this month (in its partition or the default one)."""
+        if name is None:
+            return _default_holds(cursor, month)
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {name})")
+        return bool(cursor.fetchone()[0])
+
+    def _attach(self, cursor: Any, month: dt.date, table: str) -> int:
+        name = partitions(cursor).get(month)
+        if self._holds(cursor, name, month):
+            # Someone stored rows of this month meanwhile: merge into theirs.
+            ensure_partitions(cursor, [month])
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            total = cursor.fetchone()[0]
+            cursor.execute(
+                f"INSERT INTO {TABLE} ({COLUMNS}) SELECT {COLUMNS} FROM {table}"
+                " ON CONFLICT (source_hash, occurred_at) DO NOTHING"
+            )
+            inserted = cursor.rowcount
+            cursor.execute(f"DROP TABLE {table}")
+            return int(total - inserted)
+        if name is not None:
+            cursor.execute(f"DROP TABLE {name}")  # an empty partition: replaced by the load
+        dropped = 0
+        try:
+            # Building the unique index is the check: a file rarely repeats a key.
+            with transaction.atomic():
+                self._attach_as_is(cursor, month, table)
+        except IntegrityError:
+            cursor.execute(
+                f"DELETE FROM {table} a USING {table} b WHERE a.source_hash = b.source_hash"
+                " AND a.occurred_at = b.occurred_at AND a.id > b.id"
+            )
+            dropped = cursor.rowcount
+            self._attach_as_is(cursor, month, table)
+        return dropped
+
+    @staticmethod
+    def _attach_as_is(cursor: Any, month: dt.date, table: str) -> None:
+        cursor.execute(f"ALTER TABLE {TABLE} ATTACH PARTITION {table} FOR VALUES {_bounds(month)}")
+        name = partition_name(month)
+        cursor.execute(f"ALTER TABLE {table} RENAME TO {name}")
+        # The indexes built on attach are named after the load table: name them as a partition's.
+        cursor.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = %s::regclass", [name]
+        )
+        for (index,) in cursor.fetchall():
+            if index.startswith(table):
+                cursor.execute(f"ALTER INDEX {index} RENAME TO {name}{index[len(table) :]}")
