@@ -72,8 +72,17 @@ class NetworkAccount(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["network", "handle"], name="account_handle_idx"),
+            # Dataset accounts have no handle, and lookups never ask for '': index the rest.
+            models.Index(
+                fields=["network", "handle"], name="account_handle_idx", condition=~Q(handle="")
+            ),
             models.Index(fields=["user"], name="account_user_idx", condition=Q(user__isnull=False)),
+            # Each ingested batch asks for the network's hidden accounts: a handful of rows.
+            models.Index(
+                fields=["network"],
+                name="account_hidden_idx",
+                condition=Q(protected=True) | Q(opted_out=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 
 from networks.models import Interaction
+from networks.records import AccountIds
 
 TABLE = Interaction._meta.db_table
 LOAD_PREFIX = f"{TABLE}_ld"
@@ -67,15 +68,6 @@ def partitions(cursor: Any) -> dict[dt.date, str]:
     return found
 
 
-def staged_months(cursor: Any) -> list[dt.date]:
-    """Months of the interactions in the session's staging table (times are epoch seconds)."""
-    cursor.execute(
-        "SELECT DISTINCT date_trunc('month', to_timestamp(occurred_at) AT TIME ZONE 'UTC')::date"
-        " FROM ingest_interaction"
-    )
-    return sorted(row[0] for row in cursor.fetchall())
-
-
 def _default_holds(cursor: Any, month: dt.date) -> bool:
     """Whether the default partition (rows written outside `ingest_batch`) holds this month."""
     start, end = _range(month)
@@ -118,12 +110,6 @@ def _range(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
     )
 
 
-def epoch_range(month: dt.date) -> tuple[float, float]:
-    """The month as [start, end) epoch seconds, the staging table's time unit."""
-    start, end = _range(month)
-    return start.timestamp(), end.timestamp()
-
-
 class BulkLoad:
     """One import's load tables: months the store did not hold when the import first met them."""
 
@@ -132,6 +118,7 @@ class BulkLoad:
         self.tables: dict[dt.date, str] = {}
         self.merged: set[dt.date] = set()  # months that held rows: ordinary merge
         self.loaded = 0  # rows written into load tables so far
+        self.names = AccountIds()  # the import's external id -> account id map
 
     # --- lifecycle ----------------------------------------------------------------------------
     def begin(self) -> None:
@@ -238,13 +225,9 @@ class BulkLoad:
 
     @staticmethod
     def _attach_as_is(cursor: Any, month: dt.date, table: str) -> None:
-        cursor.execute(f"ALTER TABLE {TABLE} ATTACH PARTITION {table} FOR VALUES {_bounds(month)}")
-        name = partition_name(month)
-        cursor.execute(f"ALTER TABLE {table} RENAME TO {name}")
-        # The indexes built on attach are named after the load table: name them as a partition's.
+        # Renamed first, so the indexes the attach builds are named after the partition.
+        cursor.execute(f"ALTER TABLE {table} RENAME TO {partition_name(month)}")
         cursor.execute(
-            "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = %s::regclass", [name]
+            f"ALTER TABLE {TABLE} ATTACH PARTITION {partition_name(month)}"
+            f" FOR VALUES {_bounds(month)}"
         )
-        for (index,) in cursor.fetchall():
-            if index.startswith(table):
-                cursor.execute(f"ALTER INDEX {index} RENAME TO {name}{index[len(table) :]}")

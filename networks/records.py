@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -84,3 +85,20 @@ class Batch:
 
     def __len__(self) -> int:
         return len(self.accounts) + len(self.posts) + len(self.interactions)
+
+
+class AccountIds:
+    """External id -> account id for one network, kept across the batches of one import.
+
+    Ids never change, so a name resolved once is never looked up again; visibility can change
+    and is read per batch. Bounded: past `limit` names it starts afresh.
+    """
+
+    def __init__(self, limit: int = 4_000_000) -> None:
+        self.ids: dict[str, int] = {}
+        self.limit = limit
+
+    def remember(self, pairs: Iterable[tuple[str, int]]) -> None:
+        if len(self.ids) > self.limit:
+            self.ids.clear()
+        self.ids.update(pairs)

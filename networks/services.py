@@ -16,6 +16,7 @@ from django.utils import timezone
 from networks.importers import Importer, ImportFormatError, make_importer
 from networks.models import Interaction, Network, NetworkAccount, Post, SyncRun, SyncStatus
 from networks.partitions import BulkLoad
+from networks.prefetch import prefetch
 from networks.providers import (
     PROVIDERS,
     Credential,
@@ -67,17 +68,9 @@ def ingest_batch(
     # Last description of an account or post in the batch wins; the merge sees each once.
     unique_accounts = list({a.external_id: a for a in accounts}.values())
     unique_posts = list({p.external_id: p for p in posts}.values())
-    merge = Merge(network)
+    merge = Merge(network, load.names if load is not None else None)
     with transaction.atomic(), connection.cursor() as cursor:
-        merge.prepare(cursor)
-        merge.stage(cursor, unique_accounts, unique_posts, interactions)
-        result = merge.merge(
-            cursor,
-            has_accounts=bool(unique_accounts),
-            has_posts=bool(unique_posts),
-            links_posts=any(i.post is not None for i in interactions),
-            load=load,
-        )
+        result = merge.run(cursor, unique_accounts, unique_posts, interactions, load)
         if any(a.protected for a in unique_accounts):
             for account_id in merge.newly_protected_ids(cursor):
                 purge_account(account_id=account_id)
@@ -336,7 +329,8 @@ def _feed(
             on_progress(progress, run)
 
     try:
-        for item in importer.parse():
+        # Read ahead by two batches: the parser runs while the database merges the last one.
+        for item in prefetch(importer.parse(), depth=max(8, 2 * batch_size // 10_000)):
             if isinstance(item, BadLine):
                 message = f"line {item.line}: {item.message}"
                 if strict:

@@ -131,4 +131,13 @@ class Migration(migrations.Migration):
                 condition=~Q(handle=""),
             ),
         ),
+        # Each ingested batch reads the network's hidden accounts.
+        migrations.AddIndex(
+            model_name="networkaccount",
+            index=models.Index(
+                fields=["network"],
+                name="account_hidden_idx",
+                condition=Q(protected=True) | Q(opted_out=True),
+            ),
+        ),
     ]
