@@ -3,11 +3,19 @@
 Errors say whether a retry can help (healthchecks' TransportError(permanent=...) idea): a 429 or a
 5xx is transient (with the server's Retry-After / reset time when given); a 401/403 means the
 person must reconnect, and retrying would only hammer the provider.
+
+Paging: each provider follows its API's own pagination within one `fetch_since`, at most
+`MAX_PAGES` pages per sync. When the budget runs out before the provider has walked back to the
+old cursor, `next_cursor` is a *resume cursor* (`resume_cursor`): the old lower bound, the newest
+position seen so far, and where to continue. The next sync continues from there down to the same
+lower bound, and only once the gap is closed does the cursor become the newest position: nothing
+between the two syncs is lost and nothing already returned is returned again as new.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -45,6 +53,11 @@ class FetchResult:
     interactions: list[InteractionRecord] = field(default_factory=list)
     next_cursor: str = ""
 
+    @property
+    def has_more(self) -> bool:
+        """The page budget ran out: `next_cursor` resumes a walk that is not finished yet."""
+        return self.next_cursor.startswith(RESUME_PREFIX)
+
 
 @dataclass(frozen=True)
 class Credential:
@@ -59,6 +72,32 @@ def parse_time(value: str) -> dt.datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.astimezone(dt.UTC)
+
+
+RESUME_PREFIX = "resume:"
+
+
+@dataclass(frozen=True)
+class Resume:
+    """A catch-up interrupted by the page budget (see the module docstring)."""
+
+    since: str
+    newest: str
+    position: Any
+
+
+def resume_cursor(since: str, newest: str, position: Any) -> str:
+    """The cursor that makes the next sync continue at `position`, down to `since`."""
+    state = {"since": since, "newest": newest, "position": position}
+    return RESUME_PREFIX + json.dumps(state, sort_keys=True, separators=(",", ":"))
+
+
+def parse_resume(cursor: str) -> Resume | None:
+    """The interrupted catch-up a cursor describes, or None for a plain cursor."""
+    if not cursor.startswith(RESUME_PREFIX):
+        return None
+    state = json.loads(cursor[len(RESUME_PREFIX) :])
+    return Resume(str(state["since"]), str(state["newest"]), state["position"])
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -78,6 +117,7 @@ class Provider:
     """A live network. Subclasses implement `fetch_since` with `get_json`."""
 
     network: ClassVar[str]
+    MAX_PAGES: ClassVar[int] = 10
 
     def __init__(self, session: requests.Session | None = None) -> None:
         self.session = session or requests.Session()
@@ -97,6 +137,18 @@ class Provider:
         headers: dict[str, str] | None = None,
     ) -> Any:
         """GET a JSON document, turning HTTP failures into ProviderError."""
+        body, _links = self.get_page(url, credential, params=params, headers=headers)
+        return body
+
+    def get_page(
+        self,
+        url: str,
+        credential: Credential,
+        *,
+        params: dict[str, Any] | list[tuple[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[Any, dict[str, str]]:
+        """GET a JSON page and its `Link` header URLs by rel ("next", "prev", "last", ...)."""
         all_headers = {"Authorization": f"Bearer {credential.access_token}", **(headers or {})}
         try:
             response = self.session.get(url, params=params, headers=all_headers, timeout=TIMEOUT)
@@ -121,6 +173,8 @@ class Provider:
                 f"{self.network}: request refused ({response.status_code})", transient=False
             )
         try:
-            return response.json()
+            body = response.json()
         except ValueError as exc:
             raise ProviderError(f"{self.network}: not JSON", transient=True) from exc
+        links = {rel: link["url"] for rel, link in response.links.items() if "url" in link}
+        return body, links

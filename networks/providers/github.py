@@ -1,14 +1,40 @@
-"""GitHub: stars, forks and issue comments on the account's own repositories, as reactions."""
+"""GitHub: stars, forks and issue comments on the account's own repositories, as reactions.
+
+Every list is paged with the `Link` header (rel="next", "prev", "first", "last"; docs.github.com
+"Using pagination in the REST API"); `per_page` is at most 100. Stargazers (with the
+`application/vnd.github.star+json` media type, which adds `starred_at` and nests the account under
+`user`; docs "REST API endpoints for starring") come oldest first, and so do forks with
+`sort=oldest` (docs "List forks": sort is one of newest, oldest, stargazers, watchers): both are
+walked back from rel="last" along rel="prev" until a page reaches the cursor, so new stars and
+forks cost a page or two however long the list is, and a page number stays valid while new
+entries are appended. Issue comments take `since` and come oldest first: they are walked forward
+along rel="next".
+
+The page budget (`MAX_PAGES`) applies to each list separately; `MAX_REPOS` bounds the lists. When a
+list runs out of budget, the resume cursor keeps the URL to continue it from, and the next sync
+walks only the unfinished lists.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from networks.models import InteractionKind, Network, NetworkAccount
-from networks.providers.base import Credential, FetchResult, Provider, parse_time
+from networks.providers.base import (
+    Credential,
+    FetchResult,
+    Provider,
+    parse_resume,
+    parse_time,
+    resume_cursor,
+)
 from networks.records import AccountRecord, InteractionRecord
 
 API = "https://api.github.com"
 STAR_JSON = {"Accept": "application/vnd.github.star+json"}
 MAX_REPOS = 30
+BACKWARD = {"star", "fork"}  # oldest-first lists, walked back from the last page
 
 
 class GitHubProvider(Provider):
@@ -17,53 +43,108 @@ class GitHubProvider(Provider):
     def fetch_since(
         self, account: NetworkAccount, credential: Credential, cursor: str
     ) -> FetchResult:
+        state = parse_resume(cursor)
+        since = state.since if state else cursor
         result = FetchResult()
-        newest = cursor
-        repos = self.get_json(
-            f"{API}/user/repos",
-            credential,
-            params={"type": "owner", "sort": "pushed", "per_page": MAX_REPOS},
-        )
+        newest = [state.newest if state else cursor]
         me = account.external_id
 
-        def add(user: dict[str, object], kind: str, when: str, key: str) -> None:
-            nonlocal newest
-            if cursor and when <= cursor:
-                return
-            newest = max(newest, when)
+        def add(user: dict[str, Any], kind: str, when: str, key: str) -> bool:
+            """Keep a reaction newer than the cursor; False if it is not newer."""
+            if since and when <= since:
+                return False
+            newest[0] = max(newest[0], when)
             uid = str(user["id"])
             result.accounts.append(AccountRecord(uid, handle=str(user.get("login", ""))))
             result.interactions.append(InteractionRecord(uid, me, kind, parse_time(when), key))
+            return True
 
-        for repo in repos[:MAX_REPOS]:
-            name = repo["full_name"]
-            stars = self.get_json(
-                f"{API}/repos/{name}/stargazers",
+        # (list key, URL, query params or None when the URL carries them)
+        lists: list[tuple[str, str, dict[str, Any] | None]] = []
+        if state:
+            lists = [(key, str(url), None) for key, url in dict(state.position).items()]
+        else:
+            repos = self.get_json(
+                f"{API}/user/repos",
                 credential,
-                params={"per_page": 100},
-                headers=STAR_JSON,
+                params={"type": "owner", "sort": "pushed", "per_page": MAX_REPOS},
             )
-            for star in stars:
-                add(
-                    star["user"],
-                    InteractionKind.LIKE,
-                    star["starred_at"],
-                    f"star:{name}:{star['user']['id']}",
-                )
-            for fork in self.get_json(
-                f"{API}/repos/{name}/forks", credential, params={"per_page": 100}
-            ):
-                add(fork["owner"], InteractionKind.SHARE, fork["created_at"], f"fork:{fork['id']}")
-            params = {"per_page": 100, **({"since": cursor} if cursor else {})}
-            for comment in self.get_json(
-                f"{API}/repos/{name}/issues/comments", credential, params=params
-            ):
-                if str(comment["user"]["id"]) != me:
-                    add(
-                        comment["user"],
-                        InteractionKind.COMMENT,
-                        comment["created_at"],
-                        f"issuecomment:{comment['id']}",
-                    )
-        result.next_cursor = newest
+            for repo in repos[:MAX_REPOS]:
+                name = repo["full_name"]
+                comment_params: dict[str, Any] = {"per_page": 100}
+                if since:
+                    comment_params["since"] = since
+                lists += [
+                    (f"star:{name}", f"{API}/repos/{name}/stargazers", {"per_page": 100}),
+                    (
+                        f"fork:{name}",
+                        f"{API}/repos/{name}/forks",
+                        {"per_page": 100, "sort": "oldest"},
+                    ),
+                    (f"comment:{name}", f"{API}/repos/{name}/issues/comments", comment_params),
+                ]
+
+        unfinished: dict[str, str] = {}
+        for key, url, params in lists:
+            kind, _, name = key.partition(":")
+
+            def read(items: list[dict[str, Any]], kind: str = kind, name: str = name) -> bool:
+                """Add a page's reactions; True if some item is not newer than the cursor."""
+                old = False
+                for item in items:
+                    if kind == "star":
+                        user, when = item["user"], item["starred_at"]
+                        old |= not add(
+                            user, InteractionKind.LIKE, when, f"star:{name}:{user['id']}"
+                        )
+                    elif kind == "fork":
+                        old |= not add(
+                            item["owner"],
+                            InteractionKind.SHARE,
+                            item["created_at"],
+                            f"fork:{item['id']}",
+                        )
+                    elif str(item["user"]["id"]) != me:
+                        add(
+                            item["user"],
+                            InteractionKind.COMMENT,
+                            item["created_at"],
+                            f"issuecomment:{item['id']}",
+                        )
+                return old
+
+            rest = self._walk(url, params, credential, kind, read)
+            if rest:
+                unfinished[key] = rest
+        result.next_cursor = (
+            resume_cursor(since, newest[0], unfinished) if unfinished else newest[0]
+        )
         return result
+
+    def _walk(
+        self,
+        url: str,
+        params: dict[str, Any] | None,
+        credential: Credential,
+        kind: str,
+        read: Callable[[list[dict[str, Any]]], bool],
+    ) -> str:
+        """Walk one list within the page budget: "" when done, else the URL to resume from."""
+        headers = STAR_JSON if kind == "star" else None
+        backward = kind in BACKWARD
+        if backward and params is not None:
+            # A fresh walk: the first page only says where the last one is (not budgeted).
+            body, links = self.get_page(url, credential, params=params, headers=headers)
+            if "last" not in links:
+                read(body)
+                return ""
+            url, params = links["last"], None
+        for _ in range(self.MAX_PAGES):
+            body, links = self.get_page(url, credential, params=params, headers=headers)
+            params = None
+            reached_old = read(body)
+            following = links.get("prev" if backward else "next")
+            if not following or (backward and reached_old):
+                return ""
+            url = following
+        return url
