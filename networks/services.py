@@ -24,6 +24,7 @@ from networks.providers import (
     ProviderError,
     provider_for,
 )
+from networks.providers.base import parse_resume
 from networks.records import (
     AccountRecord,
     BadLine,
@@ -483,6 +484,11 @@ def sync_account(*, account_id: int, sync_run_id: int | None = None) -> SyncRun:
         raise
     run.refresh_from_db()
     return run
+
+
+def sync_unfinished(run: SyncRun) -> bool:
+    """Whether a successful sync stopped at its page budget with older activity still to fetch."""
+    return run.status == SyncStatus.SUCCEEDED and parse_resume(run.cursor or "") is not None
 
 
 def _end_sync(

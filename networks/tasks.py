@@ -11,6 +11,7 @@ from networks.importers import ImportFormatError
 from networks.providers import ProviderError
 
 MAX_SYNC_RETRIES = 5
+FOLLOW_UP_SECONDS = 15  # gap before continuing a catch-up the page budget cut short
 
 
 @shared_task(name="networks.import_dataset")
@@ -26,13 +27,16 @@ def import_dataset(sync_run_id: int) -> None:
 def sync_account(self: Any, account_id: int, sync_run_id: int | None = None) -> None:
     """Sync one linked account; transient failures retry with the provider's wait or backoff."""
     try:
-        services.sync_account(account_id=account_id, sync_run_id=sync_run_id)
+        run = services.sync_account(account_id=account_id, sync_run_id=sync_run_id)
     except services.SyncBusy:
         return
     except ProviderError as exc:
         # Only transient errors reach here (permanent ones are recorded and swallowed).
         wait = exc.retry_after if exc.retry_after is not None else 60 * 2**self.request.retries
         raise self.retry(exc=exc, countdown=min(wait, 3600)) from exc
+    if services.sync_unfinished(run):
+        # The page budget ran out mid catch-up: continue soon, not at the next scheduled sync.
+        sync_account.apply_async((account_id,), countdown=FOLLOW_UP_SECONDS)
 
 
 @shared_task(name="networks.sync_all_linked_accounts")

@@ -715,3 +715,30 @@ def test_a_429_on_page_two_stores_nothing_and_keeps_the_cursor(alice):
     assert run.status == SyncStatus.SUCCEEDED
     assert linked.sync_cursor == scenario.cursor_for(6)
     assert Interaction.objects.filter(receiver=linked).count() == len(scenario.new)
+
+
+@pytest.mark.django_db
+@responses.activate
+def test_a_sync_cut_short_by_the_page_budget_queues_its_own_continuation(alice, monkeypatch):
+    """The task sees the resume cursor and queues another sync (eager here: it runs at once), so a
+    catch-up longer than the budget finishes without waiting for the next scheduled sync."""
+    from networks import tasks
+
+    ProviderCredential.objects.create(
+        user=alice, provider="reddit", uid="me", access_token_enc=encrypt_token("secret")
+    )
+    scenario = RedditScenario()
+    linked = NetworkAccountFactory.create(
+        network="reddit", external_id="me", user=alice, sync_cursor=scenario.cursor_for(2)
+    )
+    scenario.register()
+    monkeypatch.setattr(RedditProvider, "MAX_PAGES", 1)
+
+    tasks.sync_account.delay(linked.pk)
+
+    linked.refresh_from_db()
+    runs = list(SyncRun.objects.filter(account=linked).order_by("pk"))
+    assert [r.status for r in runs] == [SyncStatus.SUCCEEDED, SyncStatus.SUCCEEDED]
+    assert parse_resume(runs[0].cursor) is not None
+    assert linked.sync_cursor == scenario.cursor_for(6)
+    assert Interaction.objects.filter(receiver=linked).count() == len(scenario.new)
