@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import lzma
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
@@ -33,7 +34,7 @@ from networks.records import (
     InteractionRecord,
     PostRecord,
 )
-from networks.staging import Merge
+from networks.staging import Merge, PreparedBatch, prepare_batch
 
 # allauth provider ids -> our networks (providers we do not ingest map to nothing).
 PROVIDER_NETWORKS: dict[str, str] = {
@@ -60,22 +61,26 @@ def ingest_batch(
     interactions: Sequence[InteractionRecord] = (),
     sync_run: SyncRun | None = None,
     load: BulkLoad | None = None,
+    prepared: PreparedBatch | None = None,
 ) -> IngestResult:
     """Store one batch idempotently by source key; hidden accounts' interactions are dropped.
+
+    `prepared` is the batch already through `prepare_batch` (imports do that on their read-ahead
+    thread); otherwise the records are prepared here.
 
     With `load` (a file import on PostgreSQL), interactions of months the store did not hold yet
     go to the import's load tables and appear when `load.finish` attaches them.
     """
-    # Last description of an account or post in the batch wins; the merge sees each once.
-    unique_accounts = list({a.external_id: a for a in accounts}.values())
-    unique_posts = list({p.external_id: p for p in posts}.values())
+    if prepared is None:
+        prepared = prepare_batch(
+            network, accounts, posts, interactions, postgres=connection.vendor == "postgresql"
+        )
     merge = Merge(network, load.names if load is not None else None)
     with transaction.atomic(), connection.cursor() as cursor:
-        result = merge.run(cursor, unique_accounts, unique_posts, interactions, load)
-        if any(a.protected for a in unique_accounts):
+        result = merge.run(cursor, prepared, load)
+        if any(a.protected for a in prepared.accounts):
             for account_id in merge.newly_protected_ids(cursor):
                 purge_account(account_id=account_id)
-        result.interactions_read = len(interactions)
         if sync_run is not None:
             SyncRun.objects.filter(pk=sync_run.pk).update(
                 inserted_count=F("inserted_count") + result.interactions_inserted,
@@ -291,6 +296,77 @@ def _attach_loaded(run: SyncRun, load: BulkLoad | None) -> None:
         )
 
 
+@dataclass
+class _Read:
+    """A batch read off the file, with the counts as they stood when it was cut."""
+
+    batch: PreparedBatch
+    read: int
+    rejected: int
+    errors: list[str]
+    progress: float
+
+
+def _read_batches(
+    importer: Importer, batch_size: int, options: dict[str, Any], *, postgres: bool
+) -> Iterator[_Read]:
+    """Parse, count, sample and cut batches, each prepared for the merge.
+
+    No database here: this runs on the read-ahead thread. Raises ImportAborted or
+    ImportFormatError as the file warrants.
+    """
+    network = importer.options.network
+    strict, limit = bool(options.get("strict")), options.get("limit")
+    # Every nth interaction (demo slices); keys are those of a full import, so one fills the rest.
+    sample = max(1, int(options.get("sample") or 1))
+    seen = rejected = read = good = 0
+    batch = Batch()
+    errors: list[str] = []
+
+    def cut(final: bool = False) -> _Read:
+        nonlocal batch
+        prepared = prepare_batch(
+            network, batch.accounts, batch.posts, batch.interactions, postgres=postgres
+        )
+        batch = Batch()
+        progress = 1.0 if final else importer.progress.fraction()
+        return _Read(prepared, read, rejected, list(errors), progress)
+
+    for item in importer.parse():
+        if isinstance(item, BadLine):
+            message = f"line {item.line}: {item.message}"
+            if strict:
+                raise ImportAborted(f"{importer.path.name} {message} (--strict: nothing kept)")
+            rejected += 1
+            if len(errors) < MAX_REPORTED_ERRORS:
+                errors.append(message)
+            if good == 0 and rejected >= FORMAT_PROBE_LINES:
+                raise ImportFormatError(
+                    f"{importer.path.name} does not look like a {importer.description}: {errors[0]}"
+                )
+            continue
+        good += 1
+        if isinstance(item, InteractionRecord):
+            if limit is not None and read >= limit:
+                break
+            seen += 1
+            if (seen - 1) % sample:
+                continue
+            read += 1
+            batch.interactions.append(item)
+        elif isinstance(item, PostRecord):
+            batch.posts.append(item)
+        else:
+            batch.accounts.append(item)
+        if len(batch.interactions) >= batch_size or len(batch) >= 2 * batch_size:
+            yield cut()
+    if good == 0 and rejected:
+        raise ImportFormatError(
+            f"{importer.path.name} does not look like a {importer.description}: {errors[0]}"
+        )
+    yield cut(final=True)
+
+
 def _feed(
     run: SyncRun,
     importer: Importer,
@@ -299,74 +375,28 @@ def _feed(
     on_progress: Callable[[float, SyncRun], None] | None,
     load: BulkLoad | None = None,
 ) -> None:
-    network = importer.options.network
-    strict, limit = bool(options.get("strict")), options.get("limit")
-    # Every nth interaction (demo slices); keys are those of a full import, so one fills the rest.
-    sample = max(1, int(options.get("sample") or 1))
-    seen = 0
-    batch = Batch()
-    errors: list[str] = []
-    rejected = read = good = 0
-
-    def flush(final: bool = False) -> None:
-        nonlocal batch
-        result = ingest_batch(
-            network=network,
-            accounts=batch.accounts,
-            posts=batch.posts,
-            interactions=batch.interactions,
-            sync_run=run,
-            load=load,
-        )
-        progress = 1.0 if final else importer.progress.fraction()
-        SyncRun.objects.filter(pk=run.pk).update(
-            read_count=read, rejected_count=rejected, errors=errors, progress=progress
-        )
-        run.read_count, run.rejected_count, run.progress = read, rejected, progress
-        run.inserted_count += result.interactions_inserted
-        run.skipped_count += result.interactions_skipped
-        batch = Batch()
-        if on_progress is not None:
-            on_progress(progress, run)
-
+    """Store the file batch by batch; reading and preparing run one batch ahead on a thread."""
+    batches = _read_batches(
+        importer, batch_size, options, postgres=connection.vendor == "postgresql"
+    )
     try:
-        # Read ahead by two batches: the parser runs while the database merges the last one.
-        for item in prefetch(importer.parse(), depth=max(8, 2 * batch_size // 10_000)):
-            if isinstance(item, BadLine):
-                message = f"line {item.line}: {item.message}"
-                if strict:
-                    raise ImportAborted(f"{importer.path.name} {message} (--strict: nothing kept)")
-                rejected += 1
-                if len(errors) < MAX_REPORTED_ERRORS:
-                    errors.append(message)
-                if good == 0 and rejected >= FORMAT_PROBE_LINES:
-                    raise ImportFormatError(
-                        f"{importer.path.name} does not look like a {importer.description}: "
-                        f"{errors[0]}"
-                    )
-                continue
-            good += 1
-            if isinstance(item, InteractionRecord):
-                if limit is not None and read >= limit:
-                    break
-                seen += 1
-                if (seen - 1) % sample:
-                    continue
-                read += 1
-                batch.interactions.append(item)
-            elif isinstance(item, PostRecord):
-                batch.posts.append(item)
-            else:
-                batch.accounts.append(item)
-            if len(batch.interactions) >= batch_size or len(batch) >= 2 * batch_size:
-                flush()
+        for got in prefetch(batches, chunk=1, depth=1):
+            result = ingest_batch(
+                network=importer.options.network, prepared=got.batch, sync_run=run, load=load
+            )
+            SyncRun.objects.filter(pk=run.pk).update(
+                read_count=got.read,
+                rejected_count=got.rejected,
+                errors=got.errors,
+                progress=got.progress,
+            )
+            run.read_count, run.rejected_count, run.progress = got.read, got.rejected, got.progress
+            run.inserted_count += result.interactions_inserted
+            run.skipped_count += result.interactions_skipped
+            if on_progress is not None:
+                on_progress(got.progress, run)
     except (OSError, EOFError, lzma.LZMAError, zlib.error, UnicodeError) as exc:
         raise ImportFormatError(f"{importer.path.name}: cannot read ({exc})") from None
-    if good == 0 and rejected:
-        raise ImportFormatError(
-            f"{importer.path.name} does not look like a {importer.description}: {errors[0]}"
-        )
-    flush(final=True)
 
 
 def _finish_run(

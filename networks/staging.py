@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -36,13 +37,13 @@ STAGING_DDL = (
     " (external_id text, handle text, display_name text, protected boolean)",
     "CREATE TEMP TABLE IF NOT EXISTS ingest_post (external_id text, account_id bigint,"
     " posted_at {time}, body text, kind text, tags text)",
-    "CREATE TEMP TABLE IF NOT EXISTS ingest_rows (network text, kind text, occurred_at {time},"
-    " source_key text, actor_id bigint, receiver_id bigint, post text)",
+    "CREATE TEMP TABLE IF NOT EXISTS ingest_rows (actor_id bigint, receiver_id bigint,"
+    " network text, kind text, occurred_at {time}, source_key text, post text)",
     "CREATE TEMP TABLE IF NOT EXISTS ingest_names (external_id text)",
 )
 STAGING_TABLES = ("ingest_account", "ingest_post", "ingest_rows", "ingest_names")
 # The order of interaction rows as staged, copied and inserted.
-ROW_COLUMNS = "network, kind, occurred_at, source_key, actor_id, receiver_id"
+ROW_COLUMNS = "actor_id, receiver_id, network, kind, occurred_at, source_key"
 ACCOUNT_COLUMNS = (
     "network, external_id, handle, display_name, protected, opted_out, needs_reconnect,"
     " created_at, sync_cursor, last_sync_counts, last_sync_error"
@@ -75,6 +76,72 @@ def _sqlite_time(value: dt.datetime) -> str:
     return str(value)
 
 
+@dataclass
+class MonthRows:
+    """One month's interactions: names to resolve, and the rest of each row ready to write."""
+
+    actors: list[str] = field(default_factory=list)
+    receivers: list[str] = field(default_factory=list)
+    # PostgreSQL: the COPY text after the two ids; SQLite: the parameters after them
+    tails: list[Any] = field(default_factory=list)
+    links_posts: bool = False
+
+
+@dataclass
+class PreparedBatch:
+    """What `prepare_batch` makes of a batch without the database."""
+
+    accounts: list[AccountRecord]
+    posts: list[PostRecord]
+    named: set[str]
+    months: dict[tuple[int, int], MonthRows]
+    interactions_read: int
+
+
+def prepare_batch(
+    network: str,
+    accounts: Sequence[AccountRecord],
+    posts: Sequence[PostRecord],
+    interactions: Sequence[InteractionRecord],
+    *,
+    postgres: bool,
+) -> PreparedBatch:
+    """Everything about a batch that needs no database, so imports can do it on the read-ahead
+    thread while PostgreSQL merges the previous batch: the last description of an account or post
+    wins, every name to resolve, rows grouped by month with their text formatted once."""
+    text = _copy_text
+    months: dict[tuple[int, int], MonthRows] = {}
+    last_when: dt.datetime | None = None
+    stamp = ""
+    rows = MonthRows()
+    for i in interactions:
+        when = i.occurred_at
+        if when is not last_when:  # bulk files repeat one moment for many rows
+            last_when = when
+            stamp = when.isoformat(" ") if postgres else _sqlite_time(when)
+            utc = when.astimezone(dt.UTC)
+            rows = months.setdefault((utc.year, utc.month), MonthRows())
+        rows.actors.append(i.actor)
+        rows.receivers.append(i.receiver)
+        if i.post is not None:
+            rows.links_posts = True
+        if postgres:
+            post = "\\N" if i.post is None else text(i.post)
+            rows.tails.append(f"{network}\t{i.kind}\t{stamp}\t{text(i.source_key)}\t{post}\n")
+        else:
+            rows.tails.append((network, i.kind, stamp, i.source_key, i.post))
+    named = {i.actor for i in interactions}
+    named.update(i.receiver for i in interactions)
+    named.update(p.account for p in posts)
+    return PreparedBatch(
+        accounts=list({a.external_id: a for a in accounts}.values()),
+        posts=list({p.external_id: p for p in posts}.values()),
+        named=named,
+        months=months,
+        interactions_read=len(interactions),
+    )
+
+
 class Merge:
     """One batch's staging and merge on the current connection, inside the caller's transaction."""
 
@@ -101,29 +168,19 @@ class Merge:
             for table in STAGING_TABLES:
                 cursor.execute(f"DELETE FROM {table}")
 
-    def run(
-        self,
-        cursor: Any,
-        accounts: Sequence[AccountRecord],
-        posts: Sequence[PostRecord],
-        interactions: Sequence[InteractionRecord],
-        load: BulkLoad | None = None,
-    ) -> IngestResult:
+    def run(self, cursor: Any, batch: PreparedBatch, load: BulkLoad | None = None) -> IngestResult:
         """Store the batch; return what it changed. Hidden accounts' rows are dropped."""
-        result = IngestResult()
+        result = IngestResult(interactions_read=batch.interactions_read)
         self.prepare(cursor)
-        if accounts:
-            self._upsert_accounts(cursor, accounts)
-        named = {i.actor for i in interactions}
-        named.update(i.receiver for i in interactions)
-        named.update(p.account for p in posts)
-        result.accounts_created = self._resolve(cursor, named)
+        if batch.accounts:
+            self._upsert_accounts(cursor, batch.accounts)
+        result.accounts_created = self._resolve(cursor, batch.named)
         hidden = self._hidden(cursor)
-        if posts:
-            result.posts_inserted = self._insert_posts(cursor, posts, hidden)
-        if interactions:
+        if batch.posts:
+            result.posts_inserted = self._insert_posts(cursor, batch.posts, hidden)
+        if batch.months:
             result.interactions_inserted = self._insert_interactions(
-                cursor, interactions, hidden, load
+                cursor, batch.months, hidden, load
             )
         return result
 
@@ -238,44 +295,29 @@ class Merge:
     def _insert_interactions(
         self,
         cursor: Any,
-        interactions: Sequence[InteractionRecord],
+        months: dict[tuple[int, int], MonthRows],
         hidden: set[int],
         load: BulkLoad | None,
     ) -> int:
-        """COPY-ready lines with ids, grouped by month (each month has its own destination)."""
-        ids, net, time, text = self.names.ids, self.network, self._time, _copy_text
-        pg = self.postgres
-        groups: dict[tuple[int, int], list[Any]] = {}
-        links: set[tuple[int, int]] = set()
-        last_when: dt.datetime | None = None
-        stamp = ""
-        month = (0, 0)
-        lines: list[Any] = []
-        for i in interactions:
-            actor, receiver = ids[i.actor], ids[i.receiver]
-            if hidden and (actor in hidden or receiver in hidden):
-                continue
-            when = i.occurred_at
-            if when is not last_when:  # bulk files repeat one moment for many rows
-                last_when, stamp = when, time(when)
-                utc = when.astimezone(dt.UTC)
-                if (utc.year, utc.month) != month or not lines:
-                    month = (utc.year, utc.month)
-                    lines = groups.setdefault(month, [])
-            if i.post is not None:
-                links.add(month)
-            if not pg:  # SQLite stages parameter tuples
-                lines.append((net, i.kind, stamp, i.source_key, actor, receiver, i.post))
-                continue
-            post = "\\N" if i.post is None else text(i.post)
-            lines.append(
-                f"{net}\t{i.kind}\t{stamp}\t{text(i.source_key)}\t{actor}\t{receiver}\t{post}\n"
-            )
+        """Each month's rows, ids in front, to its destination (a load table or the merge)."""
+        ids = self.names.ids
         inserted = 0
-        for (year, number), group in sorted(groups.items()):
+        for (year, number), rows in sorted(months.items()):
+            trios = zip(rows.actors, rows.receivers, rows.tails, strict=True)
+            if hidden:
+                pairs = [(ids[a], ids[r], t) for a, r, t in trios]
+                kept = [(a, r, t) for a, r, t in pairs if a not in hidden and r not in hidden]
+            else:
+                kept = [(ids[a], ids[r], t) for a, r, t in trios]
+            if self.postgres:
+                group: list[Any] = [f"{a}\t{r}\t{t}" for a, r, t in kept]
+            else:
+                group = [(a, r, *t) for a, r, t in kept]
+            if not group:
+                continue
             first = dt.date(year, number, 1)
             table = load.route(cursor, [first]).get(first) if load is not None else None
-            if load is not None and table is not None and (year, number) not in links:
+            if load is not None and table is not None and not rows.links_posts:
                 # A month the import loads, and no post to look up: straight into its table.
                 self._copy(cursor, table, f"({ROW_COLUMNS}, post_id)", group)
                 load.loaded += len(group)
