@@ -25,7 +25,7 @@ from networks.providers import (
     ProviderError,
     provider_for,
 )
-from networks.providers.base import parse_resume
+from networks.providers.base import parse_resume, readable_cursor
 from networks.records import (
     AccountRecord,
     BadLine,
@@ -489,7 +489,9 @@ def sync_account(*, account_id: int, sync_run_id: int | None = None) -> SyncRun:
             _end_sync(account, run, SyncStatus.FAILED, error=reason)
             return run
         SyncRun.objects.filter(pk=run.pk).update(progress=0.3)
-        fetched = provider.fetch_since(account, credential, account.sync_cursor)
+        # An unreadable stored position starts over (idempotent) rather than failing forever.
+        cursor = readable_cursor(account.sync_cursor)
+        fetched = provider.fetch_since(account, credential, cursor)
         SyncRun.objects.filter(pk=run.pk).update(progress=0.7)
         result = ingest_batch(
             network=account.network,

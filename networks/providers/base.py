@@ -100,6 +100,18 @@ def parse_resume(cursor: str) -> Resume | None:
     return Resume(str(state["since"]), str(state["newest"]), state["position"])
 
 
+def readable_cursor(cursor: str) -> str:
+    """The cursor itself, or "" (start over) when it is a resume cursor that cannot be read.
+
+    Starting over loses nothing and stores nothing twice: source keys make the sync idempotent.
+    """
+    try:
+        parse_resume(cursor)
+    except (ValueError, KeyError, TypeError):
+        return ""
+    return cursor
+
+
 def _retry_after(response: requests.Response) -> float | None:
     header = response.headers.get("Retry-After")
     if header and header.isdigit():

@@ -119,3 +119,16 @@ def test_sync_all_linked_accounts_queues_only_claimed_visible_accounts(linked_re
     NetworkAccountFactory.create(network="reddit", external_id="b", user=bob, opted_out=True)
 
     assert syncable_accounts() == [linked_reddit.pk]
+
+
+@responses.activate
+def test_an_unreadable_stored_position_restarts_the_sync_instead_of_failing_forever(linked_reddit):
+    NetworkAccount.objects.filter(pk=linked_reddit.pk).update(sync_cursor='resume:{"since": 1')
+    responses.get(REDDIT_API, json=INBOX)
+
+    run = sync_account(account_id=linked_reddit.pk)
+
+    linked_reddit.refresh_from_db()
+    assert run.status == SyncStatus.SUCCEEDED
+    assert linked_reddit.sync_cursor == "1800000000.0"
+    assert Interaction.objects.filter(receiver=linked_reddit).count() == 1
