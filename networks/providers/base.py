@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -139,6 +140,42 @@ class Provider:
     ) -> FetchResult:
         """New posts and reactions to them since `cursor` ("" for the first sync)."""
         raise NotImplementedError
+
+    def walk_back[T, K: (str, float)](
+        self,
+        cursor: str,
+        fetch_page: Callable[[str], tuple[list[T], str]],
+        stamp: Callable[[T], K],
+        read: Callable[[T], bool],
+        parse: Callable[[str], K],
+        text: Callable[[K], str],
+    ) -> str:
+        """Walk newest-first pages back to `cursor`, within the page budget; return the next cursor.
+
+        For APIs with no server-side `since`: `fetch_page(position)` returns a page's items and
+        the position of the next (older) page, "" at the end; `read(item)` stores an item and says
+        whether it counts as seen (skipped items do not move the cursor); `stamp` orders items,
+        and `parse`/`text` turn a stamp into cursor text and back. Stops at the first item not
+        newer than the cursor; out of pages first, it returns a resume cursor.
+        """
+        state = parse_resume(cursor)
+        since_text = state.since if state else cursor
+        since = parse(since_text)
+        newest = parse(state.newest if state else cursor)
+        position = str(state.position) if state else ""
+        for _ in range(self.MAX_PAGES):
+            items, position = fetch_page(position)
+            reached_old = False
+            for item in items:
+                when = stamp(item)
+                if when <= since:
+                    reached_old = True
+                    break
+                if read(item):
+                    newest = max(newest, when)
+            if reached_old or not position:
+                return text(newest) or since_text
+        return resume_cursor(since_text, text(newest), position)
 
     def get_json(
         self,

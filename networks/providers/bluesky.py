@@ -17,9 +17,7 @@ from networks.providers.base import (
     Credential,
     FetchResult,
     Provider,
-    parse_resume,
     parse_time,
-    resume_cursor,
 )
 from networks.records import AccountRecord, InteractionRecord
 
@@ -40,28 +38,23 @@ class BlueskyProvider(Provider):
     def fetch_since(
         self, account: NetworkAccount, credential: Credential, cursor: str
     ) -> FetchResult:
-        state = parse_resume(cursor)
-        since = state.since if state else cursor
-        newest = state.newest if state else cursor
-        page_cursor = str(state.position) if state else ""
         result = FetchResult()
-        for _ in range(self.MAX_PAGES):
+
+        def page(position: str) -> tuple[list[dict[str, Any]], str]:
             params: dict[str, Any] = {"limit": 100}
-            if page_cursor:
-                params["cursor"] = page_cursor
+            if position:
+                params["cursor"] = position
             body = self.get_json(API, credential, params=params)
-            reached_old = False
-            for item in body.get("notifications", []):
-                if since and item["indexedAt"] <= since:
-                    reached_old = True
-                    break
-                newest = max(newest, item["indexedAt"])
-                self._read(item, account, result)
-            page_cursor = body.get("cursor") or ""
-            if reached_old or not page_cursor or not body.get("notifications"):
-                result.next_cursor = newest
-                return result
-        result.next_cursor = resume_cursor(since, newest, page_cursor)
+            items = body.get("notifications") or []
+            return items, (body.get("cursor") or "") if items else ""
+
+        def read(item: dict[str, Any]) -> bool:
+            self._read(item, account, result)
+            return True  # every notification seen moves the cursor, kept or not
+
+        result.next_cursor = self.walk_back(
+            cursor, page, lambda item: str(item["indexedAt"]), read, str, str
+        )
         return result
 
     @staticmethod

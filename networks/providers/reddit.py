@@ -17,8 +17,6 @@ from networks.providers.base import (
     Credential,
     FetchResult,
     Provider,
-    parse_resume,
-    resume_cursor,
 )
 from networks.records import AccountRecord, InteractionRecord
 
@@ -36,46 +34,46 @@ class RedditProvider(Provider):
     def fetch_since(
         self, account: NetworkAccount, credential: Credential, cursor: str
     ) -> FetchResult:
-        state = parse_resume(cursor)
-        since_text = state.since if state else cursor
-        since = float(since_text) if since_text else 0.0
-        newest_text = state.newest if state else cursor
-        newest = float(newest_text) if newest_text else 0.0
-        after = str(state.position) if state else ""
         result = FetchResult()
-        for _ in range(self.MAX_PAGES):
+
+        def page(position: str) -> tuple[list[dict[str, Any]], str]:
             params: dict[str, Any] = {"limit": 100}
-            if after:
-                params["after"] = after
+            if position:
+                params["after"] = position
             body = self.get_json(
                 API, credential, params=params, headers={"User-Agent": "klout/1.0"}
             )
             listing = body.get("data", {})
-            reached_old = False
-            for child in listing.get("children", []):
-                item = child.get("data", {})
-                created = float(item.get("created_utc", 0))
-                if created <= since:
-                    reached_old = True
-                    break
-                kind = KINDS.get(item.get("subject", ""))
-                author = item.get("author")
-                if kind is None or not author:
-                    continue
-                newest = max(newest, created)
-                result.accounts.append(AccountRecord(author, handle=author))
-                result.interactions.append(
-                    InteractionRecord(
-                        author,
-                        account.external_id,
-                        kind,
-                        dt.datetime.fromtimestamp(created, dt.UTC),
-                        f"inbox:{item['name']}",
-                    )
+            items = [child.get("data", {}) for child in listing.get("children", [])]
+            return items, listing.get("after") or ""
+
+        def read(item: dict[str, Any]) -> bool:
+            kind = KINDS.get(item.get("subject", ""))
+            author = item.get("author")
+            if kind is None or not author:
+                return False
+            result.accounts.append(AccountRecord(author, handle=author))
+            result.interactions.append(
+                InteractionRecord(
+                    author,
+                    account.external_id,
+                    kind,
+                    dt.datetime.fromtimestamp(_created(item), dt.UTC),
+                    f"inbox:{item['name']}",
                 )
-            after = listing.get("after") or ""
-            if reached_old or not after:
-                result.next_cursor = repr(newest) if newest else since_text
-                return result
-        result.next_cursor = resume_cursor(since_text, repr(newest) if newest else "", after)
+            )
+            return True
+
+        result.next_cursor = self.walk_back(
+            cursor,
+            page,
+            _created,
+            read,
+            lambda text: float(text) if text else 0.0,
+            lambda newest: repr(newest) if newest else "",
+        )
         return result
+
+
+def _created(item: dict[str, Any]) -> float:
+    return float(item.get("created_utc", 0))

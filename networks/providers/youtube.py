@@ -18,9 +18,7 @@ from networks.providers.base import (
     Credential,
     FetchResult,
     Provider,
-    parse_resume,
     parse_time,
-    resume_cursor,
 )
 from networks.records import AccountRecord, InteractionRecord
 
@@ -33,48 +31,43 @@ class YouTubeProvider(Provider):
     def fetch_since(
         self, account: NetworkAccount, credential: Credential, cursor: str
     ) -> FetchResult:
-        state = parse_resume(cursor)
-        since = state.since if state else cursor
-        newest = state.newest if state else cursor
-        token = str(state.position) if state else ""
         result = FetchResult()
-        for _ in range(self.MAX_PAGES):
+
+        def page(position: str) -> tuple[list[dict[str, Any]], str]:
             params: dict[str, Any] = {
                 "part": "snippet",
                 "allThreadsRelatedToChannelId": account.external_id,
                 "maxResults": 100,
                 "order": "time",
             }
-            if token:
-                params["pageToken"] = token
+            if position:
+                params["pageToken"] = position
             body = self.get_json(API, credential, params=params)
-            reached_old = False
-            for thread in body.get("items", []):
-                comment = thread["snippet"]["topLevelComment"]
-                snippet = comment["snippet"]
-                when = snippet["publishedAt"]
-                if since and when <= since:
-                    reached_old = True
-                    break
-                author = snippet.get("authorChannelId", {}).get("value")
-                if not author or author == account.external_id:
-                    continue
-                newest = max(newest, when)
-                result.accounts.append(
-                    AccountRecord(author, display_name=snippet.get("authorDisplayName", ""))
+            return body.get("items", []), body.get("nextPageToken") or ""
+
+        def read(thread: dict[str, Any]) -> bool:
+            comment = thread["snippet"]["topLevelComment"]
+            snippet = comment["snippet"]
+            author = snippet.get("authorChannelId", {}).get("value")
+            if not author or author == account.external_id:
+                return False
+            result.accounts.append(
+                AccountRecord(author, display_name=snippet.get("authorDisplayName", ""))
+            )
+            result.interactions.append(
+                InteractionRecord(
+                    author,
+                    account.external_id,
+                    InteractionKind.COMMENT,
+                    parse_time(snippet["publishedAt"]),
+                    f"comment:{comment['id']}",
                 )
-                result.interactions.append(
-                    InteractionRecord(
-                        author,
-                        account.external_id,
-                        InteractionKind.COMMENT,
-                        parse_time(when),
-                        f"comment:{comment['id']}",
-                    )
-                )
-            token = body.get("nextPageToken") or ""
-            if reached_old or not token:
-                result.next_cursor = newest
-                return result
-        result.next_cursor = resume_cursor(since, newest, token)
+            )
+            return True
+
+        result.next_cursor = self.walk_back(cursor, page, _published, read, str, str)
         return result
+
+
+def _published(thread: dict[str, Any]) -> str:
+    return str(thread["snippet"]["topLevelComment"]["snippet"]["publishedAt"])
