@@ -117,7 +117,6 @@ class BulkLoad:
         self.run_id = run_id
         self.tables: dict[dt.date, str] = {}
         self.merged: set[dt.date] = set()  # months that held rows: ordinary merge
-        self.loaded = 0  # rows written into load tables so far
         self.names = AccountIds()  # the import's external id -> account id map
 
     # --- lifecycle ----------------------------------------------------------------------------

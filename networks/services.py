@@ -34,7 +34,7 @@ from networks.records import (
     InteractionRecord,
     PostRecord,
 )
-from networks.staging import Merge, PreparedBatch, prepare_batch
+from networks.staging import Merge, PreparedBatch, hidden_account_ids, prepare_batch
 
 # allauth provider ids -> our networks (providers we do not ingest map to nothing).
 PROVIDER_NETWORKS: dict[str, str] = {
@@ -283,12 +283,9 @@ def _attach_loaded(run: SyncRun, load: BulkLoad | None) -> None:
     """Attach the import's loaded months; rows dropped there are counted as skipped."""
     if load is None or not load.tables:
         return
-    hidden = list(
-        NetworkAccount.objects.filter(network=run.network)
-        .filter(Q(protected=True) | Q(opted_out=True) | Q(user__opted_out=True))
-        .values_list("pk", flat=True)
-    )
-    dropped = load.finish(hidden)
+    with connection.cursor() as cursor:
+        hidden = hidden_account_ids(cursor, run.network)
+    dropped = load.finish(sorted(hidden))
     if dropped:
         SyncRun.objects.filter(pk=run.pk).update(
             inserted_count=F("inserted_count") - dropped,

@@ -142,6 +142,19 @@ def prepare_batch(
     )
 
 
+def hidden_account_ids(cursor: Any, network: str) -> set[int]:
+    """Ids of the network's protected or opted-out accounts (read through a small partial index;
+    an OR across the user join would scan the network's accounts)."""
+    acc = NetworkAccount._meta.db_table
+    cursor.execute(
+        f"SELECT id FROM {acc} WHERE network = %s AND (protected OR opted_out)"
+        f" UNION SELECT a.id FROM {acc} a JOIN {get_user_model()._meta.db_table} u"
+        " ON u.id = a.user_id WHERE a.network = %s AND u.opted_out",
+        [network, network],
+    )
+    return {row[0] for row in cursor.fetchall()}
+
+
 class Merge:
     """One batch's staging and merge on the current connection, inside the caller's transaction."""
 
@@ -152,7 +165,6 @@ class Merge:
         self.account_table = NetworkAccount._meta.db_table
         self.post_table = Post._meta.db_table
         self.interaction_table = Interaction._meta.db_table
-        self.user_table = get_user_model()._meta.db_table
 
     def prepare(self, cursor: Any) -> None:
         """Create the session's staging tables once and empty them."""
@@ -175,7 +187,7 @@ class Merge:
         if batch.accounts:
             self._upsert_accounts(cursor, batch.accounts)
         result.accounts_created = self._resolve(cursor, batch.named)
-        hidden = self._hidden(cursor)
+        hidden = hidden_account_ids(cursor, self.network)
         if batch.posts:
             result.posts_inserted = self._insert_posts(cursor, batch.posts, hidden)
         if batch.months:
@@ -252,17 +264,6 @@ class Merge:
             self.names.remember(cursor.fetchall())
         return len(created)
 
-    def _hidden(self, cursor: Any) -> set[int]:
-        """Ids of the network's protected or opted-out accounts (a small partial index)."""
-        acc = self.account_table
-        cursor.execute(
-            f"SELECT id FROM {acc} WHERE network = %s AND (protected OR opted_out)"
-            f" UNION SELECT a.id FROM {acc} a JOIN {self.user_table} u ON u.id = a.user_id"
-            " WHERE a.network = %s AND u.opted_out",
-            [self.network, self.network],
-        )
-        return {row[0] for row in cursor.fetchall()}
-
     # --- posts --------------------------------------------------------------------------------
     def _insert_posts(self, cursor: Any, posts: Sequence[PostRecord], hidden: set[int]) -> int:
         ids = self.names.ids
@@ -320,7 +321,6 @@ class Merge:
             if load is not None and table is not None and not rows.links_posts:
                 # A month the import loads, and no post to look up: straight into its table.
                 self._copy(cursor, table, f"({ROW_COLUMNS}, post_id)", group)
-                load.loaded += len(group)
                 inserted += len(group)
                 continue
             if table is None and self.postgres:
