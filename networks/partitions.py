@@ -143,22 +143,20 @@ class BulkLoad:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_RUN_LOCK, self.run_id])
 
     # --- per batch ----------------------------------------------------------------------------
-    def route(self, cursor: Any, months: list[dt.date]) -> dict[dt.date, str]:
-        """Load tables for the `months` the store holds no rows of (created on first sight)."""
-        fresh = [m for m in months if m not in self.tables and m not in self.merged]
-        if fresh:
-            existing = partitions(cursor)
-            for month in fresh:
-                if self._holds(cursor, existing.get(month), month):
-                    self.merged.add(month)
-                    continue
+    def table_for(self, cursor: Any, month: dt.date) -> str | None:
+        """The load table of a month the store holds no rows of (created on first sight); None
+        for a month that holds rows (it takes the ordinary merge)."""
+        if month not in self.tables and month not in self.merged:
+            if self._holds(cursor, partitions(cursor).get(month), month):
+                self.merged.add(month)
+            else:
                 table = f"{LOAD_PREFIX}{self.run_id}_{month:%Y%m}"
                 cursor.execute(
                     f"CREATE TABLE IF NOT EXISTS {table}"
                     f" (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING GENERATED)"
                 )
                 self.tables[month] = table
-        return {m: self.tables[m] for m in months if m in self.tables}
+        return self.tables.get(month)
 
     # --- at the end ---------------------------------------------------------------------------
     def finish(self, hidden_account_ids: list[int]) -> int:

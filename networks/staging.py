@@ -305,11 +305,9 @@ class Merge:
         inserted = 0
         for (year, number), rows in sorted(months.items()):
             trios = zip(rows.actors, rows.receivers, rows.tails, strict=True)
+            kept = [(ids[a], ids[r], t) for a, r, t in trios]
             if hidden:
-                pairs = [(ids[a], ids[r], t) for a, r, t in trios]
-                kept = [(a, r, t) for a, r, t in pairs if a not in hidden and r not in hidden]
-            else:
-                kept = [(ids[a], ids[r], t) for a, r, t in trios]
+                kept = [(a, r, t) for a, r, t in kept if a not in hidden and r not in hidden]
             if self.postgres:
                 group: list[Any] = [f"{a}\t{r}\t{t}" for a, r, t in kept]
             else:
@@ -317,8 +315,8 @@ class Merge:
             if not group:
                 continue
             first = dt.date(year, number, 1)
-            table = load.route(cursor, [first]).get(first) if load is not None else None
-            if load is not None and table is not None and not rows.links_posts:
+            table = load.table_for(cursor, first) if load is not None else None
+            if table is not None and not rows.links_posts:
                 # A month the import loads, and no post to look up: straight into its table.
                 self._copy(cursor, table, f"({ROW_COLUMNS}, post_id)", group)
                 inserted += len(group)
