@@ -58,17 +58,6 @@ def _copy_text(value: str) -> str:
     return value
 
 
-def _field(value: Any) -> str:
-    """One value in COPY text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, str):
-        return _copy_text(value)
-    return str(value)
-
-
 def _sqlite_time(value: dt.datetime) -> str:
     # The exact text Django's SQLite backend stores, so comparisons by string stay correct.
     if value.tzinfo is not None:
@@ -360,7 +349,10 @@ class Merge:
         if not rows:
             return
         if self.postgres:
-            self._copy(cursor, table, "", ("\t".join(map(_field, row)) + "\n" for row in rows))
+            # psycopg escapes and adapts each value (the hot interaction rows use `_copy`)
+            with cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
         else:
             marks = ", ".join(["%s"] * len(rows[0]))
             cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
