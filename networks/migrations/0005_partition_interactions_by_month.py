@@ -19,7 +19,8 @@ TABLE = "networks_interaction"
 OLD = "networks_interaction_unpartitioned"
 SEQUENCE = "networks_interaction_id_seq"
 # PostgreSQL's own 64-bit text hash (the one hash partitioning uses): immutable and nearly free
-# (measured: md5 added ~1.9 s to inserting the Higgs file's 563k rows, this hash ~0.02 s). Being a generated column, it is recomputed when a dump is restored.
+# (measured: md5 added ~1.9 s to inserting the Higgs file's 563k rows, this hash ~0.02 s).
+# Being a generated column, it is recomputed when a dump is restored.
 HASH = "(hashtextextended(network || chr(31) || source_key, 0))"
 INDEXES = (
     f"CREATE UNIQUE INDEX uniq_interaction_source ON {TABLE} (source_hash, occurred_at)",
