@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from networks.edges import I64, EdgeBlock, IdMap
+
 
 @dataclass(frozen=True, slots=True)
 class AccountRecord:
@@ -82,9 +84,15 @@ class Batch:
     accounts: list[AccountRecord] = field(default_factory=list)
     posts: list[PostRecord] = field(default_factory=list)
     interactions: list[InteractionRecord] = field(default_factory=list)
+    blocks: list[EdgeBlock] = field(default_factory=list)  # interactions read as columns
+    block_rows: int = 0
+
+    @property
+    def interaction_count(self) -> int:
+        return len(self.interactions) + self.block_rows
 
     def __len__(self) -> int:
-        return len(self.accounts) + len(self.posts) + len(self.interactions)
+        return len(self.accounts) + len(self.posts) + self.interaction_count
 
 
 class AccountIds:
@@ -96,9 +104,15 @@ class AccountIds:
 
     def __init__(self, limit: int = 4_000_000) -> None:
         self.ids: dict[str, int] = {}
+        self.numeric = IdMap()  # the same, for integer ids of columnar blocks
         self.limit = limit
 
     def remember(self, pairs: Iterable[tuple[str, int]]) -> None:
         if len(self.ids) > self.limit:
             self.ids.clear()
         self.ids.update(pairs)
+
+    def remember_numeric(self, external: I64, ids: I64) -> None:
+        if len(self.numeric) > self.limit:
+            self.numeric = IdMap()
+        self.numeric.add(external, ids)

@@ -10,10 +10,12 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from networks.edges import EdgeBlock
 from networks.importers import Importer, ImportFormatError, make_importer
 from networks.models import Interaction, Network, NetworkAccount, Post, SyncRun, SyncStatus
 from networks.partitions import BulkLoad
@@ -323,13 +325,43 @@ def _read_batches(
     def cut(final: bool = False) -> _Read:
         nonlocal batch
         prepared = prepare_batch(
-            network, batch.accounts, batch.posts, batch.interactions, postgres=postgres
+            network,
+            batch.accounts,
+            batch.posts,
+            batch.interactions,
+            postgres=postgres,
+            blocks=batch.blocks,
         )
         batch = Batch()
         progress = 1.0 if final else importer.progress.fraction()
         return _Read(prepared, read, rejected, list(errors), progress)
 
-    for item in importer.parse():
+    # Bulk edge lists are read as columnar blocks where the rows can go to PostgreSQL as such.
+    items = importer.parse_columnar() if postgres and importer.columnar else importer.parse()
+    for item in items:
+        if isinstance(item, EdgeBlock):
+            good += len(item)
+            if limit is not None and read >= limit:
+                break
+            # the same rows the record path keeps: every `sample`th interaction, up to `limit`
+            position = np.arange(seen, seen + len(item))
+            seen += len(item)
+            kept = np.flatnonzero(position % sample == 0)
+            if limit is not None:
+                kept = kept[: limit - read]
+            if len(kept) < len(item):
+                item = item.take(kept)
+            start = 0
+            while start < len(item):  # batches keep their size: a block may fill several
+                room = batch_size - batch.interaction_count
+                piece = item.take(slice(start, start + room))
+                start += len(piece)
+                read += len(piece)
+                batch.blocks.append(piece)
+                batch.block_rows += len(piece)
+                if batch.interaction_count >= batch_size:
+                    yield cut()
+            continue
         if isinstance(item, BadLine):
             message = f"line {item.line}: {item.message}"
             if strict:
@@ -355,7 +387,7 @@ def _read_batches(
             batch.posts.append(item)
         else:
             batch.accounts.append(item)
-        if len(batch.interactions) >= batch_size or len(batch) >= 2 * batch_size:
+        if batch.interaction_count >= batch_size or len(batch) >= 2 * batch_size:
             yield cut()
     if good == 0 and rejected:
         raise ImportFormatError(

@@ -17,11 +17,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from networks import partitions
+from networks.edges import EdgeBlock, Text, Timestamps, months_of, pack_binary_copy
 from networks.models import Interaction, NetworkAccount, Post
 from networks.partitions import BulkLoad
 from networks.records import (
@@ -85,6 +87,7 @@ class PreparedBatch:
     named: set[str]
     months: dict[tuple[int, int], MonthRows]
     interactions_read: int
+    block: EdgeBlock | None = None  # interactions read as columns (PostgreSQL only)
 
 
 def prepare_batch(
@@ -94,6 +97,7 @@ def prepare_batch(
     interactions: Sequence[InteractionRecord],
     *,
     postgres: bool,
+    blocks: Sequence[EdgeBlock] = (),
 ) -> PreparedBatch:
     """Everything about a batch that needs no database, so imports can do it on the read-ahead
     thread while PostgreSQL merges the previous batch: the last description of an account or post
@@ -127,7 +131,8 @@ def prepare_batch(
         posts=list({p.external_id: p for p in posts}.values()),
         named=named,
         months=months,
-        interactions_read=len(interactions),
+        interactions_read=len(interactions) + sum(len(b) for b in blocks),
+        block=EdgeBlock.concat(blocks) if blocks else None,
     )
 
 
@@ -183,6 +188,10 @@ class Merge:
             result.interactions_inserted = self._insert_interactions(
                 cursor, batch.months, hidden, load
             )
+        if batch.block is not None:
+            created, inserted = self._insert_block(cursor, batch.block, hidden, load)
+            result.accounts_created += created
+            result.interactions_inserted += inserted
         return result
 
     # --- accounts -----------------------------------------------------------------------------
@@ -220,15 +229,24 @@ class Merge:
         unknown = [n for n in named if n not in known]
         if not unknown:
             return 0
+        pairs, created = self._create_accounts(cursor, unknown)
+        self.names.remember(pairs)
+        return created
+
+    def _create_accounts(self, cursor: Any, unknown: list[str]) -> tuple[list[Any], int]:
+        """(external id, account id) of each of these names, creating the new accounts; and how
+        many were created."""
         if self.postgres:
             self._copy(cursor, "ingest_names", "", [_copy_text(n) + "\n" for n in unknown])
         else:
             self._load(cursor, "ingest_names", [(n,) for n in unknown])
         acc, net = self.account_table, self.network
+        # Byte order: the unique index's own (COLLATE "C"), and no locale-aware comparisons.
+        order = 'external_id COLLATE "C"' if self.postgres else "external_id"
         insert = (
             f"INSERT INTO {acc} ({ACCOUNT_COLUMNS})"
             " SELECT %s, external_id, '', '', false, false, false, %s, '', '{}', ''"
-            " FROM ingest_names WHERE true ORDER BY external_id"
+            f" FROM ingest_names WHERE true ORDER BY {order}"
         )
         params = [net, self._now()]
         try:
@@ -243,15 +261,14 @@ class Merge:
                 params,
             )
             created = cursor.fetchall()
-        self.names.remember(created)
-        if len(created) < len(unknown):
-            cursor.execute(
-                f"SELECT a.external_id, a.id FROM ingest_names x JOIN {acc} a"
-                " ON a.network = %s AND a.external_id = x.external_id",
-                [net],
-            )
-            self.names.remember(cursor.fetchall())
-        return len(created)
+        if len(created) == len(unknown):
+            return created, len(created)
+        cursor.execute(
+            f"SELECT a.external_id, a.id FROM ingest_names x JOIN {acc} a"
+            " ON a.network = %s AND a.external_id = x.external_id",
+            [net],
+        )
+        return cursor.fetchall(), len(created)
 
     # --- posts --------------------------------------------------------------------------------
     def _insert_posts(self, cursor: Any, posts: Sequence[PostRecord], hidden: set[int]) -> int:
@@ -323,6 +340,10 @@ class Merge:
         else:
             cursor.execute("DELETE FROM ingest_rows")
             cursor.executemany("INSERT INTO ingest_rows VALUES (%s, %s, %s, %s, %s, %s, %s)", lines)
+        return self._merge_staged(cursor, table)
+
+    def _merge_staged(self, cursor: Any, table: str | None) -> int:
+        """Insert the staged rows with their post ids; skip keys already stored."""
         if table is not None:
             conflict = ""
         elif self.postgres:
@@ -336,6 +357,57 @@ class Merge:
             f" ON p.network = s.network AND p.external_id = s.post WHERE true{conflict}"
         )
         return max(cursor.rowcount, 0)
+
+    # --- columnar blocks (PostgreSQL) --------------------------------------------------------
+    def _insert_block(
+        self, cursor: Any, block: EdgeBlock, hidden: set[int], load: BulkLoad | None
+    ) -> tuple[int, int]:
+        """A block's interactions, as `_insert_interactions` stores records, without a Python
+        step per row; returns (accounts created, interactions inserted)."""
+        known = self.names.numeric
+        new = known.missing(np.unique(np.concatenate([block.actor, block.receiver])))
+        created = 0
+        if len(new):
+            pairs, created = self._create_accounts(cursor, [str(n) for n in new.tolist()])
+            self.names.remember_numeric(
+                np.array([int(e) for e, _ in pairs], np.int64), np.array([i for _, i in pairs])
+            )
+            known = self.names.numeric
+        actor, receiver = known.get(block.actor), known.get(block.receiver)
+        keep = np.ones(len(block), bool)
+        if hidden:
+            shown = np.fromiter(hidden, np.int64, len(hidden))
+            keep = ~(np.isin(actor, shown) | np.isin(receiver, shown))
+        months = months_of(block.stamp)
+        inserted = 0
+        for month in np.unique(months).tolist():
+            rows = np.flatnonzero((months == month) & keep)
+            if not len(rows):
+                continue
+            data = pack_binary_copy(
+                len(rows),
+                [
+                    actor[rows],
+                    receiver[rows],
+                    Text.constant(self.network, len(rows)),
+                    Text.choice(block.kinds, block.kind[rows]),
+                    Timestamps(block.stamp[rows]),
+                    block.key.take(rows),
+                    None,
+                ],
+            )
+            first = dt.date(month // 12, month % 12 + 1, 1)
+            table = load.table_for(cursor, first) if load is not None else None
+            if table is None:
+                partitions.ensure_partitions(cursor, [first])
+                cursor.execute("TRUNCATE ingest_rows")
+                target = f"ingest_rows ({ROW_COLUMNS}, post)"
+            else:
+                target = f"{table} ({ROW_COLUMNS}, post_id)"
+            with cursor.cursor.copy(f"COPY {target} FROM STDIN (FORMAT binary)") as copy:
+                copy.write(data)
+            inserted += len(rows) if table is not None else self._merge_staged(cursor, None)
+        return created, inserted
 
     # --- plumbing -----------------------------------------------------------------------------
     def _now(self) -> Any:
