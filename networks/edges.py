@@ -9,6 +9,7 @@ account ids and written as COPY rows in a handful of vectorised steps.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -207,28 +208,34 @@ def months_of(stamps: I64) -> npt.NDArray[np.int64]:
 
 
 class IdMap:
-    """Integer external id -> account id, for the columnar path (sorted arrays, grown per batch)."""
+    """Integer external id -> account id, for the columnar path (sorted arrays, grown per batch).
+
+    Safe to read while another thread adds: an addition swaps in new arrays in one assignment.
+    """
 
     def __init__(self) -> None:
-        self.external = np.zeros(0, np.int64)
-        self.ids = np.zeros(0, np.int64)
+        self._arrays = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self.external)
+        return len(self._arrays[0])
 
     def missing(self, external: I64) -> I64:
         """The ids among these (sorted, distinct) not yet known."""
-        at = np.searchsorted(self.external, external)
-        found = at < len(self.external)
-        found[found] = self.external[at[found]] == external[found]
+        known = self._arrays[0]
+        at = np.searchsorted(known, external)
+        found = at < len(known)
+        found[found] = known[at[found]] == external[found]
         return external[~found]
 
     def add(self, external: I64, ids: I64) -> None:
-        merged = np.concatenate([self.external, external])
-        order = np.argsort(merged, kind="stable")
-        self.external = merged[order]
-        self.ids = np.concatenate([self.ids, ids])[order]
+        with self._lock:
+            known, known_ids = self._arrays
+            merged = np.concatenate([known, external])
+            order = np.argsort(merged, kind="stable")
+            self._arrays = (merged[order], np.concatenate([known_ids, ids])[order])
 
     def get(self, external: I64) -> I64:
         """Account ids of these external ids (all known)."""
-        return self.ids[np.searchsorted(self.external, external)]
+        known, ids = self._arrays
+        return ids[np.searchsorted(known, external)]

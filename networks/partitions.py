@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
+from networks.helper import Helper
 from networks.models import Interaction
 from networks.records import AccountIds
 
@@ -130,7 +131,10 @@ class BulkLoad:
             )
             for (name,) in cursor.fetchall():
                 match = re.fullmatch(rf"{LOAD_PREFIX}(\d+)_\d{{6}}", name)
-                if not match or int(match[1]) == self.run_id:
+                if not match:
+                    continue
+                if int(match[1]) == self.run_id:  # an earlier attempt at this very run
+                    cursor.execute(f"DROP TABLE {name}")
                     continue
                 cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_RUN_LOCK, int(match[1])])
                 if cursor.fetchone()[0]:  # nobody runs that import any more
@@ -159,27 +163,66 @@ class BulkLoad:
         return self.tables.get(month)
 
     # --- at the end ---------------------------------------------------------------------------
-    def finish(self, hidden_account_ids: list[int]) -> int:
+    def finish(self, hidden_account_ids: list[int], helper: Helper | None = None) -> int:
         """Attach every load table as its month's partition; return rows dropped on the way.
 
         Dropped: duplicates of one source key within the file, rows of accounts hidden since
         they were loaded, and rows another writer stored first in a month it created meanwhile.
+        The partition's indexes are built before the attach, shared with `helper` (a second
+        connection) when there is one.
         """
         dropped = 0
         for month, table in sorted(self.tables.items()):
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock(%s, %s)", [_MONTH_LOCK, _month_key(month)]
-                )
                 if hidden_account_ids:
                     cursor.execute(
                         f"DELETE FROM {table} WHERE actor_id = ANY(%s) OR receiver_id = ANY(%s)",
                         [hidden_account_ids, hidden_account_ids],
                     )
                     dropped += cursor.rowcount
-                dropped += self._attach(cursor, month, table)
+            dropped += self._build_indexes(month, table, helper)
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)", [_MONTH_LOCK, _month_key(month)]
+                )
+                self._attach(cursor, month, table)
         self.tables.clear()
+        return dropped
+
+    def _build_indexes(self, month: dt.date, table: str, helper: Helper | None) -> int:
+        """Build the partition's indexes on the load table (the attach then adopts them instead
+        of building its own); return the rows dropped as repeated keys.
+
+        Each index is one sort of the month. With a helper connection the indexes are split
+        between the two connections, so two cores sort at once. The unique key index is the
+        check for keys the file repeats: if it fails, the repeats are deleted and it is rebuilt.
+        """
+        with connection.cursor() as cursor:
+            indexes = [ddl for _, _, ddl in _child_indexes(cursor, month, table)]
+        mine = [ddl for ddl in indexes if " UNIQUE " in ddl]
+        theirs = [ddl for ddl in indexes if " UNIQUE " not in ddl]
+        if helper is None:
+            mine, theirs = mine + theirs, []
+        pending = helper.submit(_run_ddl, theirs) if theirs and helper is not None else None
+        dropped = 0
+        try:
+            with connection.cursor() as cursor:
+                for ddl in mine:
+                    try:
+                        with transaction.atomic():
+                            _run_ddl([ddl], cursor)
+                    except IntegrityError:
+                        cursor.execute(
+                            f"DELETE FROM {table} a USING {table} b"
+                            " WHERE a.source_hash = b.source_hash"
+                            " AND a.occurred_at = b.occurred_at AND a.id > b.id"
+                        )
+                        dropped += cursor.rowcount
+                        with transaction.atomic():
+                            _run_ddl([ddl], cursor)
+        finally:
+            if pending is not None:
+                pending.result()
         return dropped
 
     @staticmethod
@@ -191,6 +234,8 @@ class BulkLoad:
         return bool(cursor.fetchone()[0])
 
     def _attach(self, cursor: Any, month: dt.date, table: str) -> int:
+        """Make the load table its month's partition (or merge it into rows stored meanwhile);
+        return rows dropped as already stored."""
         name = partitions(cursor).get(month)
         if self._holds(cursor, name, month):
             # Someone stored rows of this month meanwhile: merge into theirs.
@@ -206,25 +251,54 @@ class BulkLoad:
             return int(total - inserted)
         if name is not None:
             cursor.execute(f"DROP TABLE {name}")  # an empty partition: replaced by the load
-        dropped = 0
-        try:
-            # Building the unique index is the check: a file rarely repeats a key.
-            with transaction.atomic():
-                self._attach_as_is(cursor, month, table)
-        except IntegrityError:
-            cursor.execute(
-                f"DELETE FROM {table} a USING {table} b WHERE a.source_hash = b.source_hash"
-                " AND a.occurred_at = b.occurred_at AND a.id > b.id"
-            )
-            dropped = cursor.rowcount
-            self._attach_as_is(cursor, month, table)
-        return dropped
-
-    @staticmethod
-    def _attach_as_is(cursor: Any, month: dt.date, table: str) -> None:
-        # Renamed first, so the indexes the attach builds are named after the partition.
-        cursor.execute(f"ALTER TABLE {table} RENAME TO {partition_name(month)}")
+        partition = partition_name(month)
+        for built, final, _ in _child_indexes(cursor, month, table):
+            cursor.execute(f"ALTER INDEX {built} RENAME TO {final}")
+        cursor.execute(f"ALTER TABLE {table} RENAME TO {partition}")
+        # The primary key's index is built; the attach wants it as the partition's constraint.
         cursor.execute(
-            f"ALTER TABLE {TABLE} ATTACH PARTITION {partition_name(month)}"
-            f" FOR VALUES {_bounds(month)}"
+            f"ALTER TABLE {partition} ADD CONSTRAINT {partition}_pkey"
+            f" PRIMARY KEY USING INDEX {partition}_pkey"
         )
+        cursor.execute(
+            f"ALTER TABLE {TABLE} ATTACH PARTITION {partition} FOR VALUES {_bounds(month)}"
+        )
+        return 0
+
+
+_INDEX_DDL = re.compile(r"CREATE (UNIQUE )?INDEX (\S+) ON ONLY (\S+) USING (\w+) \(([^)]*)\)(.*)")
+
+
+def _child_indexes(cursor: Any, month: dt.date, table: str) -> list[tuple[str, str, str]]:
+    """The parent's indexes for a load table: (name on the load table, name once attached,
+    CREATE INDEX statement). Attached, they are named as PostgreSQL names the indexes an attach
+    creates (`<partition>_pkey`, `<partition>_<columns>_idx`)."""
+    cursor.execute(
+        "SELECT pg_get_indexdef(i.indexrelid), i.indisprimary FROM pg_index i"
+        " WHERE i.indrelid = %s::regclass ORDER BY i.indexrelid",
+        [TABLE],
+    )
+    partition = partition_name(month)
+    statements = []
+    for number, (ddl, primary) in enumerate(cursor.fetchall()):
+        match = _INDEX_DDL.fullmatch(ddl)
+        if match is None:
+            raise RuntimeError(f"unexpected index definition on {TABLE}: {ddl}")
+        unique, _, _, method, columns, rest = match.groups()
+        names = "_".join(c.strip().split()[0].strip('"') for c in columns.split(","))
+        final = f"{partition}_pkey" if primary else f"{partition}_{names}_idx"
+        built = f"{table}_i{number}"
+        ddl = f"CREATE {unique or ''}INDEX {built} ON {table} USING {method} ({columns}){rest}"
+        statements.append((built, final, ddl))
+    return statements
+
+
+def _run_ddl(statements: list[str], cursor: Any = None) -> None:
+    """Run statements on this cursor, or on a cursor of the calling thread's own connection."""
+    if cursor is not None:
+        for ddl in statements:
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            cursor.execute(ddl)
+        return
+    with transaction.atomic(), connection.cursor() as own:
+        _run_ddl(statements, own)

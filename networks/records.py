@@ -114,5 +114,5 @@ class AccountIds:
 
     def remember_numeric(self, external: I64, ids: I64) -> None:
         if len(self.numeric) > self.limit:
-            self.numeric = IdMap()
+            self.numeric = IdMap()  # readers holding the old map still find what it held
         self.numeric.add(external, ids)

@@ -6,6 +6,7 @@ import datetime as dt
 import lzma
 import zlib
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from networks.edges import EdgeBlock
+from networks.helper import Helper
 from networks.importers import Importer, ImportFormatError, make_importer
 from networks.models import Interaction, Network, NetworkAccount, Post, SyncRun, SyncStatus
 from networks.partitions import BulkLoad
@@ -36,7 +38,13 @@ from networks.records import (
     InteractionRecord,
     PostRecord,
 )
-from networks.staging import Merge, PreparedBatch, hidden_account_ids, prepare_batch
+from networks.staging import (
+    Merge,
+    PreparedBatch,
+    create_block_accounts,
+    hidden_account_ids,
+    prepare_batch,
+)
 
 # allauth provider ids -> our networks (providers we do not ingest map to nothing).
 PROVIDER_NETWORKS: dict[str, str] = {
@@ -64,6 +72,7 @@ def ingest_batch(
     sync_run: SyncRun | None = None,
     load: BulkLoad | None = None,
     prepared: PreparedBatch | None = None,
+    accounts_created: int = 0,
 ) -> IngestResult:
     """Store one batch idempotently by source key; hidden accounts' interactions are dropped.
 
@@ -80,6 +89,7 @@ def ingest_batch(
     merge = Merge(network, load.names if load is not None else None)
     with transaction.atomic(), connection.cursor() as cursor:
         result = merge.run(cursor, prepared, load)
+        result.accounts_created += accounts_created  # created ahead, on a helper connection
         if any(a.protected for a in prepared.accounts):
             for account_id in merge.newly_protected_ids(cursor):
                 purge_account(account_id=account_id)
@@ -287,7 +297,12 @@ def _attach_loaded(run: SyncRun, load: BulkLoad | None) -> None:
         return
     with connection.cursor() as cursor:
         hidden = hidden_account_ids(cursor, run.network)
-    dropped = load.finish(sorted(hidden))
+    helper = Helper() if Helper.usable() else None
+    try:
+        dropped = load.finish(sorted(hidden), helper)
+    finally:
+        if helper is not None:
+            helper.close()
     if dropped:
         SyncRun.objects.filter(pk=run.pk).update(
             inserted_count=F("inserted_count") - dropped,
@@ -404,14 +419,47 @@ def _feed(
     on_progress: Callable[[float, SyncRun], None] | None,
     load: BulkLoad | None = None,
 ) -> None:
-    """Store the file batch by batch; reading and preparing run one batch ahead on a thread."""
+    """Store the file batch by batch; reading and preparing run one batch ahead on a thread.
+
+    Columnar batches on PostgreSQL (outside a transaction) also create their new accounts one
+    batch ahead, on a helper connection: PostgreSQL then works on two cores, one creating the
+    next batch's accounts while the other stores this batch's interactions.
+    """
+    network = importer.options.network
     batches = _read_batches(
         importer, batch_size, options, postgres=connection.vendor == "postgresql"
     )
+    helper = Helper() if load is not None and Helper.usable() else None
+    names = load.names if load is not None else None
+
+    def ahead(got: _Read) -> Future[int] | None:
+        if helper is None or names is None or got.batch.block is None:
+            return None
+        return helper.submit(create_block_accounts, network, names, got.batch.block)
+
+    def pipelined() -> Iterator[tuple[_Read, Future[int] | None]]:
+        pending: tuple[_Read, Future[int] | None] | None = None
+        try:
+            for got in prefetch(batches, chunk=1, depth=1):
+                following = (got, ahead(got))
+                if pending is not None:
+                    yield pending
+                pending = following
+        except Exception:
+            if pending is not None:  # what was read before the failure is still stored
+                yield pending
+            raise
+        if pending is not None:
+            yield pending
+
     try:
-        for got in prefetch(batches, chunk=1, depth=1):
+        for got, created_ahead in pipelined():
             result = ingest_batch(
-                network=importer.options.network, prepared=got.batch, sync_run=run, load=load
+                network=network,
+                prepared=got.batch,
+                sync_run=run,
+                load=load,
+                accounts_created=created_ahead.result() if created_ahead is not None else 0,
             )
             SyncRun.objects.filter(pk=run.pk).update(
                 read_count=got.read,
@@ -426,6 +474,9 @@ def _feed(
                 on_progress(got.progress, run)
     except (OSError, EOFError, lzma.LZMAError, zlib.error, UnicodeError) as exc:
         raise ImportFormatError(f"{importer.path.name}: cannot read ({exc})") from None
+    finally:
+        if helper is not None:
+            helper.close()
 
 
 def _finish_run(

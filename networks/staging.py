@@ -359,20 +359,25 @@ class Merge:
         return max(cursor.rowcount, 0)
 
     # --- columnar blocks (PostgreSQL) --------------------------------------------------------
+    def resolve_block(self, cursor: Any, block: EdgeBlock) -> int:
+        """Learn the account id of every id the block names, creating the new accounts; return
+        how many were created."""
+        new = self.names.numeric.missing(np.unique(np.concatenate([block.actor, block.receiver])))
+        if not len(new):
+            return 0
+        pairs, created = self._create_accounts(cursor, [str(n) for n in new.tolist()])
+        self.names.remember_numeric(
+            np.array([int(e) for e, _ in pairs], np.int64), np.array([i for _, i in pairs])
+        )
+        return created
+
     def _insert_block(
         self, cursor: Any, block: EdgeBlock, hidden: set[int], load: BulkLoad | None
     ) -> tuple[int, int]:
         """A block's interactions, as `_insert_interactions` stores records, without a Python
         step per row; returns (accounts created, interactions inserted)."""
+        created = self.resolve_block(cursor, block)
         known = self.names.numeric
-        new = known.missing(np.unique(np.concatenate([block.actor, block.receiver])))
-        created = 0
-        if len(new):
-            pairs, created = self._create_accounts(cursor, [str(n) for n in new.tolist()])
-            self.names.remember_numeric(
-                np.array([int(e) for e, _ in pairs], np.int64), np.array([i for _, i in pairs])
-            )
-            known = self.names.numeric
         actor, receiver = known.get(block.actor), known.get(block.receiver)
         keep = np.ones(len(block), bool)
         if hidden:
@@ -450,3 +455,17 @@ class Merge:
             [self.network],
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def create_block_accounts(network: str, names: AccountIds, block: EdgeBlock) -> int:
+    """Create a block's new accounts in a transaction of this thread's own connection and learn
+    every id it names; return how many were created.
+
+    Imports run this on a helper connection one batch ahead, so PostgreSQL creates the next
+    batch's accounts while it stores this batch's interactions. Committed on its own: accounts
+    of a batch that then fails are harmless (the next import finds them).
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        merge = Merge(network, names)
+        merge.prepare(cursor)
+        return merge.resolve_block(cursor, block)
