@@ -71,15 +71,14 @@ class Timestamps:
 Column = I64 | Timestamps | Text | None
 
 
-def _scatter_fixed(out: U8, at: I64, field: U8) -> None:
-    """Write row i's bytes `field[i]` at `out[at[i]:]`."""
-    out[at[:, None] + np.arange(field.shape[1])] = field
-
-
 def _be(values: npt.NDArray[np.integer], dtype: str) -> U8:
     """Big-endian bytes of each value, one row per value."""
     n = len(values)
     return values.astype(dtype).view(np.uint8).reshape(n, np.dtype(dtype).itemsize)
+
+
+_EIGHT = _be(np.array([8]), ">i4")[0]
+_NULL = _be(np.array([-1]), ">i4")[0]
 
 
 def pack_binary_copy(n: int, columns: Sequence[Column]) -> bytes:
@@ -87,51 +86,55 @@ def pack_binary_copy(n: int, columns: Sequence[Column]) -> bytes:
 
     Row i holds field i of every column. bigint and timestamptz are 8-byte big-endian integers
     (timestamps in microseconds since 2000); text is its bytes; NULL is length -1.
+
+    Rows whose texts have the same lengths have the same layout: each such group is built as
+    one byte matrix, a column slice per field. The groups follow each other, so rows come out
+    grouped by text lengths, not in their given order.
     """
-    widths = np.full(n, 2, np.int64)  # the field count in front of every row
-    for col in columns:
-        if isinstance(col, Text):
-            widths += 4 + col.length
-        elif col is None:
-            widths += 4
-        else:
-            widths += 12
-    ends = np.cumsum(widths)
-    total = int(ends[-1]) if n else 0
-    out = np.empty(len(SIGNATURE) + total + len(TRAILER), np.uint8)
-    out[: len(SIGNATURE)] = np.frombuffer(SIGNATURE, np.uint8)
-    out[len(SIGNATURE) + total :] = np.frombuffer(TRAILER, np.uint8)
-    if n == 0:
-        return out.tobytes()
-    at = ends - widths + len(SIGNATURE)
-    _scatter_fixed(out, at, _be(np.full(n, len(columns)), ">i2"))
-    at = at + 2
-    eight = np.broadcast_to(_be(np.array([8]), ">i4"), (n, 4))
-    for col in columns:
-        if col is None:
-            _scatter_fixed(out, at, _be(np.full(n, -1), ">i4"))
-            at = at + 4
-        elif isinstance(col, Text):
-            _scatter_fixed(out, at, _be(col.length, ">i4"))
-            at = at + 4
-            size = int(col.length.sum())
-            if size:
-                # every byte of every row's text: its offset within its row, then both ends
-                firsts = np.cumsum(col.length) - col.length
-                within = np.arange(size, dtype=np.int64) - np.repeat(firsts, col.length)
-                out[np.repeat(at, col.length) + within] = col.blob[
-                    np.repeat(col.start, col.length) + within
-                ]
-            at = at + col.length
-        else:
-            values = (
-                col.seconds * 1_000_000 - PG_EPOCH * 1_000_000
-                if isinstance(col, Timestamps)
-                else col
-            )
-            _scatter_fixed(out, at, np.hstack([eight, _be(values, ">i8")]))
-            at = at + 12
-    return out.tobytes()
+    parts = [SIGNATURE]
+    texts = [c for c in columns if isinstance(c, Text)]
+    if n and texts:
+        # one code per combination of text lengths
+        code = np.zeros(n, np.int64)
+        for t in texts:
+            code = code * (int(t.length.max()) + 1) + t.length
+        layouts, group = np.unique(code, return_inverse=True)
+        order = np.argsort(group, kind="stable")
+        bounds = np.cumsum(np.bincount(group, minlength=len(layouts)))[:-1]
+        groups = np.split(order, bounds)
+    else:
+        groups = [np.arange(n)] if n else []
+    header = _be(np.array([len(columns)]), ">i2")[0]
+    for rows in groups:
+        width = 2  # every row of the group: the field count, then each field
+        for col in columns:
+            if isinstance(col, Text):
+                width += 4 + int(col.length[rows[0]])
+            else:
+                width += 4 if col is None else 12
+        matrix = np.empty((len(rows), width), np.uint8)
+        matrix[:, 0:2] = header
+        at = 2
+        for col in columns:
+            if col is None:
+                matrix[:, at : at + 4] = _NULL
+                at += 4
+            elif isinstance(col, Text):
+                size = int(col.length[rows[0]])
+                matrix[:, at : at + 4] = _be(np.array([size]), ">i4")[0]
+                starts = col.start[rows]
+                matrix[:, at + 4 : at + 4 + size] = col.blob[starts[:, None] + np.arange(size)]
+                at += 4 + size
+            else:
+                values = col.seconds[rows] if isinstance(col, Timestamps) else col[rows]
+                if isinstance(col, Timestamps):
+                    values = (values - PG_EPOCH) * 1_000_000
+                matrix[:, at : at + 4] = _EIGHT
+                matrix[:, at + 4 : at + 12] = _be(values, ">i8")
+                at += 12
+        parts.append(matrix.tobytes())
+    parts.append(TRAILER)
+    return b"".join(parts)
 
 
 @dataclass(frozen=True)

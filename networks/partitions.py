@@ -185,7 +185,7 @@ class BulkLoad:
                 cursor.execute(
                     "SELECT pg_advisory_xact_lock(%s, %s)", [_MONTH_LOCK, _month_key(month)]
                 )
-                self._attach(cursor, month, table)
+                dropped += self._attach(cursor, month, table)
         self.tables.clear()
         return dropped
 
