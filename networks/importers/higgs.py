@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 from collections.abc import Iterator
 
 import numpy as np
 
-from networks.edges import EdgeBlock, Text, repeat_numbers
+from networks.edges import EdgeBlock, Text, parse_decimal, repeat_numbers
 from networks.importers.base import Importer, Item, RepeatKeys, aligned_chunks
 from networks.models import InteractionKind, Network
 from networks.records import BadLine, InteractionRecord
@@ -27,10 +26,6 @@ from networks.records import BadLine, InteractionRecord
 KINDS = {"RT": InteractionKind.SHARE, "MT": InteractionKind.MENTION, "RE": InteractionKind.REPLY}
 # Kind codes of columnar blocks: 0 RT, 1 MT, 2 RE.
 BLOCK_KINDS = (str(InteractionKind.SHARE), str(InteractionKind.MENTION), str(InteractionKind.REPLY))
-# A block read as columns: nothing but lines of canonical decimal ids (no leading zero, so text and
-# number name the same account), a Unix second, one of the three types, one space apart.
-_ID = rb"(?:0|[1-9][0-9]{0,17})"
-_CLEAN = re.compile(rb"(?:" + _ID + b" " + _ID + rb" (?:0|[1-9][0-9]{0,10}) (?:RT|MT|RE)\n)*")
 BLOCK_BYTES = 1 << 21  # about 75,000 lines
 
 
@@ -51,9 +46,10 @@ class HiggsImporter(Importer):
         with self.open_binary(self.path) as stream:
             # Blocks end where the second changes: repeat numbering never spans two blocks.
             for chunk in aligned_chunks(stream, BLOCK_BYTES, stamp_field=2):
-                if _CLEAN.fullmatch(chunk):
-                    yield _block(chunk)
-                    number += chunk.count(b"\n")
+                block = _block(chunk)
+                if block is not None:
+                    yield block
+                    number += len(block)
                     repeats = RepeatKeys()
                     continue
                 lines = list(io.StringIO(chunk.decode("utf-8", "replace"), newline=""))
@@ -91,21 +87,36 @@ class HiggsImporter(Importer):
             )
 
 
-def _block(chunk: bytes) -> EdgeBlock:
-    """Columns of a block `_CLEAN` matched: every line is `a b ts XX\\n`, three spaces each."""
+def _block(chunk: bytes) -> EdgeBlock | None:
+    """The block as columns, or None unless every line is clean: `a b ts XX\\n` with single
+    spaces, canonical decimal ids (no leading zero: text and number then name the same account)
+    of up to 18 digits, a Unix second of up to 11 and a type of RT, MT or RE."""
     raw = np.frombuffer(chunk, np.uint8)
     ends = np.flatnonzero(raw == ord("\n"))
+    n = len(ends)
+    if n == 0 or ends[-1] != len(raw) - 1:
+        return None
     starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
-    tokens = chunk.split()
-    actor = np.array(list(map(int, tokens[0::4])), np.int64)
-    receiver = np.array(list(map(int, tokens[1::4])), np.int64)
-    stamp = np.array(list(map(int, tokens[2::4])), np.int64)
-    # RT -> 0, MT -> 1, RE -> 2, from the type's two letters at the end of the line
-    kind = np.where(raw[ends - 1] == ord("E"), 2, np.where(raw[ends - 2] == ord("M"), 1, 0))
-    kind = kind.astype(np.uint8)
+    found = np.flatnonzero(raw == ord(" "))
+    if len(found) != 3 * n:
+        return None
+    spaces = found.reshape(n, 3)
+    # each line's three spaces inside it, the type's two letters right after the third
+    if (spaces[:, 0] <= starts).any() or (spaces[:, 2] != ends - 3).any():
+        return None
+    first, second = raw[ends - 2], raw[ends - 1]
+    kind = np.where(second == ord("E"), 2, np.where(first == ord("M"), 1, 0)).astype(np.uint8)
+    known = ((first == ord("R")) | (first == ord("M"))) & (second == ord("T"))
+    if not (known | ((first == ord("R")) & (second == ord("E")))).all():
+        return None
+    actor = parse_decimal(raw, starts, spaces[:, 0] - starts)
+    receiver = parse_decimal(raw, spaces[:, 0] + 1, spaces[:, 1] - spaces[:, 0] - 1)
+    stamp_length = spaces[:, 2] - spaces[:, 1] - 1
+    stamp = parse_decimal(raw, spaces[:, 1] + 1, stamp_length)
+    if actor is None or receiver is None or stamp is None or stamp_length.max() > 11:
+        return None
     # The source key is the line with its three spaces made `>`, `@` and `:`.
     keys = raw.copy()
-    spaces = np.flatnonzero(raw == ord(" ")).reshape(-1, 3)
     for column, mark in enumerate(b">@:"):
         keys[spaces[:, column]] = mark
     lengths = ends - starts
