@@ -37,9 +37,10 @@ class Text:
         return Text(self.blob, self.start[rows], self.length[rows])
 
     @classmethod
-    def constant(cls, value: str, n: int) -> Text:
-        """The same text in every row."""
-        data = np.frombuffer(value.encode(), dtype=np.uint8)
+    def constant(cls, value: str | bytes, n: int) -> Text:
+        """The same text (or raw field bytes) in every row."""
+        raw = value.encode() if isinstance(value, str) else value
+        data = np.frombuffer(raw, dtype=np.uint8)
         return cls(data, np.zeros(n, np.int64), np.full(n, len(data), np.int64))
 
     @classmethod
@@ -245,6 +246,14 @@ class IdMap:
             merged = np.concatenate([known, external])
             order = np.argsort(merged, kind="stable")
             self._arrays = (merged[order], np.concatenate([known_ids, ids])[order])
+
+    def set(self, external: I64, ids: I64) -> None:
+        """Change the ids of known external ids."""
+        with self._lock:
+            known, known_ids = self._arrays
+            changed = known_ids.copy()
+            changed[np.searchsorted(known, external)] = ids
+            self._arrays = (known, changed)
 
     def get(self, external: I64) -> I64:
         """Account ids of these external ids (all known)."""

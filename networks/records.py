@@ -106,6 +106,7 @@ class AccountIds:
         self.ids: dict[str, int] = {}
         self.numeric = IdMap()  # the same, for integer ids of columnar blocks
         self.limit = limit
+        self.network_was_empty: bool | None = None  # when the import first looked
 
     def remember(self, pairs: Iterable[tuple[str, int]]) -> None:
         if len(self.ids) > self.limit:

@@ -6,7 +6,6 @@ import datetime as dt
 import lzma
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +40,6 @@ from networks.records import (
 from networks.staging import (
     Merge,
     PreparedBatch,
-    create_block_accounts,
     hidden_account_ids,
     prepare_batch,
 )
@@ -72,7 +70,7 @@ def ingest_batch(
     sync_run: SyncRun | None = None,
     load: BulkLoad | None = None,
     prepared: PreparedBatch | None = None,
-    accounts_created: int = 0,
+    helper: Helper | None = None,
 ) -> IngestResult:
     """Store one batch idempotently by source key; hidden accounts' interactions are dropped.
 
@@ -86,10 +84,9 @@ def ingest_batch(
         prepared = prepare_batch(
             network, accounts, posts, interactions, postgres=connection.vendor == "postgresql"
         )
-    merge = Merge(network, load.names if load is not None else None)
+    merge = Merge(network, load.names if load is not None else None, helper)
     with transaction.atomic(), connection.cursor() as cursor:
         result = merge.run(cursor, prepared, load)
-        result.accounts_created += accounts_created  # created ahead, on a helper connection
         if any(a.protected for a in prepared.accounts):
             for account_id in merge.newly_protected_ids(cursor):
                 purge_account(account_id=account_id)
@@ -421,45 +418,21 @@ def _feed(
 ) -> None:
     """Store the file batch by batch; reading and preparing run one batch ahead on a thread.
 
-    Columnar batches on PostgreSQL (outside a transaction) also create their new accounts one
-    batch ahead, on a helper connection: PostgreSQL then works on two cores, one creating the
-    next batch's accounts while the other stores this batch's interactions.
+    On PostgreSQL, outside a transaction, columnar batches store their new accounts on a helper
+    connection while this one stores their interactions (see networks.columnar).
     """
-    network = importer.options.network
     batches = _read_batches(
         importer, batch_size, options, postgres=connection.vendor == "postgresql"
     )
     helper = Helper() if load is not None and Helper.usable() else None
-    names = load.names if load is not None else None
-
-    def ahead(got: _Read) -> Future[int] | None:
-        if helper is None or names is None or got.batch.block is None:
-            return None
-        return helper.submit(create_block_accounts, network, names, got.batch.block)
-
-    def pipelined() -> Iterator[tuple[_Read, Future[int] | None]]:
-        pending: tuple[_Read, Future[int] | None] | None = None
-        try:
-            for got in prefetch(batches, chunk=1, depth=1):
-                following = (got, ahead(got))
-                if pending is not None:
-                    yield pending
-                pending = following
-        except Exception:
-            if pending is not None:  # what was read before the failure is still stored
-                yield pending
-            raise
-        if pending is not None:
-            yield pending
-
     try:
-        for got, created_ahead in pipelined():
+        for got in prefetch(batches, chunk=1, depth=1):
             result = ingest_batch(
-                network=network,
+                network=importer.options.network,
                 prepared=got.batch,
                 sync_run=run,
                 load=load,
-                accounts_created=created_ahead.result() if created_ahead is not None else 0,
+                helper=helper,
             )
             SyncRun.objects.filter(pk=run.pk).update(
                 read_count=got.read,

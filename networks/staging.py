@@ -17,13 +17,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from networks import partitions
-from networks.edges import EdgeBlock, Text, Timestamps, months_of, pack_binary_copy
+from networks.columnar import ROW_COLUMNS, BlockWriter
+from networks.edges import EdgeBlock
+from networks.helper import Helper
 from networks.models import Interaction, NetworkAccount, Post
 from networks.partitions import BulkLoad
 from networks.records import (
@@ -44,8 +45,6 @@ STAGING_DDL = (
     "CREATE TEMP TABLE IF NOT EXISTS ingest_names (external_id text)",
 )
 STAGING_TABLES = ("ingest_account", "ingest_post", "ingest_rows", "ingest_names")
-# The order of interaction rows as staged, copied and inserted.
-ROW_COLUMNS = "actor_id, receiver_id, network, kind, occurred_at, source_key"
 ACCOUNT_COLUMNS = (
     "network, external_id, handle, display_name, protected, opted_out, needs_reconnect,"
     " created_at, sync_cursor, last_sync_counts, last_sync_error"
@@ -152,9 +151,12 @@ def hidden_account_ids(cursor: Any, network: str) -> set[int]:
 class Merge:
     """One batch's staging and merge on the current connection, inside the caller's transaction."""
 
-    def __init__(self, network: str, names: AccountIds | None = None) -> None:
+    def __init__(
+        self, network: str, names: AccountIds | None = None, helper: Helper | None = None
+    ) -> None:
         self.network = network
         self.names = names if names is not None else AccountIds()
+        self.helper = helper  # a second connection for columnar blocks' new accounts
         self.postgres = connection.vendor == "postgresql"
         self.account_table = NetworkAccount._meta.db_table
         self.post_table = Post._meta.db_table
@@ -189,7 +191,8 @@ class Merge:
                 cursor, batch.months, hidden, load
             )
         if batch.block is not None:
-            created, inserted = self._insert_block(cursor, batch.block, hidden, load)
+            writer = BlockWriter(self.network, self.names, self._merge_staged, self.helper)
+            created, inserted = writer.write(cursor, batch.block, hidden, load)
             result.accounts_created += created
             result.interactions_inserted += inserted
         return result
@@ -358,62 +361,6 @@ class Merge:
         )
         return max(cursor.rowcount, 0)
 
-    # --- columnar blocks (PostgreSQL) --------------------------------------------------------
-    def resolve_block(self, cursor: Any, block: EdgeBlock) -> int:
-        """Learn the account id of every id the block names, creating the new accounts; return
-        how many were created."""
-        new = self.names.numeric.missing(np.unique(np.concatenate([block.actor, block.receiver])))
-        if not len(new):
-            return 0
-        pairs, created = self._create_accounts(cursor, [str(n) for n in new.tolist()])
-        self.names.remember_numeric(
-            np.array([int(e) for e, _ in pairs], np.int64), np.array([i for _, i in pairs])
-        )
-        return created
-
-    def _insert_block(
-        self, cursor: Any, block: EdgeBlock, hidden: set[int], load: BulkLoad | None
-    ) -> tuple[int, int]:
-        """A block's interactions, as `_insert_interactions` stores records, without a Python
-        step per row; returns (accounts created, interactions inserted)."""
-        created = self.resolve_block(cursor, block)
-        known = self.names.numeric
-        actor, receiver = known.get(block.actor), known.get(block.receiver)
-        keep = np.ones(len(block), bool)
-        if hidden:
-            shown = np.fromiter(hidden, np.int64, len(hidden))
-            keep = ~(np.isin(actor, shown) | np.isin(receiver, shown))
-        months = months_of(block.stamp)
-        inserted = 0
-        for month in np.unique(months).tolist():
-            rows = np.flatnonzero((months == month) & keep)
-            if not len(rows):
-                continue
-            data = pack_binary_copy(
-                len(rows),
-                [
-                    actor[rows],
-                    receiver[rows],
-                    Text.constant(self.network, len(rows)),
-                    Text.choice(block.kinds, block.kind[rows]),
-                    Timestamps(block.stamp[rows]),
-                    block.key.take(rows),
-                    None,
-                ],
-            )
-            first = dt.date(month // 12, month % 12 + 1, 1)
-            table = load.table_for(cursor, first) if load is not None else None
-            if table is None:
-                partitions.ensure_partitions(cursor, [first])
-                cursor.execute("TRUNCATE ingest_rows")
-                target = f"ingest_rows ({ROW_COLUMNS}, post)"
-            else:
-                target = f"{table} ({ROW_COLUMNS}, post_id)"
-            with cursor.cursor.copy(f"COPY {target} FROM STDIN (FORMAT binary)") as copy:
-                copy.write(data)
-            inserted += len(rows) if table is not None else self._merge_staged(cursor, None)
-        return created, inserted
-
     # --- plumbing -----------------------------------------------------------------------------
     def _now(self) -> Any:
         return timezone.now() if self.postgres else _sqlite_time(timezone.now())
@@ -455,17 +402,3 @@ class Merge:
             [self.network],
         )
         return [row[0] for row in cursor.fetchall()]
-
-
-def create_block_accounts(network: str, names: AccountIds, block: EdgeBlock) -> int:
-    """Create a block's new accounts in a transaction of this thread's own connection and learn
-    every id it names; return how many were created.
-
-    Imports run this on a helper connection one batch ahead, so PostgreSQL creates the next
-    batch's accounts while it stores this batch's interactions. Committed on its own: accounts
-    of a batch that then fails are harmless (the next import finds them).
-    """
-    with transaction.atomic(), connection.cursor() as cursor:
-        merge = Merge(network, names)
-        merge.prepare(cursor)
-        return merge.resolve_block(cursor, block)

@@ -1,0 +1,266 @@
+"""Storing columnar blocks (PostgreSQL): a block's new accounts and its interactions, both by
+binary COPY, on two connections at once when the import has a helper.
+
+A block's new accounts get their ids from the account table's own sequence first, so the
+interactions naming them can be written before the accounts are: the helper connection COPYs
+the accounts while the import's connection COPYs the interactions, and PostgreSQL works on two
+cores. The batch commits only after the accounts are committed, so no stored interaction ever
+names an account that does not exist.
+
+If someone else created one of the accounts meanwhile (a concurrent import or sync), the COPY
+fails as a whole; the accounts are then inserted one conflict at a time, and the interactions
+already written with a reserved id that lost are given the winner's id before the batch commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+from django.db import IntegrityError, connection, transaction
+from psycopg.errors import UniqueViolation
+
+from networks import partitions
+from networks.edges import (
+    I64,
+    SIGNATURE,
+    EdgeBlock,
+    Text,
+    Timestamps,
+    months_of,
+    pack_binary_copy,
+)
+from networks.helper import Helper
+from networks.models import NetworkAccount
+from networks.partitions import BulkLoad
+from networks.records import AccountIds
+
+# The order of interaction rows as staged, copied and inserted (here and in networks.staging).
+ROW_COLUMNS = "actor_id, receiver_id, network, kind, occurred_at, source_key"
+NEW_ACCOUNT_COLUMNS = (
+    "id, network, external_id, handle, display_name, protected, opted_out, needs_reconnect,"
+    " created_at, sync_cursor, last_sync_counts, last_sync_error"
+)
+_FALSE = b"\x00"  # binary boolean
+_EMPTY_JSONB = b"\x01{}"  # binary jsonb: version 1, then the text
+_NONE = np.zeros(0, np.int64)
+
+
+def reserve_account_ids(cursor: Any, n: int) -> I64:
+    """n new account ids (increasing) from the account table's own sequence."""
+    table = NetworkAccount._meta.db_table
+    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+    sequence = cursor.fetchone()[0]
+    query = f"SELECT nextval('{sequence}') FROM generate_series(1, {int(n)})"
+    with cursor.cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT binary)") as copy:
+        data = b"".join(bytes(chunk) for chunk in copy)
+    rows = np.frombuffer(
+        data,
+        dtype=np.dtype([("fields", ">i2"), ("size", ">i4"), ("value", ">i8")]),
+        count=n,
+        offset=len(SIGNATURE),
+    )
+    return rows["value"].astype(np.int64)
+
+
+def store_new_accounts(
+    cursor: Any, network: str, external: I64, ids: I64, now: dt.datetime
+) -> tuple[int, I64, I64]:
+    """Create the accounts `external` (integer external ids, in key order) with the reserved
+    `ids`. Returns how many were created, and the external ids that someone else created first
+    with the ids they have."""
+    table = NetworkAccount._meta.db_table
+    names = [str(e) for e in external.tolist()]
+    lengths = np.fromiter(map(len, names), np.int64, len(names))
+    blob = np.frombuffer("".join(names).encode(), np.uint8)
+    n = len(names)
+    data = pack_binary_copy(
+        n,
+        [
+            ids,
+            Text.constant(network, n),
+            Text(blob, np.cumsum(lengths) - lengths, lengths),
+            Text.constant("", n),
+            Text.constant("", n),
+            Text.constant(_FALSE, n),
+            Text.constant(_FALSE, n),
+            Text.constant(_FALSE, n),
+            Timestamps(np.full(n, int(now.timestamp()), np.int64)),
+            Text.constant("", n),
+            Text.constant(_EMPTY_JSONB, n),
+            Text.constant("", n),
+        ],
+    )
+    try:
+        with transaction.atomic():
+            _copy_binary(cursor, f"{table} ({NEW_ACCOUNT_COLUMNS})", data)
+        return n, _NONE, _NONE
+    except (IntegrityError, UniqueViolation):  # COPY raises psycopg's own error
+        pass
+    # Someone created some of them meanwhile: insert the rest, learn who got which id.
+    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS ingest_new_accounts (LIKE {table})")
+    cursor.execute("TRUNCATE ingest_new_accounts")
+    _copy_binary(cursor, f"ingest_new_accounts ({NEW_ACCOUNT_COLUMNS})", data)
+    cursor.execute(
+        f"INSERT INTO {table} ({NEW_ACCOUNT_COLUMNS}) SELECT {NEW_ACCOUNT_COLUMNS}"
+        ' FROM ingest_new_accounts ORDER BY external_id COLLATE "C"'
+        " ON CONFLICT (network, external_id) DO NOTHING"
+    )
+    created = cursor.rowcount
+    cursor.execute(
+        f"SELECT t.external_id, a.id FROM ingest_new_accounts t JOIN {table} a"
+        " ON a.network = t.network AND a.external_id = t.external_id WHERE a.id <> t.id"
+    )
+    taken = cursor.fetchall()
+    return (
+        created,
+        np.array([int(e) for e, _ in taken], np.int64),
+        np.array([i for _, i in taken], np.int64),
+    )
+
+
+def store_new_accounts_apart(
+    network: str, external: I64, ids: I64, now: dt.datetime
+) -> tuple[int, I64, I64]:
+    """`store_new_accounts` in a transaction of this thread's own connection (the helper's)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        return store_new_accounts(cursor, network, external, ids, now)
+
+
+def _copy_binary(cursor: Any, target: str, data: bytes) -> None:
+    with cursor.cursor.copy(f"COPY {target} FROM STDIN (FORMAT binary)") as copy:
+        copy.write(data)
+
+
+class BlockWriter:
+    """Stores one batch's block: new accounts, then (or meanwhile) interactions per month."""
+
+    def __init__(
+        self,
+        network: str,
+        names: AccountIds,
+        merge_staged: Any,
+        helper: Helper | None = None,
+    ) -> None:
+        self.network = network
+        self.names = names
+        self.merge_staged = merge_staged  # Merge._merge_staged: staged rows into their month
+        self.helper = helper
+
+    def write(
+        self, cursor: Any, block: EdgeBlock, hidden: set[int], load: BulkLoad | None
+    ) -> tuple[int, int]:
+        """Store the block; return (accounts created, interactions inserted)."""
+        months = months_of(block.stamp)
+        destinations: dict[int, str | None] = {}
+        for month in np.unique(months).tolist():
+            first = dt.date(month // 12, month % 12 + 1, 1)
+            destinations[month] = load.table_for(cursor, first) if load is not None else None
+            if destinations[month] is None:
+                partitions.ensure_partitions(cursor, [first])
+        created, pending = self._new_accounts(cursor, block)
+        if pending is not None and None in destinations.values():
+            # rows merged into a month are visible at once: their accounts must be settled
+            created += self._settle(cursor, pending, [])
+            pending = None
+        known = self.names.numeric
+        actor, receiver = known.get(block.actor), known.get(block.receiver)
+        keep = np.ones(len(block), bool)
+        if hidden:
+            shown = np.fromiter(hidden, np.int64, len(hidden))
+            keep = ~(np.isin(actor, shown) | np.isin(receiver, shown))
+        inserted = 0
+        for month, table in destinations.items():
+            rows = np.flatnonzero((months == month) & keep)
+            if not len(rows):
+                continue
+            data = pack_binary_copy(
+                len(rows),
+                [
+                    actor[rows],
+                    receiver[rows],
+                    Text.constant(self.network, len(rows)),
+                    Text.choice(block.kinds, block.kind[rows]),
+                    Timestamps(block.stamp[rows]),
+                    block.key.take(rows),
+                    None,
+                ],
+            )
+            if table is None:
+                cursor.execute("TRUNCATE ingest_rows")
+                _copy_binary(cursor, f"ingest_rows ({ROW_COLUMNS}, post)", data)
+                inserted += self.merge_staged(cursor, None)
+            else:
+                _copy_binary(cursor, f"{table} ({ROW_COLUMNS}, post_id)", data)
+                inserted += len(rows)
+        if pending is not None:
+            loaded = [t for t in destinations.values() if t is not None]
+            created += self._settle(cursor, pending, loaded)
+        return created, inserted
+
+    def _new_accounts(self, cursor: Any, block: EdgeBlock) -> tuple[int, Any]:
+        """Reserve ids for the block's new accounts and start storing them: on the helper
+        (returns its future) or here (returns how many were created)."""
+        new = self.names.numeric.missing(np.unique(np.concatenate([block.actor, block.receiver])))
+        if len(new) and not self._network_was_empty(cursor):
+            new = self._look_up(cursor, new)
+        if not len(new):
+            return 0, None
+        new = new[np.argsort(new.astype("S20"), kind="stable")]  # key order: the index's
+        ids = reserve_account_ids(cursor, len(new))
+        self.names.remember_numeric(new, ids)
+        now = dt.datetime.now(dt.UTC)
+        if self.helper is not None:
+            return 0, self.helper.submit(store_new_accounts_apart, self.network, new, ids, now)
+        created, lost, winners = store_new_accounts(cursor, self.network, new, ids, now)
+        self._take_winners(cursor, lost, winners, [])
+        return created, None
+
+    def _network_was_empty(self, cursor: Any) -> bool:
+        """Whether the network had no account when the import first asked: then an id it has
+        not met is new (a concurrent creator is caught by the unique index)."""
+        if self.names.network_was_empty is None:
+            cursor.execute(
+                f"SELECT NOT EXISTS (SELECT 1 FROM {NetworkAccount._meta.db_table}"
+                " WHERE network = %s)",
+                [self.network],
+            )
+            self.names.network_was_empty = bool(cursor.fetchone()[0])
+        return self.names.network_was_empty
+
+    def _look_up(self, cursor: Any, external: I64) -> I64:
+        """Learn the ids of the accounts among these that exist; return the others."""
+        cursor.execute("TRUNCATE ingest_names")
+        with cursor.cursor.copy("COPY ingest_names FROM STDIN") as copy:
+            copy.write("".join(f"{e}\n" for e in external.tolist()))
+        cursor.execute(
+            f"SELECT x.external_id::bigint, a.id FROM ingest_names x"
+            f" JOIN {NetworkAccount._meta.db_table} a"
+            " ON a.network = %s AND a.external_id = x.external_id",
+            [self.network],
+        )
+        found = np.array(cursor.fetchall(), np.int64).reshape(-1, 2)
+        if len(found):
+            self.names.remember_numeric(found[:, 0], found[:, 1])
+        return self.names.numeric.missing(external)
+
+    def _settle(self, cursor: Any, pending: Any, loaded: list[str]) -> int:
+        """Wait for the helper's accounts; give rows written meanwhile the winners' ids."""
+        created, lost, winners = pending.result()
+        self._take_winners(cursor, lost, winners, loaded)
+        return int(created)
+
+    def _take_winners(self, cursor: Any, lost: I64, winners: I64, tables: list[str]) -> None:
+        if not len(lost):
+            return
+        reserved = self.names.numeric.get(lost)
+        self.names.numeric.set(lost, winners)
+        for table in tables:
+            for column in ("actor_id", "receiver_id"):
+                cursor.execute(
+                    f"UPDATE {table} t SET {column} = m.winner"
+                    " FROM unnest(%s::bigint[], %s::bigint[]) AS m(reserved, winner)"
+                    f" WHERE t.{column} = m.reserved",
+                    [reserved.tolist(), winners.tolist()],
+                )
