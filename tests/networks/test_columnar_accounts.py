@@ -1,0 +1,153 @@
+"""Columnar blocks' new accounts (PostgreSQL): reserved ids, the helper connection, lost races.
+
+A block's new accounts get ids from the sequence before they exist, so the interactions naming
+them can be written at the same time (on the helper connection). These tests make the accounts'
+COPY lose a race on purpose (an account created by "someone else" that the writer does not know
+about) and check that every stored interaction still names the account that exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from django.db import connection
+
+from networks.edges import EdgeBlock, Text
+from networks.helper import Helper
+from networks.importers.higgs import BLOCK_KINDS
+from networks.models import Interaction, NetworkAccount
+from networks.partitions import BulkLoad
+from networks.records import InteractionRecord
+from networks.services import ingest_batch
+from networks.staging import prepare_batch
+
+pytestmark = pytest.mark.postgres
+JULY = int(dt.datetime(2012, 7, 2, tzinfo=dt.UTC).timestamp())
+
+
+def needs_postgres() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("columnar blocks are stored on PostgreSQL only")
+
+
+def block_of(rows: list[tuple[int, int, int]]) -> EdgeBlock:
+    """(actor, receiver, seconds after JULY) rows as a Higgs block of retweets."""
+    keys = [f"{a}>{b}@{JULY + s}:RT".encode() for a, b, s in rows]
+    lengths = np.array([len(k) for k in keys], np.int64)
+    return EdgeBlock(
+        np.array([a for a, _, _ in rows], np.int64),
+        np.array([b for _, b, _ in rows], np.int64),
+        np.array([JULY + s for _, _, s in rows], np.int64),
+        np.zeros(len(rows), np.uint8),
+        BLOCK_KINDS,
+        Text(np.frombuffer(b"".join(keys), np.uint8), np.cumsum(lengths) - lengths, lengths),
+    )
+
+
+def store(block: EdgeBlock, load: BulkLoad | None, helper: Helper | None = None) -> int:
+    batch = prepare_batch("higgs", [], [], [], postgres=True, blocks=[block])
+    return ingest_batch(network="higgs", prepared=batch, load=load, helper=helper).accounts_created
+
+
+def stored_pairs() -> set[tuple[str, str]]:
+    return set(
+        Interaction.objects.filter(network="higgs").values_list(
+            "actor__external_id", "receiver__external_id"
+        )
+    )
+
+
+ROWS = [(1, 2, 0), (3, 2, 1), (4, 1, 2), (2, 5, 3)]
+EXPECTED = {(str(a), str(b)) for a, b, _ in ROWS}
+
+
+@pytest.fixture
+def load() -> Iterator[BulkLoad]:
+    needs_postgres()
+    bulk = BulkLoad(run_id=876_543)
+    bulk.begin()
+    yield bulk
+    bulk.end()
+
+
+@pytest.fixture
+def someone_elses_account() -> NetworkAccount:
+    """Account 2 exists, but the import believes the network was empty when it started."""
+    return NetworkAccount.objects.create(network="higgs", external_id="2")
+
+
+@pytest.mark.django_db
+def test_new_accounts_of_a_block_get_reserved_ids_and_every_row_names_them(load):
+    created = store(block_of(ROWS), load)
+    load.finish(hidden_account_ids=[])
+
+    assert created == 5
+    assert stored_pairs() == EXPECTED
+    ids = dict(NetworkAccount.objects.filter(network="higgs").values_list("external_id", "id"))
+    assert len(ids) == 5
+    assert load.names.numeric.get(np.array([1, 2, 3, 4, 5])).tolist() == [
+        ids[str(n)] for n in (1, 2, 3, 4, 5)
+    ]
+
+
+@pytest.mark.django_db
+def test_a_block_meeting_existing_accounts_looks_them_up_instead_of_reserving(load):
+    existing = NetworkAccount.objects.create(network="higgs", external_id="2")
+
+    created = store(block_of(ROWS), load)
+    load.finish(hidden_account_ids=[])
+
+    assert created == 4
+    assert stored_pairs() == EXPECTED
+    assert NetworkAccount.objects.filter(network="higgs", external_id="2").get().pk == existing.pk
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("month_held", [False, True], ids=["loaded-month", "held-month"])
+def test_a_lost_race_for_an_account_gives_the_rows_the_winners_id(
+    load, someone_elses_account, month_held
+):
+    if month_held:  # July holds a row: the block is merged into the partition, not loaded
+        ingest_batch(
+            network="dev",
+            interactions=[
+                InteractionRecord("x", "y", "share", dt.datetime.fromtimestamp(JULY, dt.UTC), "k")
+            ],
+        )
+    load.names.network_was_empty = True  # so the writer reserves an id for account 2 too
+
+    created = store(block_of(ROWS), load)
+    load.finish(hidden_account_ids=[])
+
+    assert created == 4
+    assert stored_pairs() == EXPECTED
+    twos = NetworkAccount.objects.filter(network="higgs", external_id="2")
+    assert list(twos.values_list("id", flat=True)) == [someone_elses_account.pk]
+    named = Interaction.objects.filter(network="higgs", receiver__external_id="2")
+    assert set(named.values_list("receiver_id", flat=True)) == {someone_elses_account.pk}
+    assert load.names.numeric.get(np.array([2])).tolist() == [someone_elses_account.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("race", [False, True], ids=["no-race", "lost-race"])
+def test_the_helper_connection_stores_the_accounts_and_the_batch_waits_for_it(load, race):
+    existing = NetworkAccount.objects.create(network="higgs", external_id="2") if race else None
+    load.names.network_was_empty = True
+    helper = Helper()
+    try:
+        created = store(block_of(ROWS), load, helper)
+    finally:
+        helper.close()
+    load.finish(hidden_account_ids=[])
+
+    assert created == (4 if race else 5)
+    assert stored_pairs() == EXPECTED
+    assert NetworkAccount.objects.filter(network="higgs").count() == 5
+    if existing is not None:
+        named = Interaction.objects.filter(network="higgs", receiver__external_id="2")
+        assert set(named.values_list("receiver_id", flat=True)) == {existing.pk}
+    assert not any(t.name.startswith("import-helper") for t in threading.enumerate())
