@@ -184,13 +184,13 @@ def iter_json_array(stream: IO[str], *, after: str | None = None) -> Iterator[ob
 def aligned_chunks(stream: IO[bytes], size: int, *, stamp_field: int) -> Iterator[bytes]:
     """Blocks of about `size` bytes of whole lines, each cut where the timestamp (whitespace field
     `stamp_field`) changes: the trailing lines that share the last line's timestamp move on to the
-    next block. The last block gets a final newline if the file lacks one."""
+    next block. Where a block is cut changes no key: readers carry repeat numbering across."""
     rest = b""
     while True:
         data = stream.read(size)
         if not data:
             if rest:
-                yield rest if rest.endswith(b"\n") else rest + b"\n"
+                yield rest
             return
         data = rest + data
         cut = _run_start(data, data.rfind(b"\n") + 1, stamp_field)

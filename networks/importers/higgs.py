@@ -17,6 +17,7 @@ import io
 from collections.abc import Iterator
 
 import numpy as np
+import numpy.typing as npt
 
 from networks.edges import EdgeBlock, Text, parse_decimal, repeat_numbers
 from networks.importers.base import Importer, Item, RepeatKeys, aligned_chunks
@@ -46,11 +47,10 @@ class HiggsImporter(Importer):
         with self.open_binary(self.path) as stream:
             # Blocks end where the second changes: repeat numbering never spans two blocks.
             for chunk in aligned_chunks(stream, BLOCK_BYTES, stamp_field=2):
-                block = _block(chunk)
+                block = _block(chunk, repeats)
                 if block is not None:
                     yield block
                     number += len(block)
-                    repeats = RepeatKeys()
                     continue
                 lines = list(io.StringIO(chunk.decode("utf-8", "replace"), newline=""))
                 yield from self._lines(enumerate(lines, number + 1), repeats)
@@ -87,14 +87,15 @@ class HiggsImporter(Importer):
             )
 
 
-def _block(chunk: bytes) -> EdgeBlock | None:
+def _block(chunk: bytes, repeats: RepeatKeys) -> EdgeBlock | None:
     """The block as columns, or None unless every line is clean: `a b ts XX\\n` with single
     spaces, canonical decimal ids (no leading zero: text and number then name the same account)
     of up to 18 digits, a Unix second of up to 11 and a type of RT, MT or RE."""
-    raw = np.frombuffer(chunk, np.uint8)
+    # the file's last line may lack its newline
+    raw = np.frombuffer(chunk if chunk.endswith(b"\n") else chunk + b"\n", np.uint8)
     ends = np.flatnonzero(raw == ord("\n"))
     n = len(ends)
-    if n == 0 or ends[-1] != len(raw) - 1:
+    if n == 0:
         return None
     starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
     found = np.flatnonzero(raw == ord(" "))
@@ -120,16 +121,33 @@ def _block(chunk: bytes) -> EdgeBlock | None:
     for column, mark in enumerate(b">@:"):
         keys[spaces[:, column]] = mark
     lengths = ends - starts
-    # RepeatKeys restarts whenever the second changes, in file order: number within such runs.
+    # RepeatKeys restarts whenever the second changes, in file order: number within such runs,
+    # the first run carrying on from the lines before the block if it is the same second.
     run = np.concatenate([[0], np.cumsum(stamp[1:] != stamp[:-1])])
-    repeats = repeat_numbers(run, actor, receiver, kind)
-    again = np.flatnonzero(repeats > 1)
+    numbers = repeat_numbers(run, actor, receiver, kind)
+    first_run = np.flatnonzero(run == 0)
+    carried = repeats.stamp == str(stamp[0]) and bool(repeats.seen)
+    if carried:
+        for i in first_run.tolist():
+            numbers[i] += repeats.seen.get(_base(keys, starts[i], lengths[i]), 0)
+    # ... and hand the block's last second on to whatever reads the next lines.
+    last_run = np.flatnonzero(run == run[-1])
+    seen = dict(repeats.seen) if carried and run[-1] == 0 else {}
+    for i in last_run.tolist():
+        seen[_base(keys, starts[i], lengths[i])] = int(numbers[i])
+    repeats.stamp, repeats.seen = str(stamp[-1]), seen
+    again = np.flatnonzero(numbers > 1)
     if len(again):  # rare: the nth identical line at one second gets "#n"
         extra = bytearray()
         starts, lengths = starts.copy(), lengths.copy()
         for i in again.tolist():
-            key = keys[starts[i] : starts[i] + lengths[i]].tobytes() + b"#%d" % repeats[i]
+            key = keys[starts[i] : starts[i] + lengths[i]].tobytes() + b"#%d" % numbers[i]
             starts[i], lengths[i] = len(keys) + len(extra), len(key)
             extra += key
         keys = np.concatenate([keys, np.frombuffer(bytes(extra), np.uint8)])
     return EdgeBlock(actor, receiver, stamp, kind, BLOCK_KINDS, Text(keys, starts, lengths))
+
+
+def _base(keys: npt.NDArray[np.uint8], start: int, length: int) -> str:
+    """A row's key before any `#n`: RepeatKeys counts by it."""
+    return keys[start : start + length].tobytes().decode()
