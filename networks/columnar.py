@@ -15,6 +15,8 @@ already written with a reserved id that lost are given the winner's id before th
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -133,8 +135,63 @@ def _copy_binary(cursor: Any, target: str, data: bytes) -> None:
         copy.write(data)
 
 
+@dataclass
+class Pending:
+    """New accounts being stored on the helper, and what to store again if it fails."""
+
+    future: Future[tuple[int, I64, I64]]
+    network: str
+    external: I64
+    ids: I64
+    now: dt.datetime
+
+
+def settle(cursor: Any, load: BulkLoad) -> int:
+    """Wait for the import's accounts still being stored on the helper; give rows loaded with a
+    reserved id whose account someone else created first that account's id. Accounts the helper
+    failed to store are stored here (or the error is raised, and nothing loaded is attached).
+    Returns how many accounts were created."""
+    created = 0
+    while load.pending:
+        job = load.pending.pop(0)
+        try:
+            made, lost, winners = job.future.result()
+        except Exception:  # the helper's connection failed: try once more on this one
+            made, lost, winners = store_new_accounts(
+                cursor, job.network, job.external, job.ids, job.now
+            )
+        created += made
+        take_winners(cursor, load.names, lost, winners, list(load.tables.values()))
+    return created
+
+
+def take_winners(
+    cursor: Any, names: AccountIds, lost: I64, winners: I64, tables: list[str]
+) -> None:
+    """Accounts someone else created first: learn their ids, and give them to rows already
+    written in these (load or staging) tables with the ids reserved for them."""
+    if not len(lost):
+        return
+    reserved = names.numeric.get(lost)
+    names.numeric.set(lost, winners)
+    for table in tables:
+        for column in ("actor_id", "receiver_id"):
+            cursor.execute(
+                f"UPDATE {table} t SET {column} = m.winner"
+                " FROM unnest(%s::bigint[], %s::bigint[]) AS m(reserved, winner)"
+                f" WHERE t.{column} = m.reserved",
+                [reserved.tolist(), winners.tolist()],
+            )
+
+
 class BlockWriter:
-    """Stores one batch's block: new accounts, then (or meanwhile) interactions per month."""
+    """Stores one batch's block: its new accounts, and its interactions month by month.
+
+    With a helper and a bulk load, the accounts are stored on the helper while this connection
+    goes on, through this batch and the next ones: rows in load tables are invisible until the
+    attach, which `settle`s first. A batch with rows for a month that is merged (visible at
+    once) settles before it writes them.
+    """
 
     def __init__(
         self,
@@ -151,7 +208,7 @@ class BlockWriter:
     def write(
         self, cursor: Any, block: EdgeBlock, hidden: set[int], load: BulkLoad | None
     ) -> tuple[int, int]:
-        """Store the block; return (accounts created, interactions inserted)."""
+        """Store the block; return (accounts created or being created, interactions inserted)."""
         months = months_of(block.stamp)
         destinations: dict[int, str | None] = {}
         for month in np.unique(months).tolist():
@@ -159,11 +216,10 @@ class BlockWriter:
             destinations[month] = load.table_for(cursor, first) if load is not None else None
             if destinations[month] is None:
                 partitions.ensure_partitions(cursor, [first])
-        created, pending = self._new_accounts(cursor, block)
-        if pending is not None and None in destinations.values():
-            # rows merged into a month are visible at once: their accounts must be settled
-            created += self._settle(cursor, pending, [])
-            pending = None
+        merged = None in destinations.values()
+        if merged and load is not None:
+            settle(cursor, load)  # rows merged into a month are visible at once
+        created = self._new_accounts(cursor, block, None if merged else load)
         known = self.names.numeric
         actor, receiver = known.get(block.actor), known.get(block.receiver)
         keep = np.ones(len(block), bool)
@@ -194,28 +250,27 @@ class BlockWriter:
             else:
                 _copy_binary(cursor, f"{table} ({ROW_COLUMNS}, post_id)", data)
                 inserted += len(rows)
-        if pending is not None:
-            loaded = [t for t in destinations.values() if t is not None]
-            created += self._settle(cursor, pending, loaded)
         return created, inserted
 
-    def _new_accounts(self, cursor: Any, block: EdgeBlock) -> tuple[int, Any]:
-        """Reserve ids for the block's new accounts and start storing them: on the helper
-        (returns its future) or here (returns how many were created)."""
+    def _new_accounts(self, cursor: Any, block: EdgeBlock, load: BulkLoad | None) -> int:
+        """Reserve ids for the block's new accounts and store them: on the helper if there is
+        one and a load to settle them before its attach, otherwise here. Returns how many."""
         new = self.names.numeric.missing(np.unique(np.concatenate([block.actor, block.receiver])))
         if len(new) and not self._network_was_empty(cursor):
             new = self._look_up(cursor, new)
         if not len(new):
-            return 0, None
+            return 0
         new = new[np.argsort(new.astype("S20"), kind="stable")]  # key order: the index's
         ids = reserve_account_ids(cursor, len(new))
         self.names.remember_numeric(new, ids)
         now = dt.datetime.now(dt.UTC)
-        if self.helper is not None:
-            return 0, self.helper.submit(store_new_accounts_apart, self.network, new, ids, now)
+        if self.helper is not None and load is not None:
+            future = self.helper.submit(store_new_accounts_apart, self.network, new, ids, now)
+            load.pending.append(Pending(future, self.network, new, ids, now))
+            return len(new)
         created, lost, winners = store_new_accounts(cursor, self.network, new, ids, now)
-        self._take_winners(cursor, lost, winners, [])
-        return created, None
+        take_winners(cursor, self.names, lost, winners, [])
+        return created
 
     def _network_was_empty(self, cursor: Any) -> bool:
         """Whether the network had no account when the import first asked: then an id it has
@@ -244,23 +299,3 @@ class BlockWriter:
         if len(found):
             self.names.remember_numeric(found[:, 0], found[:, 1])
         return self.names.numeric.missing(external)
-
-    def _settle(self, cursor: Any, pending: Any, loaded: list[str]) -> int:
-        """Wait for the helper's accounts; give rows written meanwhile the winners' ids."""
-        created, lost, winners = pending.result()
-        self._take_winners(cursor, lost, winners, loaded)
-        return int(created)
-
-    def _take_winners(self, cursor: Any, lost: I64, winners: I64, tables: list[str]) -> None:
-        if not len(lost):
-            return
-        reserved = self.names.numeric.get(lost)
-        self.names.numeric.set(lost, winners)
-        for table in tables:
-            for column in ("actor_id", "receiver_id"):
-                cursor.execute(
-                    f"UPDATE {table} t SET {column} = m.winner"
-                    " FROM unnest(%s::bigint[], %s::bigint[]) AS m(reserved, winner)"
-                    f" WHERE t.{column} = m.reserved",
-                    [reserved.tolist(), winners.tolist()],
-                )

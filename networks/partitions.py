@@ -119,6 +119,9 @@ class BulkLoad:
         self.tables: dict[dt.date, str] = {}
         self.merged: set[dt.date] = set()  # months that held rows: ordinary merge
         self.names = AccountIds()  # the import's external id -> account id map
+        # new accounts still being stored on a helper connection (networks.columnar.Pending);
+        # `networks.columnar.settle` waits for them, and must before `finish`
+        self.pending: list[Any] = []
 
     # --- lifecycle ----------------------------------------------------------------------------
     def begin(self) -> None:
@@ -171,6 +174,8 @@ class BulkLoad:
         The partition's indexes are built before the attach, shared with `helper` (a second
         connection) when there is one.
         """
+        if self.pending:
+            raise RuntimeError("accounts are still being stored: settle them before the attach")
         dropped = 0
         for month, table in sorted(self.tables.items()):
             with transaction.atomic(), connection.cursor() as cursor:

@@ -15,6 +15,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from networks.columnar import settle
 from networks.edges import EdgeBlock
 from networks.helper import Helper
 from networks.importers import Importer, ImportFormatError, make_importer
@@ -290,7 +291,11 @@ def run_import(
 
 def _attach_loaded(run: SyncRun, load: BulkLoad | None) -> None:
     """Attach the import's loaded months; rows dropped there are counted as skipped."""
-    if load is None or not load.tables:
+    if load is None:
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        settle(cursor, load)  # every loaded row's account exists before anything is attached
+    if not load.tables:
         return
     with connection.cursor() as cursor:
         hidden = hidden_account_ids(cursor, run.network)

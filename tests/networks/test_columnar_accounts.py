@@ -14,8 +14,10 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 
+from networks import columnar
+from networks.columnar import settle
 from networks.edges import EdgeBlock, Text
 from networks.helper import Helper
 from networks.importers.higgs import BLOCK_KINDS
@@ -134,16 +136,23 @@ def test_a_lost_race_for_an_account_gives_the_rows_the_winners_id(
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("race", [False, True], ids=["no-race", "lost-race"])
-def test_the_helper_connection_stores_the_accounts_and_the_batch_waits_for_it(load, race):
+def test_the_helper_stores_the_accounts_and_the_attach_waits_for_them(load, race):
     existing = NetworkAccount.objects.create(network="higgs", external_id="2") if race else None
     load.names.network_was_empty = True
     helper = Helper()
     try:
-        created = store(block_of(ROWS), load, helper)
+        reserved = store(block_of(ROWS[:2]), load, helper)
+        reserved += store(block_of(ROWS[2:]), load, helper)  # goes on without waiting
+        assert len(load.pending) == 2
+        with pytest.raises(RuntimeError, match="settle"):
+            load.finish(hidden_account_ids=[])
     finally:
         helper.close()
+    with transaction.atomic(), connection.cursor() as cursor:
+        created = settle(cursor, load)
     load.finish(hidden_account_ids=[])
 
+    assert reserved == 5  # 1, 2, 3 in the first batch, 4, 5 in the second
     assert created == (4 if race else 5)
     assert stored_pairs() == EXPECTED
     assert NetworkAccount.objects.filter(network="higgs").count() == 5
@@ -151,3 +160,25 @@ def test_the_helper_connection_stores_the_accounts_and_the_batch_waits_for_it(lo
         named = Interaction.objects.filter(network="higgs", receiver__external_id="2")
         assert set(named.values_list("receiver_id", flat=True)) == {existing.pk}
     assert not any(t.name.startswith("import-helper") for t in threading.enumerate())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_accounts_the_helper_failed_to_store_are_stored_when_settling(load, monkeypatch):
+    helper = Helper()
+
+    def broken(*args: object) -> None:
+        raise OperationalError("the helper's connection went away")
+
+    monkeypatch.setattr(columnar, "store_new_accounts_apart", broken)
+    try:
+        store(block_of(ROWS), load, helper)
+    finally:
+        helper.close()
+    assert not NetworkAccount.objects.filter(network="higgs").exists()
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        created = settle(cursor, load)
+    load.finish(hidden_account_ids=[])
+
+    assert created == 5
+    assert stored_pairs() == EXPECTED
