@@ -26,7 +26,6 @@ from psycopg.errors import UniqueViolation
 from networks import partitions
 from networks.edges import (
     I64,
-    SIGNATURE,
     EdgeBlock,
     Text,
     Timestamps,
@@ -54,16 +53,14 @@ def reserve_account_ids(cursor: Any, n: int) -> I64:
     table = NetworkAccount._meta.db_table
     cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
     sequence = cursor.fetchone()[0]
-    query = f"SELECT nextval('{sequence}') FROM generate_series(1, {int(n)})"
-    with cursor.cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT binary)") as copy:
-        data = b"".join(bytes(chunk) for chunk in copy)
-    rows = np.frombuffer(
-        data,
-        dtype=np.dtype([("fields", ">i2"), ("size", ">i4"), ("value", ">i8")]),
-        count=n,
-        offset=len(SIGNATURE),
+    # one bytea of n big-endian int8s: one value to fetch, not n rows
+    cursor.execute(
+        "SELECT string_agg(int8send(nextval(%s::regclass)), '' ORDER BY i)"
+        " FROM generate_series(1, %s) AS i",
+        [sequence, n],
     )
-    return rows["value"].astype(np.int64)
+    data = cursor.fetchone()[0]
+    return np.frombuffer(data, ">i8").astype(np.int64)
 
 
 def store_new_accounts(
@@ -206,9 +203,15 @@ class BlockWriter:
         self.helper = helper
 
     def write(
-        self, cursor: Any, block: EdgeBlock, hidden: set[int], load: BulkLoad | None
+        self,
+        cursor: Any,
+        block: EdgeBlock,
+        hidden: set[int],
+        load: BulkLoad | None,
+        named: I64 | None = None,
     ) -> tuple[int, int]:
-        """Store the block; return (accounts created or being created, interactions inserted)."""
+        """Store the block; return (accounts created or being created, interactions inserted).
+        `named`: the block's distinct ids, if the reader worked them out already."""
         months = months_of(block.stamp)
         destinations: dict[int, str | None] = {}
         for month in np.unique(months).tolist():
@@ -219,7 +222,9 @@ class BlockWriter:
         merged = None in destinations.values()
         if merged and load is not None:
             settle(cursor, load)  # rows merged into a month are visible at once
-        created = self._new_accounts(cursor, block, None if merged else load)
+        if named is None:
+            named = np.unique(np.concatenate([block.actor, block.receiver]))
+        created = self._new_accounts(cursor, named, None if merged else load)
         known = self.names.numeric
         actor, receiver = known.get(block.actor), known.get(block.receiver)
         keep = np.ones(len(block), bool)
@@ -252,10 +257,10 @@ class BlockWriter:
                 inserted += len(rows)
         return created, inserted
 
-    def _new_accounts(self, cursor: Any, block: EdgeBlock, load: BulkLoad | None) -> int:
-        """Reserve ids for the block's new accounts and store them: on the helper if there is
-        one and a load to settle them before its attach, otherwise here. Returns how many."""
-        new = self.names.numeric.missing(np.unique(np.concatenate([block.actor, block.receiver])))
+    def _new_accounts(self, cursor: Any, named: I64, load: BulkLoad | None) -> int:
+        """Reserve ids for the new accounts among `named` and store them: on the helper if there
+        is one and a load to settle them before its attach, otherwise here. Returns how many."""
+        new = self.names.numeric.missing(named)
         if len(new) and not self._network_was_empty(cursor):
             new = self._look_up(cursor, new)
         if not len(new):

@@ -17,13 +17,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from networks import partitions
 from networks.columnar import ROW_COLUMNS, BlockWriter
-from networks.edges import EdgeBlock
+from networks.edges import I64, EdgeBlock
 from networks.helper import Helper
 from networks.models import Interaction, NetworkAccount, Post
 from networks.partitions import BulkLoad
@@ -87,6 +88,7 @@ class PreparedBatch:
     months: dict[tuple[int, int], MonthRows]
     interactions_read: int
     block: EdgeBlock | None = None  # interactions read as columns (PostgreSQL only)
+    block_named: I64 | None = None  # the block's distinct ids (sorted)
 
 
 def prepare_batch(
@@ -122,6 +124,7 @@ def prepare_batch(
             rows.tails.append(f"{network}\t{i.kind}\t{stamp}\t{text(i.source_key)}\t{post}\n")
         else:
             rows.tails.append((network, i.kind, stamp, i.source_key, i.post))
+    block = EdgeBlock.concat(blocks) if blocks else None
     named = {i.actor for i in interactions}
     named.update(i.receiver for i in interactions)
     named.update(p.account for p in posts)
@@ -131,7 +134,8 @@ def prepare_batch(
         named=named,
         months=months,
         interactions_read=len(interactions) + sum(len(b) for b in blocks),
-        block=EdgeBlock.concat(blocks) if blocks else None,
+        block=block,
+        block_named=None if block is None else np.unique([block.actor, block.receiver]),
     )
 
 
@@ -192,7 +196,7 @@ class Merge:
             )
         if batch.block is not None:
             writer = BlockWriter(self.network, self.names, self._merge_staged, self.helper)
-            created, inserted = writer.write(cursor, batch.block, hidden, load)
+            created, inserted = writer.write(cursor, batch.block, hidden, load, batch.block_named)
             result.accounts_created += created
             result.interactions_inserted += inserted
         return result
