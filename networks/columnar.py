@@ -20,15 +20,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from django.db import IntegrityError, connection, transaction
 from psycopg.errors import UniqueViolation
 
 from networks import partitions
 from networks.edges import (
     I64,
+    Column,
     EdgeBlock,
+    Later,
+    Packed,
     Text,
     Timestamps,
+    layout,
     months_of,
     pack_binary_copy,
 )
@@ -181,6 +186,33 @@ def take_winners(
             )
 
 
+# A block's rows by month: their positions in the block, laid out for COPY but for the two ids.
+LaidOut = dict[int, tuple[npt.NDArray[np.intp], Packed]]
+
+
+def lay_out(network: str, block: EdgeBlock, keep: npt.NDArray[np.bool_] | None = None) -> LaidOut:
+    """Lay out the block's (kept) rows month by month as interaction COPY rows, in ROW_COLUMNS
+    order then post, leaving actor and receiver ids to be written in."""
+    months = months_of(block.stamp)
+    laid_out: LaidOut = {}
+    for month in np.unique(months).tolist():
+        chosen = months == month if keep is None else (months == month) & keep
+        rows = np.flatnonzero(chosen)
+        if not len(rows):
+            continue
+        columns: list[Column] = [
+            Later(),
+            Later(),
+            Text.constant(network, len(rows)),
+            Text.choice(block.kinds, block.kind[rows]),
+            Timestamps(block.stamp[rows]),
+            block.key.take(rows),
+            None,
+        ]
+        laid_out[month] = (rows, layout(len(rows), columns))
+    return laid_out
+
+
 class BlockWriter:
     """Stores one batch's block: its new accounts, and its interactions month by month.
 
@@ -209,9 +241,11 @@ class BlockWriter:
         hidden: set[int],
         load: BulkLoad | None,
         named: I64 | None = None,
+        laid_out: LaidOut | None = None,
     ) -> tuple[int, int]:
         """Store the block; return (accounts created or being created, interactions inserted).
-        `named`: the block's distinct ids, if the reader worked them out already."""
+        `named` (the block's distinct ids) and `laid_out` (its rows by month, laid out for
+        COPY) are what the read-ahead thread may have worked out already."""
         months = months_of(block.stamp)
         destinations: dict[int, str | None] = {}
         for month in np.unique(months).tolist():
@@ -231,23 +265,14 @@ class BlockWriter:
         if hidden:
             shown = np.fromiter(hidden, np.int64, len(hidden))
             keep = ~(np.isin(actor, shown) | np.isin(receiver, shown))
+        if laid_out is None or not keep.all():
+            laid_out = lay_out(self.network, block, keep)
         inserted = 0
         for month, table in destinations.items():
-            rows = np.flatnonzero((months == month) & keep)
-            if not len(rows):
+            if month not in laid_out:
                 continue
-            data = pack_binary_copy(
-                len(rows),
-                [
-                    actor[rows],
-                    receiver[rows],
-                    Text.constant(self.network, len(rows)),
-                    Text.choice(block.kinds, block.kind[rows]),
-                    Timestamps(block.stamp[rows]),
-                    block.key.take(rows),
-                    None,
-                ],
-            )
+            rows, packed = laid_out[month]
+            data = packed.stream({0: actor[rows], 1: receiver[rows]})
             if table is None:
                 cursor.execute("TRUNCATE ingest_rows")
                 _copy_binary(cursor, f"ingest_rows ({ROW_COLUMNS}, post)", data)

@@ -68,8 +68,13 @@ class Timestamps:
     seconds: I64
 
 
-# A binary COPY column: int64 values (bigint), Timestamps, Text, or None for all-NULL.
-Column = I64 | Timestamps | Text | None
+@dataclass(frozen=True)
+class Later:
+    """A bigint column whose values are written after the layout (`Packed.stream`)."""
+
+
+# A binary COPY column: int64 values (bigint), Timestamps, Text, Later, or None for all-NULL.
+Column = I64 | Timestamps | Text | Later | None
 
 
 def _be(values: npt.NDArray[np.integer], dtype: str) -> U8:
@@ -86,13 +91,39 @@ def pack_binary_copy(n: int, columns: Sequence[Column]) -> bytes:
     """PostgreSQL's binary COPY stream (signature, n rows, trailer) for these columns, in order.
 
     Row i holds field i of every column. bigint and timestamptz are 8-byte big-endian integers
-    (timestamps in microseconds since 2000); text is its bytes; NULL is length -1.
-
-    Rows whose texts have the same lengths have the same layout: each such group is built as
-    one byte matrix, a column slice per field. The groups follow each other, so rows come out
-    grouped by text lengths, not in their given order.
+    (timestamps in microseconds since 2000); text is its bytes; NULL is length -1. Rows come
+    out grouped by layout (see `layout`), not in their given order.
     """
-    parts = [SIGNATURE]
+    return layout(n, columns).stream({})
+
+
+@dataclass
+class Packed:
+    """Binary COPY rows laid out, with the `Later` columns' values still to be written."""
+
+    # each group: positions of its rows among the n, their byte matrix, and the byte offset of
+    # each Later column's value (by column number) in every row of the group
+    groups: list[tuple[npt.NDArray[np.intp], U8, dict[int, int]]]
+
+    def stream(self, later: dict[int, I64]) -> bytes:
+        """The COPY stream, with row i's value of Later column c taken from `later[c][i]`."""
+        parts = [SIGNATURE]
+        for rows, matrix, offsets in self.groups:
+            for column, at in offsets.items():
+                matrix[:, at : at + 8] = _be(later[column][rows], ">i8")
+            parts.append(matrix.tobytes())
+        parts.append(TRAILER)
+        return b"".join(parts)
+
+
+def layout(n: int, columns: Sequence[Column]) -> Packed:
+    """Lay out n binary COPY rows of these columns: everything but the `Later` columns' values.
+
+    Rows whose texts have the same lengths have the same layout: each such group is one byte
+    matrix, a column slice per field, and the groups follow each other. So the work that needs
+    only the rows themselves can be done ahead (on an import's read-ahead thread), and account
+    ids written in last.
+    """
     texts = [c for c in columns if isinstance(c, Text)]
     if n and texts:
         # one code per combination of text lengths
@@ -106,6 +137,7 @@ def pack_binary_copy(n: int, columns: Sequence[Column]) -> bytes:
     else:
         groups = [np.arange(n)] if n else []
     header = _be(np.array([len(columns)]), ">i2")[0]
+    packed = Packed([])
     for rows in groups:
         width = 2  # every row of the group: the field count, then each field
         for col in columns:
@@ -115,8 +147,9 @@ def pack_binary_copy(n: int, columns: Sequence[Column]) -> bytes:
                 width += 4 if col is None else 12
         matrix = np.empty((len(rows), width), np.uint8)
         matrix[:, 0:2] = header
+        offsets: dict[int, int] = {}
         at = 2
-        for col in columns:
+        for number, col in enumerate(columns):
             if col is None:
                 matrix[:, at : at + 4] = _NULL
                 at += 4
@@ -127,15 +160,17 @@ def pack_binary_copy(n: int, columns: Sequence[Column]) -> bytes:
                 matrix[:, at + 4 : at + 4 + size] = col.blob[starts[:, None] + np.arange(size)]
                 at += 4 + size
             else:
-                values = col.seconds[rows] if isinstance(col, Timestamps) else col[rows]
-                if isinstance(col, Timestamps):
-                    values = (values - PG_EPOCH) * 1_000_000
                 matrix[:, at : at + 4] = _EIGHT
-                matrix[:, at + 4 : at + 12] = _be(values, ">i8")
+                if isinstance(col, Later):
+                    offsets[number] = at + 4
+                else:
+                    values = col.seconds[rows] if isinstance(col, Timestamps) else col[rows]
+                    if isinstance(col, Timestamps):
+                        values = (values - PG_EPOCH) * 1_000_000
+                    matrix[:, at + 4 : at + 12] = _be(values, ">i8")
                 at += 12
-        parts.append(matrix.tobytes())
-    parts.append(TRAILER)
-    return b"".join(parts)
+        packed.groups.append((rows, matrix, offsets))
+    return packed
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from networks import partitions
-from networks.columnar import ROW_COLUMNS, BlockWriter
+from networks.columnar import ROW_COLUMNS, BlockWriter, LaidOut, lay_out
 from networks.edges import I64, EdgeBlock
 from networks.helper import Helper
 from networks.models import Interaction, NetworkAccount, Post
@@ -89,6 +89,7 @@ class PreparedBatch:
     interactions_read: int
     block: EdgeBlock | None = None  # interactions read as columns (PostgreSQL only)
     block_named: I64 | None = None  # the block's distinct ids (sorted)
+    block_laid_out: LaidOut | None = None  # its rows by month, laid out for COPY but for ids
 
 
 def prepare_batch(
@@ -136,6 +137,7 @@ def prepare_batch(
         interactions_read=len(interactions) + sum(len(b) for b in blocks),
         block=block,
         block_named=None if block is None else np.unique([block.actor, block.receiver]),
+        block_laid_out=None if block is None else lay_out(network, block),
     )
 
 
@@ -196,7 +198,9 @@ class Merge:
             )
         if batch.block is not None:
             writer = BlockWriter(self.network, self.names, self._merge_staged, self.helper)
-            created, inserted = writer.write(cursor, batch.block, hidden, load, batch.block_named)
+            created, inserted = writer.write(
+                cursor, batch.block, hidden, load, batch.block_named, batch.block_laid_out
+            )
             result.accounts_created += created
             result.interactions_inserted += inserted
         return result
