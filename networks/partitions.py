@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -166,15 +167,21 @@ class BulkLoad:
         return self.tables.get(month)
 
     # --- at the end ---------------------------------------------------------------------------
-    def finish(self, hidden_account_ids: list[int], helper: Helper | None = None) -> int:
+    def finish(
+        self,
+        hidden_account_ids: list[int],
+        helper: Helper | None = None,
+        before_attach: Callable[[], None] | None = None,
+    ) -> int:
         """Attach every load table as its month's partition; return rows dropped on the way.
 
         Dropped: duplicates of one source key within the file, rows of accounts hidden since
         they were loaded, and rows another writer stored first in a month it created meanwhile.
         The partition's indexes are built before the attach, shared with `helper` (a second
-        connection) when there is one.
+        connection) when there is one. `before_attach` runs after the builds, before the first
+        attach (it must leave no account pending).
         """
-        if self.pending:
+        if self.pending and before_attach is None:
             raise RuntimeError("accounts are still being stored: settle them before the attach")
         dropped = 0
         for month, table in sorted(self.tables.items()):
@@ -186,6 +193,11 @@ class BulkLoad:
                     )
                     dropped += cursor.rowcount
             dropped += self._build_indexes(month, table, helper)
+        if before_attach is not None:
+            before_attach()
+        if self.pending:
+            raise RuntimeError("accounts are still being stored: settle them before the attach")
+        for month, table in sorted(self.tables.items()):
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT pg_advisory_xact_lock(%s, %s)", [_MONTH_LOCK, _month_key(month)]
@@ -204,8 +216,8 @@ class BulkLoad:
         """
         with connection.cursor() as cursor:
             indexes = [ddl for _, _, ddl in _child_indexes(cursor, month, table)]
-        mine = [ddl for ddl in indexes if " UNIQUE " in ddl]
-        theirs = [ddl for ddl in indexes if " UNIQUE " not in ddl]
+        mine = [ddl for ddl in indexes if ddl.startswith("CREATE UNIQUE ")]
+        theirs = [ddl for ddl in indexes if not ddl.startswith("CREATE UNIQUE ")]
         if helper is None:
             mine, theirs = mine + theirs, []
         pending = helper.submit(_run_ddl, theirs) if theirs and helper is not None else None
@@ -293,7 +305,11 @@ def _child_indexes(cursor: Any, month: dt.date, table: str) -> list[tuple[str, s
         names = "_".join(c.strip().split()[0].strip('"') for c in columns.split(","))
         final = f"{partition}_pkey" if primary else f"{partition}_{names}_idx"
         built = f"{table}_i{number}"
-        ddl = f"CREATE {unique or ''}INDEX {built} ON {table} USING {method} ({columns}){rest}"
+        # IF NOT EXISTS: a finish that failed later (at the attach) may be run again
+        ddl = (
+            f"CREATE {unique or ''}INDEX IF NOT EXISTS {built} ON {table}"
+            f" USING {method} ({columns}){rest}"
+        )
         statements.append((built, final, ddl))
     return statements
 

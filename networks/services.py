@@ -260,6 +260,9 @@ def run_import(
         load = BulkLoad(run.pk) if connection.vendor == "postgresql" else None
         if load is not None:
             load.begin()
+        # A second connection for the load's accounts and index builds (not in one transaction:
+        # it could not see what the import has not committed).
+        helper = Helper() if load is not None and not strict and Helper.usable() else None
         try:
             if strict:
                 with transaction.atomic():
@@ -267,15 +270,17 @@ def run_import(
                     _attach_loaded(run, load)
             else:
                 try:
-                    _feed(run, importer, batch_size, options, on_progress, load)
+                    _feed(run, importer, batch_size, options, on_progress, load, helper)
                 except BaseException:
                     # What was read stays, as with committed batches (a kill leaves it
                     # detached, and the next import drops it).
                     with suppress(DatabaseError):
-                        _attach_loaded(run, load)
+                        _attach_loaded(run, load, helper)
                     raise
-                _attach_loaded(run, load)
+                _attach_loaded(run, load, helper)
         finally:
+            if helper is not None:
+                helper.close()
             if load is not None:
                 load.end()
     except (ImportFormatError, ImportAborted) as exc:
@@ -289,22 +294,25 @@ def run_import(
     return run
 
 
-def _attach_loaded(run: SyncRun, load: BulkLoad | None) -> None:
-    """Attach the import's loaded months; rows dropped there are counted as skipped."""
+def _attach_loaded(run: SyncRun, load: BulkLoad | None, helper: Helper | None = None) -> None:
+    """Attach the import's loaded months; rows dropped there are counted as skipped.
+
+    The months' indexes are built while the helper may still be storing accounts (it builds
+    its share after them); every loaded row's account exists before anything is attached.
+    """
     if load is None:
         return
-    with transaction.atomic(), connection.cursor() as cursor:
-        settle(cursor, load)  # every loaded row's account exists before anything is attached
+
+    def settled() -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            settle(cursor, load)
+
     if not load.tables:
+        settled()
         return
     with connection.cursor() as cursor:
         hidden = hidden_account_ids(cursor, run.network)
-    helper = Helper() if Helper.usable() else None
-    try:
-        dropped = load.finish(sorted(hidden), helper)
-    finally:
-        if helper is not None:
-            helper.close()
+    dropped = load.finish(sorted(hidden), helper, before_attach=settled)
     if dropped:
         SyncRun.objects.filter(pk=run.pk).update(
             inserted_count=F("inserted_count") - dropped,
@@ -420,6 +428,7 @@ def _feed(
     options: dict[str, Any],
     on_progress: Callable[[float, SyncRun], None] | None,
     load: BulkLoad | None = None,
+    helper: Helper | None = None,
 ) -> None:
     """Store the file batch by batch; reading and preparing run one batch ahead on a thread.
 
@@ -429,7 +438,6 @@ def _feed(
     batches = _read_batches(
         importer, batch_size, options, postgres=connection.vendor == "postgresql"
     )
-    helper = Helper() if load is not None and Helper.usable() else None
     try:
         for got in prefetch(batches, chunk=1, depth=1):
             result = ingest_batch(
@@ -452,9 +460,6 @@ def _feed(
                 on_progress(got.progress, run)
     except (OSError, EOFError, lzma.LZMAError, zlib.error, UnicodeError) as exc:
         raise ImportFormatError(f"{importer.path.name}: cannot read ({exc})") from None
-    finally:
-        if helper is not None:
-            helper.close()
 
 
 def _finish_run(
