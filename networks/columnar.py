@@ -3,13 +3,14 @@ binary COPY, on two connections at once when the import has a helper.
 
 A block's new accounts get their ids from the account table's own sequence first, so the
 interactions naming them can be written before the accounts are: the helper connection COPYs
-the accounts while the import's connection COPYs the interactions, and PostgreSQL works on two
-cores. The batch commits only after the accounts are committed, so no stored interaction ever
-names an account that does not exist.
+the accounts while the import's connection goes on COPYing interactions, and PostgreSQL works on
+two cores. Rows in a bulk load's tables are invisible until the attach, and the attach waits
+until every account is stored (`settle`); a batch that merges rows into a visible month settles
+before it writes them. So no visible interaction ever names an account that does not exist.
 
 If someone else created one of the accounts meanwhile (a concurrent import or sync), the COPY
-fails as a whole; the accounts are then inserted one conflict at a time, and the interactions
-already written with a reserved id that lost are given the winner's id before the batch commits.
+fails as a whole; the accounts are then inserted with ON CONFLICT DO NOTHING, and rows already
+written with a reserved id that lost are given the winner's id before anything is attached.
 """
 
 from __future__ import annotations
