@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import gzip
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
+
+from networks.partitions import BulkLoad
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -29,3 +33,14 @@ def higgs_slice(tmp_path: Path) -> Path:
 def uploads_in_tmp(settings, tmp_path: Path) -> None:
     """Uploaded archives land in a temporary folder, not the project's var/."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def load() -> Iterator[BulkLoad]:
+    """An import's bulk load (PostgreSQL), owned for the test."""
+    if connection.vendor != "postgresql":
+        pytest.skip("bulk loads are PostgreSQL's")
+    bulk = BulkLoad(run_id=987_654)
+    bulk.begin()
+    yield bulk
+    bulk.end()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -65,15 +64,6 @@ def stored_pairs() -> set[tuple[str, str]]:
 
 ROWS = [(1, 2, 0), (3, 2, 1), (4, 1, 2), (2, 5, 3)]
 EXPECTED = {(str(a), str(b)) for a, b, _ in ROWS}
-
-
-@pytest.fixture
-def load() -> Iterator[BulkLoad]:
-    needs_postgres()
-    bulk = BulkLoad(run_id=876_543)
-    bulk.begin()
-    yield bulk
-    bulk.end()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from networks.models import Interaction, NetworkAccount
-from networks.partitions import DEFAULT, TABLE, BulkLoad, partition_name, partitions
+from networks.partitions import DEFAULT, TABLE, partition_name, partitions
 from networks.prefetch import prefetch
 from networks.records import InteractionRecord
 from networks.services import ingest_batch, opt_out_network_account
@@ -36,15 +36,6 @@ def records(n: int, *, start: dt.datetime = JULY, prefix: str = "k") -> list[Int
 def existing_partitions() -> dict[dt.date, str]:
     with connection.cursor() as cursor:
         return partitions(cursor)
-
-
-@pytest.fixture
-def load() -> Iterator[BulkLoad]:
-    needs_postgres()
-    bulk = BulkLoad(run_id=987_654)
-    bulk.begin()
-    yield bulk
-    bulk.end()
 
 
 @pytest.mark.postgres
