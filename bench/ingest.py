@@ -2,7 +2,8 @@
 
 Three phases, each in its own process (its own Django setup, database and peak RSS):
 - `pg_copy`: `import_dataset higgs` into PostgreSQL database `klout_bench` (created if missing,
-  migrated, emptied first): COPY into staging tables and one set-based merge per batch;
+  migrated, emptied first): the product path, here columnar blocks bulk-loaded by binary COPY
+  into a new month's load table, accounts on a helper connection, indexes built at the attach;
 - `sqlite`: the same import into a temporary SQLite file (executemany staging, same merge);
 - `pg_copy` also times the machine's floor: a bare COPY of the same rows (ids resolved) into an
   index-less table, the least any import must spend;
