@@ -109,7 +109,8 @@ class Importer:
             stream = bz2.BZ2File(raw)
         elif head.startswith(b"7z\xbc\xaf"):
             raise ImportFormatError(
-                f"{path}: a .7z archive; extract it first (7z x) or recompress with xz"
+                f"{path}: a .7z archive; extract it first (7z x) or recompress with xz (only the "
+                "stackexchange importer reads .7z dumps as they are)"
             )
         else:
             stream = raw

@@ -1,4 +1,9 @@
-"""Stack Exchange data dump (a site's folder of Users/Posts/Comments/Votes .xml, .xml.xz or .gz).
+"""Stack Exchange data dump: a site's `.7z` archive, or a folder of its tables.
+
+PATH is either the site's archive as Stack Exchange publishes it (`site.stackexchange.com.7z`,
+holding Users.xml, Posts.xml, Comments.xml, Votes.xml, ... at its root), or a folder holding the
+tables Users/Posts/Comments/Votes as `.xml`, `.xml.xz`, `.xml.gz`, `.xml.bz2` or one `.7z` archive
+per table (`Posts.7z`, or `stackoverflow.com-Posts.7z` as Stack Overflow's dump names them).
 
 Each `<row/>` sits on its own line, so rows are parsed line by line (streamed, with line numbers,
 and one malformed row does not end the import). Mapping:
@@ -8,22 +13,35 @@ and one malformed row does not end the import). Mapping:
 - An accepted answer (vote type 1) -> `like` from the asker to the answerer, on the answer, dated
   by the vote. Up/down votes are anonymous in the dump (no actor) and are not interactions.
 Rows by deleted users (no OwnerUserId/UserId) have no account and are skipped.
+
+A `.7z` is LZMA2 (sometimes with BCJ filters) inside 7-Zip's own container, which the standard
+library cannot read; py7zr can, but cannot hand out a member as a lazy stream. So the tables needed
+(only those four) are extracted into a temporary folder, which must have room for them, streamed
+from there like plain `.xml`, and removed afterwards, also on errors and interrupts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
+import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from networks.importers.base import Importer, ImportFormatError, Item
+import py7zr
+from py7zr.exceptions import CrcError, PasswordRequired
+
+from networks.importers.base import Importer, ImportFormatError, Item, Progress
 from networks.models import InteractionKind, Network, PostKind
 from networks.records import AccountRecord, BadLine, InteractionRecord, PostRecord
 
 TABLES = ("Users", "Posts", "Comments", "Votes")
+SUFFIXES = (".xml", ".xml.xz", ".xml.gz", ".xml.bz2", ".7z")
 TAG = re.compile(r"<([^>]+)>|\|([^|]+)(?=\|)")
+SEVEN_ZIP = b"7z\xbc\xaf\x27\x1c"
 
 
 def _when(value: str) -> dt.datetime:
@@ -34,28 +52,185 @@ def _tags(value: str) -> tuple[str, ...]:
     return tuple(a or b for a, b in TAG.findall(value))
 
 
+@dataclass(frozen=True)
+class _Member:
+    """One table inside a .7z archive."""
+
+    table: str
+    archive: Path
+    name: str  # at the archive's root
+    size: int  # uncompressed bytes, as the archive lists them
+
+
+def _size(n: int) -> str:
+    if n < 1000:
+        return f"{n} bytes"
+    value, unit = n / 1000, "KB"
+    for bigger in ("MB", "GB", "TB"):
+        if value < 1000:
+            break
+        value, unit = value / 1000, bigger
+    return f"{value:.1f} {unit}"
+
+
+def _archive_error(archive: Path, exc: Exception) -> ImportFormatError:
+    """One line for whatever py7zr raised reading ARCHIVE (it parses untrusted bytes, so a
+    damaged archive can surface as any exception)."""
+    if isinstance(exc, PasswordRequired):
+        return _password_error(archive)
+    if isinstance(exc, OSError):
+        return ImportFormatError(f"{archive}: cannot extract ({exc.strerror or exc})")
+    if isinstance(exc, CrcError):
+        where = exc.args[2] if len(exc.args) > 2 else None  # (computed, expected, member name)
+        detail = f"CRC mismatch in {where}" if where else "CRC mismatch"
+    else:
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+    return ImportFormatError(f"{archive}: corrupt or truncated 7z archive ({detail})")
+
+
+def _password_error(archive: Path) -> ImportFormatError:
+    return ImportFormatError(
+        f"{archive}: the 7z archive is password-protected; extract it with its password (7z x) "
+        "and import the folder"
+    )
+
+
+def _is_7z(path: Path) -> bool:
+    try:
+        with path.open("rb") as raw:
+            return raw.read(len(SEVEN_ZIP)) == SEVEN_ZIP
+    except OSError as exc:
+        raise ImportFormatError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _list_archive(archive: Path, tables: Iterable[str]) -> dict[str, _Member]:
+    """The TABLES found as `<table>.xml` at ARCHIVE's root; ImportFormatError if it is not a
+    readable, unencrypted 7z archive."""
+    if not _is_7z(archive):
+        raise ImportFormatError(f"{archive}: not a 7z archive")
+    try:
+        with py7zr.SevenZipFile(archive) as seven:
+            encrypted = seven.needs_password()
+            listing = seven.list()
+    except Exception as exc:
+        raise _archive_error(archive, exc) from None
+    if encrypted:
+        raise _password_error(archive)
+    sizes = {
+        info.filename: info.uncompressed
+        for info in listing
+        if not info.is_directory and not info.is_symlink
+    }
+    return {
+        table: _Member(table, archive, f"{table}.xml", sizes[f"{table}.xml"])
+        for table in tables
+        if f"{table}.xml" in sizes
+    }
+
+
 class StackExchangeImporter(Importer):
     name = "stackexchange"
     default_network = Network.STACKEXCHANGE
-    description = "Stack Exchange dump folder (Users, Posts, Comments, Votes .xml[.xz|.gz])"
+    description = (
+        "Stack Exchange dump: a site's .7z archive, or a folder of its Users, Posts, Comments, "
+        "Votes tables (.xml[.xz|.gz|.bz2] or one .7z each)"
+    )
 
     def files(self) -> list[Path]:
-        if not self.path.is_dir():
-            raise ImportFormatError(f"{self.path}: expected the dump's folder (Posts.xml.xz, ...)")
-        found = [self._table(name) for name in TABLES]
-        if found[1] is None:
-            raise ImportFormatError(f"{self.path}: no Posts.xml, Posts.xml.xz or Posts.xml.gz")
-        return [f for f in found if f is not None]
+        # table -> the file it is read from; tables inside a .7z are also in `_members`
+        self._tables: dict[str, Path] = {}
+        self._members: dict[str, _Member] = {}
+        if self.path.is_file():
+            if not _is_7z(self.path):
+                raise ImportFormatError(
+                    f"{self.path}: not a 7z archive (give a site's .7z archive, or the folder "
+                    "of the dump's tables)"
+                )
+            self._members = _list_archive(self.path, TABLES)
+            if "Posts" not in self._members:
+                raise ImportFormatError(
+                    f"{self.path}: no Posts.xml at the 7z archive's root (a Stack Exchange site "
+                    "archive holds Users.xml, Posts.xml, Comments.xml, Votes.xml, ...)"
+                )
+            self._tables = dict.fromkeys(self._members, self.path)
+        elif self.path.is_dir():
+            for table in TABLES:
+                path = self._table(table)
+                if path is None:
+                    continue
+                self._tables[table] = path
+                if path.name.endswith(".7z"):
+                    member = _list_archive(path, [table]).get(table)
+                    if member is None:
+                        raise ImportFormatError(f"{path}: no {table}.xml at the archive's root")
+                    self._members[table] = member
+            if "Posts" not in self._tables:
+                archives = sorted(p.name for p in self.path.glob("*.7z"))
+                hint = f" (to import {archives[0]}, give that file as PATH)" if archives else ""
+                raise ImportFormatError(
+                    f"{self.path}: no Posts.xml, Posts.xml.xz, .gz, .bz2 or Posts.7z{hint}"
+                )
+        else:
+            raise ImportFormatError(
+                f"{self.path}: no such file or folder (expected a site's .7z archive or the "
+                "dump's folder)"
+            )
+        self._check_room(tempfile.gettempdir())
+        return list(dict.fromkeys(self._tables.values()))
 
     def _table(self, name: str) -> Path | None:
-        for suffix in (".xml", ".xml.xz", ".xml.gz", ".xml.bz2", ".7z"):
+        for suffix in SUFFIXES:
             candidate = self.path / f"{name}{suffix}"
             if candidate.exists():
                 return candidate
-        return None
+        # Stack Overflow's own dump is one archive per table, named after the site.
+        found = sorted(self.path.glob(f"*-{name}.7z"))
+        if len(found) > 1:
+            names = ", ".join(p.name for p in found)
+            raise ImportFormatError(
+                f"{self.path}: several {name} archives ({names}); keep one site per folder"
+            )
+        return found[0] if found else None
 
-    def _rows(self, name: str) -> Iterator[tuple[int, dict[str, str] | BadLine]]:
-        path = self._table(name)
+    def _check_room(self, folder: str | Path) -> None:
+        """ImportFormatError unless FOLDER has room to extract the tables held in .7z archives."""
+        if not self._members:
+            return
+        need = sum(member.size for member in self._members.values())
+        free = shutil.disk_usage(folder).free
+        if need > free:
+            names = ", ".join(member.name for member in self._members.values())
+            raise ImportFormatError(
+                f"{self.path}: extracting {names} needs {_size(need)} in {folder}, which has "
+                f"{_size(free)} free; point TMPDIR at a larger disk or extract the archive there"
+            )
+
+    def _extract(self, into: Path) -> dict[str, Path]:
+        """Extract the tables held in .7z archives into INTO; table -> the file to read.
+        (`files` checked the room when this importer was made: at start_import, at run_import.)"""
+        tables = dict(self._tables)
+        by_archive: dict[Path, list[_Member]] = {}
+        for member in self._members.values():
+            by_archive.setdefault(member.archive, []).append(member)
+        for index, (archive, members) in enumerate(by_archive.items()):
+            folder = into / str(index)
+            try:
+                # One pass per archive: a solid archive decompresses its block once for all.
+                with py7zr.SevenZipFile(archive) as seven:
+                    seven.extract(path=folder, targets=[member.name for member in members])
+            except Exception as exc:
+                raise _archive_error(archive, exc) from None
+            for member in members:
+                path = folder / member.name
+                if not path.is_file():
+                    raise ImportFormatError(f"{archive}: {member.name} could not be extracted")
+                tables[member.table] = path
+        return tables
+
+    def _rows(
+        self, tables: dict[str, Path], name: str
+    ) -> Iterator[tuple[int, dict[str, str] | BadLine]]:
+        path = tables.get(name)
         if path is None:
             return
         with self.open_text(path) as stream:
@@ -67,16 +242,36 @@ class StackExchangeImporter(Importer):
                     yield number, dict(ET.fromstring(text).attrib)
                 except ET.ParseError as exc:
                     yield number, BadLine(number, f"{path.name}: {exc}")
+            # Counted as read while still open: a plain file closes with its text stream, and
+            # Progress cannot size a closed file (it would count it as 0 bytes).
+            self.progress.finish_file()
+        if name in self._members:
+            path.unlink(missing_ok=True)  # its room back while the other tables are read
 
     def parse(self) -> Iterator[Item]:
+        if not self._members:
+            yield from self._parse(self._tables)
+            return
+        with tempfile.TemporaryDirectory(
+            prefix="klout-stackexchange-", ignore_cleanup_errors=True
+        ) as folder:
+            tables = self._extract(Path(folder))
+            # Progress counts the extracted tables' bytes, not the archive's: extraction ends
+            # before the first row is parsed, so archive bytes would all be read before any batch
+            # is reported (the bar would sit at 100% for the whole import), while reading the
+            # extracted tables is where the import spends its time, batch by batch.
+            self.progress = Progress(list(dict.fromkeys(tables.values())))
+            yield from self._parse(tables)
+
+    def _parse(self, tables: dict[str, Path]) -> Iterator[Item]:
         # post id -> (owner, question id for answers); small next to the dump itself.
         owners: dict[str, tuple[str, str | None]] = {}
-        for _n, row in self._rows("Users"):
+        for _n, row in self._rows(tables, "Users"):
             if isinstance(row, BadLine):
                 yield row
             elif row.get("Id", "").lstrip("-").isdigit():
                 yield AccountRecord(row["Id"], display_name=row.get("DisplayName", "")[:255])
-        for number, row in self._rows("Posts"):
+        for number, row in self._rows(tables, "Posts"):
             if isinstance(row, BadLine):
                 yield row
                 continue
@@ -108,7 +303,7 @@ class StackExchangeImporter(Importer):
                     f"answer:{post_id}",
                     parent,
                 )
-        for number, row in self._rows("Comments"):
+        for number, row in self._rows(tables, "Comments"):
             if isinstance(row, BadLine):
                 yield row
                 continue
@@ -128,7 +323,7 @@ class StackExchangeImporter(Importer):
                 f"comment:{row['Id']}",
                 row["PostId"],
             )
-        for number, row in self._rows("Votes"):
+        for number, row in self._rows(tables, "Votes"):
             if isinstance(row, BadLine):
                 yield row
                 continue
