@@ -7,6 +7,7 @@ import gzip
 import io
 import json
 import lzma
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,13 @@ class Progress:
         self.total = sum(f.stat().st_size for f in files) or 1
         self.done = 0
         self.current: IO[bytes] | None = None
+        self.current_size = 0  # sized when opened: a plain file closes with its text stream
+
+    def start_file(self, raw: IO[bytes]) -> None:
+        """Account the previous file as read and follow this one (open, raw bytes)."""
+        self.finish_file()
+        self.current = raw
+        self.current_size = os.fstat(raw.fileno()).st_size
 
     def fraction(self) -> float:
         """How far through the input we are, 0..1."""
@@ -49,7 +57,7 @@ class Progress:
     def finish_file(self) -> None:
         """Account the current file as fully read."""
         if self.current is not None:
-            self.done += self.current.seek(0, io.SEEK_END) if not self.current.closed else 0
+            self.done += self.current_size
             self.current = None
 
 
@@ -96,8 +104,7 @@ class Importer:
             raw = path.open("rb")
         except OSError as exc:
             raise ImportFormatError(f"{path}: cannot read ({exc.strerror})") from None
-        self.progress.finish_file()
-        self.progress.current = raw
+        self.progress.start_file(raw)
         head = raw.read(6)
         raw.seek(0)
         stream: Any

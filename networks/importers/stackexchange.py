@@ -242,8 +242,6 @@ class StackExchangeImporter(Importer):
                     yield number, dict(ET.fromstring(text).attrib)
                 except ET.ParseError as exc:
                     yield number, BadLine(number, f"{path.name}: {exc}")
-            # Counted as read while still open: a plain file closes with its text stream, and
-            # Progress cannot size a closed file (it would count it as 0 bytes).
             self.progress.finish_file()
         if name in self._members:
             path.unlink(missing_ok=True)  # its room back while the other tables are read

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 from io import StringIO
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from networks.importers import ImportFormatError
+from networks.importers import ImportFormatError, make_importer
 from networks.models import Interaction, NetworkAccount, Post, SyncRun, SyncStatus
 from networks.services import ImportAborted, run_import, start_import
 from tests.networks.conftest import FIXTURES
@@ -131,6 +132,17 @@ def test_klout_sample_imports_both_files_with_posts():
     assert run.inserted_count == 2000
     assert set(Interaction.objects.values_list("kind", flat=True)) == {"comment", "share"}
     assert Interaction.objects.filter(post__isnull=False).count() == 2000
+
+
+def test_progress_only_rises_and_ends_at_one_across_plain_files():
+    # The Klout sample is two plain (uncompressed) files: the first closes with its text stream
+    # before the second opens, and must still count as fully read.
+    importer = make_importer("kloutsample", settings.SHARED_DATA_DIR / "klout-when-to-post-sample")
+    seen = [importer.progress.fraction() for _ in importer.parse()]
+
+    assert len(importer.files()) == 2
+    assert all(b >= a for a, b in itertools.pairwise(seen))
+    assert seen[-1] == 1.0
 
 
 def test_x_archive_turns_the_owners_tweets_into_posts_and_interactions():
