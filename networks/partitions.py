@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -210,21 +211,21 @@ class BulkLoad:
         """Build the partition's indexes on the load table (the attach then adopts them instead
         of building its own); return the rows dropped as repeated keys.
 
-        Each index is one sort of the month. With a helper connection the indexes are split
-        between the two connections, so two cores sort at once. The unique key index is the
-        check for keys the file repeats: if it fails, the repeats are deleted and it is rebuilt.
+        Each index is one sort of the month. The unique key index comes first, on this
+        connection: it is the check for keys the file repeats (if it fails, the repeats are
+        deleted and it is rebuilt). The others are taken from a shared queue by this connection
+        and by the helper's, which joins as soon as it is free (it may still be storing the
+        import's last accounts), so two cores sort at once.
         """
         with connection.cursor() as cursor:
             indexes = [ddl for _, _, ddl in _child_indexes(cursor, month, table)]
-        mine = [ddl for ddl in indexes if ddl.startswith("CREATE UNIQUE ")]
-        theirs = [ddl for ddl in indexes if not ddl.startswith("CREATE UNIQUE ")]
-        if helper is None:
-            mine, theirs = mine + theirs, []
-        pending = helper.submit(_run_ddl, theirs) if theirs and helper is not None else None
+        keys = [ddl for ddl in indexes if "(source_hash" in ddl]
+        others: deque[str] = deque(ddl for ddl in indexes if ddl not in keys)
+        pending = helper.submit(_drain, others) if helper is not None else None
         dropped = 0
         try:
             with connection.cursor() as cursor:
-                for ddl in mine:
+                for ddl in keys:
                     try:
                         with transaction.atomic():
                             _run_ddl([ddl], cursor)
@@ -237,6 +238,7 @@ class BulkLoad:
                         dropped += cursor.rowcount
                         with transaction.atomic():
                             _run_ddl([ddl], cursor)
+            _drain(others)
         finally:
             if pending is not None:
                 pending.result()
@@ -323,3 +325,14 @@ def _run_ddl(statements: list[str], cursor: Any = None) -> None:
         return
     with transaction.atomic(), connection.cursor() as own:
         _run_ddl(statements, own)
+
+
+def _drain(statements: deque[str]) -> None:
+    """Run statements taken one at a time from a queue another thread may be taking from too,
+    each in its own transaction of this thread's connection."""
+    while True:
+        try:
+            ddl = statements.popleft()
+        except IndexError:
+            return
+        _run_ddl([ddl])
