@@ -14,3 +14,6 @@ MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend
 KLOUT_EXPORT_DIR = VAR_DIR / "test-exports"
 CELERY_TASK_ALWAYS_EAGER = True  # tests that need a real worker start one (tests/worker.py)
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+# Tests serve static files through the finders, not collectstatic: an empty STATIC_ROOT keeps
+# WhiteNoise from warning on every request that there is none.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
