@@ -21,10 +21,11 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 
 from networks.helper import Helper
-from networks.models import Interaction
+from networks.models import Interaction, NetworkAccount
 from networks.records import AccountIds
 
 TABLE = Interaction._meta.db_table
+ACCOUNTS = NetworkAccount._meta.db_table
 LOAD_PREFIX = f"{TABLE}_ld"
 DEFAULT = f"{TABLE}_default"
 COLUMNS = "id, network, kind, occurred_at, source_key, actor_id, post_id, receiver_id"
@@ -124,11 +125,14 @@ class BulkLoad:
         # new accounts still being stored on a helper connection (networks.columnar.Pending);
         # `networks.columnar.settle` waits for them, and must before `finish`
         self.pending: list[Any] = []
+        self.deletions: tuple[int, bool] | None = None  # where the deletion count stood
+        self.accounts_went = False  # an account was deleted while the import ran
 
     # --- lifecycle ----------------------------------------------------------------------------
     def begin(self) -> None:
         """Own this run's load tables (session lock) and drop those a killed import left."""
         with connection.cursor() as cursor:
+            self.deletions = _deletions(cursor)
             cursor.execute("SELECT pg_advisory_lock(%s, %s)", [_RUN_LOCK, self.run_id])
             cursor.execute(
                 "SELECT relname FROM pg_class WHERE relkind = 'r' AND relname LIKE %s",
@@ -145,6 +149,22 @@ class BulkLoad:
                 if cursor.fetchone()[0]:  # nobody runs that import any more
                     cursor.execute(f"DROP TABLE IF EXISTS {name}")
                     cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_RUN_LOCK, int(match[1])])
+
+    def accounts_deleted(self) -> bool:
+        """Whether an account was deleted since the last look (the import then forgets the ids
+        it knew, and drops loaded rows of missing accounts before attaching)."""
+        with connection.cursor() as cursor:
+            now = _deletions(cursor)
+        if now == self.deletions:
+            return False
+        self.deletions, self.accounts_went = now, True
+        return True
+
+    def forget_names(self) -> None:
+        """Resolve every name afresh from now on (nothing may be pending on the helper)."""
+        if self.pending:
+            raise RuntimeError("accounts are still being stored: settle them first")
+        self.names = AccountIds()
 
     def end(self) -> None:
         """Give up the run's lock (load tables of a failed import are dropped by the next one)."""
@@ -198,11 +218,19 @@ class BulkLoad:
             before_attach()
         if self.pending:
             raise RuntimeError("accounts are still being stored: settle them before the attach")
+        went = self.accounts_deleted() or self.accounts_went
         for month, table in sorted(self.tables.items()):
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT pg_advisory_xact_lock(%s, %s)", [_MONTH_LOCK, _month_key(month)]
                 )
+                if went:  # rows naming an account deleted while they were loaded
+                    cursor.execute(
+                        f"DELETE FROM {table} t WHERE NOT EXISTS"
+                        f" (SELECT FROM {ACCOUNTS} a WHERE a.id = t.actor_id) OR NOT EXISTS"
+                        f" (SELECT FROM {ACCOUNTS} a WHERE a.id = t.receiver_id)"
+                    )
+                    dropped += cursor.rowcount
                 dropped += self._attach(cursor, month, table)
         self.tables.clear()
         return dropped
@@ -325,6 +353,13 @@ def _run_ddl(statements: list[str], cursor: Any = None) -> None:
         return
     with transaction.atomic(), connection.cursor() as own:
         _run_ddl(statements, own)
+
+
+def _deletions(cursor: Any) -> tuple[int, bool]:
+    """Where the count of account deletions stands (networks migration 0007)."""
+    cursor.execute("SELECT last_value, is_called FROM networks_account_deletions")
+    last, called = cursor.fetchone()
+    return int(last), bool(called)
 
 
 def _drain(statements: deque[str]) -> None:

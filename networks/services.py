@@ -440,6 +440,11 @@ def _feed(
     )
     try:
         for got in prefetch(batches, chunk=1, depth=1):
+            if load is not None and load.accounts_deleted():
+                # ids it resolved may be gone: settle what is in flight, then resolve afresh
+                with transaction.atomic(), connection.cursor() as cursor:
+                    settle(cursor, load)
+                load.forget_names()
             result = ingest_batch(
                 network=importer.options.network,
                 prepared=got.batch,

@@ -172,3 +172,32 @@ def test_accounts_the_helper_failed_to_store_are_stored_when_settling(load, monk
 
     assert created == 5
     assert stored_pairs() == EXPECTED
+
+
+@pytest.mark.django_db
+def test_an_account_deleted_while_its_rows_load_takes_them_along_and_is_resolved_afresh(load):
+    store(block_of(ROWS[:2]), load)  # (1, 2) and (3, 2): account 2 is known to the import now
+    NetworkAccount.objects.filter(network="higgs", external_id="2").delete()
+
+    assert load.accounts_deleted()
+    assert not load.accounts_deleted(), "the same deletion is reported once"
+    load.forget_names()
+    store(block_of(ROWS[2:]), load)  # (4, 1) and (2, 5): account 2 again, a new one
+    load.finish(hidden_account_ids=[])
+
+    # the first batch's rows named the deleted account: dropped at the attach
+    assert stored_pairs() == {("4", "1"), ("2", "5")}
+    account_ids = set(NetworkAccount.objects.values_list("id", flat=True))
+    for actor, receiver in Interaction.objects.values_list("actor_id", "receiver_id"):
+        assert {actor, receiver} <= account_ids
+
+
+@pytest.mark.django_db
+def test_rows_loaded_before_an_unnoticed_deletion_are_dropped_at_the_attach(load):
+    store(block_of(ROWS), load)
+    NetworkAccount.objects.filter(network="higgs", external_id="5").delete()
+
+    dropped = load.finish(hidden_account_ids=[])  # no batch looked in between
+
+    assert dropped == 1
+    assert stored_pairs() == EXPECTED - {("2", "5")}
