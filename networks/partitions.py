@@ -349,6 +349,8 @@ def _run_ddl(statements: list[str], cursor: Any = None) -> None:
     if cursor is not None:
         for ddl in statements:
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            # an index of a load table lost in a crash goes with the table (the re-run drops it)
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
             cursor.execute(ddl)
         return
     with transaction.atomic(), connection.cursor() as own:
