@@ -45,12 +45,8 @@ from networks.records import AccountIds
 
 # The order of interaction rows as staged, copied and inserted (here and in networks.staging).
 ROW_COLUMNS = "actor_id, receiver_id, network, kind, occurred_at, source_key"
-NEW_ACCOUNT_COLUMNS = (
-    "id, network, external_id, handle, display_name, protected, opted_out, needs_reconnect,"
-    " created_at, sync_cursor, last_sync_counts, last_sync_error"
-)
-_FALSE = b"\x00"  # binary boolean
-_EMPTY_JSONB = b"\x01{}"  # binary jsonb: version 1, then the text
+# The rest of a new account's columns are the database's defaults (networks migration 0008).
+NEW_ACCOUNT_COLUMNS = "id, network, external_id, created_at"
 _NONE = np.zeros(0, np.int64)
 
 
@@ -88,15 +84,7 @@ def store_new_accounts(
             ids,
             Text.constant(network, n),
             Text(blob, np.cumsum(lengths) - lengths, lengths),
-            Text.constant("", n),
-            Text.constant("", n),
-            Text.constant(_FALSE, n),
-            Text.constant(_FALSE, n),
-            Text.constant(_FALSE, n),
             Timestamps(np.full(n, int(now.timestamp()), np.int64)),
-            Text.constant("", n),
-            Text.constant(_EMPTY_JSONB, n),
-            Text.constant("", n),
         ],
     )
     try:
@@ -106,7 +94,10 @@ def store_new_accounts(
     except (IntegrityError, UniqueViolation):  # COPY raises psycopg's own error
         pass
     # Someone created some of them meanwhile: insert the rest, learn who got which id.
-    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS ingest_new_accounts (LIKE {table})")
+    cursor.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS ingest_new_accounts"
+        f" (LIKE {table} INCLUDING DEFAULTS EXCLUDING IDENTITY)"
+    )
     cursor.execute("TRUNCATE ingest_new_accounts")
     _copy_binary(cursor, f"ingest_new_accounts ({NEW_ACCOUNT_COLUMNS})", data)
     cursor.execute(
