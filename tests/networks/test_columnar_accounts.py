@@ -80,8 +80,10 @@ def test_new_accounts_of_a_block_get_reserved_ids_and_every_row_names_them(load)
     assert created == 5
     assert stored_pairs() == EXPECTED
     # only id, network, external id and time are COPYed: the rest are the database's defaults
-    fields = ("handle", "display_name", "protected", "opted_out", "needs_reconnect")
-    fields += ("sync_cursor", "last_sync_counts", "last_sync_error", "user_id")
+    fields = [
+        *("handle", "display_name", "protected", "opted_out", "needs_reconnect"),
+        *("sync_cursor", "last_sync_counts", "last_sync_error", "user_id"),
+    ]
     made = list(NetworkAccount.objects.filter(network="higgs").values_list(*fields))
     assert made == [("", "", False, False, False, "", {}, "", None)] * 5
     ids = dict(NetworkAccount.objects.filter(network="higgs").values_list("external_id", "id"))
