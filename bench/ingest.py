@@ -10,6 +10,9 @@ Three phases, each in its own process (its own Django setup, database and peak R
 - `pg_bulk_create`: the baseline, plain Django `bulk_create(ignore_conflicts=True)` per batch,
   accounts first, then their ids fetched back, then the interactions.
 
+Every phase starts from an emptied store and, on PostgreSQL, a CHECKPOINT: otherwise the previous
+run's dirty pages are written back during the next one, and which run pays is chance.
+
 Prints events/s and peak RSS per phase; writes var/bench/ingest.json (flat, units in the names).
 Environment: BENCH_PG (server URL, no database), BENCH_BATCH (rows per batch, default 100,000),
 BENCH_REPEAT (runs of the PostgreSQL import; the median counts, default 3).
