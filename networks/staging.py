@@ -7,6 +7,8 @@ are dropped in Python. Interaction rows then carry ids, not names:
 - PostgreSQL, a month the import bulk-loads (`BulkLoad`): COPY straight into its load table;
 - otherwise: staged (COPY on PostgreSQL, executemany on SQLite) and merged with one
   INSERT ... SELECT ... ON CONFLICT DO NOTHING, so a batch is idempotent.
+Interactions read as columnar blocks (PostgreSQL) take the same two destinations through
+`networks.columnar.BlockWriter`, with their own account resolution (reserved ids, binary COPY).
 """
 
 from __future__ import annotations
