@@ -48,10 +48,6 @@ STAGING_DDL = (
     "CREATE TEMP TABLE IF NOT EXISTS ingest_names (external_id text)",
 )
 STAGING_TABLES = ("ingest_account", "ingest_post", "ingest_rows", "ingest_names")
-ACCOUNT_COLUMNS = (
-    "network, external_id, handle, display_name, protected, opted_out, needs_reconnect,"
-    " created_at, sync_cursor, last_sync_counts, last_sync_error"
-)
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -217,9 +213,11 @@ class Merge:
         )
         now = self._now()
         cursor.execute(
-            f"INSERT INTO {self.account_table} AS a ({ACCOUNT_COLUMNS})"
-            f" SELECT %s, external_id, handle, display_name, protected, false, false, %s,"
-            f" '', '{{}}', '' FROM ingest_account WHERE true"
+            # the other columns take their database defaults (networks migration 0008)
+            f"INSERT INTO {self.account_table} AS a"
+            " (network, external_id, handle, display_name, protected, created_at)"
+            " SELECT %s, external_id, handle, display_name, protected, %s"
+            " FROM ingest_account WHERE true"
             " ON CONFLICT (network, external_id) DO UPDATE SET"
             " handle = CASE WHEN excluded.handle <> '' THEN excluded.handle ELSE a.handle END,"
             " display_name = CASE WHEN excluded.display_name <> ''"
@@ -242,13 +240,6 @@ class Merge:
         unknown = [n for n in named if n not in known]
         if not unknown:
             return 0
-        pairs, created = self._create_accounts(cursor, unknown)
-        self.names.remember(pairs)
-        return created
-
-    def _create_accounts(self, cursor: Any, unknown: list[str]) -> tuple[list[Any], int]:
-        """(external id, account id) of each of these names, creating the new accounts; and how
-        many were created."""
         if self.postgres:
             self._copy(cursor, "ingest_names", "", [_copy_text(n) + "\n" for n in unknown])
         else:
@@ -256,9 +247,8 @@ class Merge:
         acc, net = self.account_table, self.network
         # Byte order: the unique index's own (COLLATE "C"), and no locale-aware comparisons.
         order = 'external_id COLLATE "C"' if self.postgres else "external_id"
-        insert = (
-            f"INSERT INTO {acc} ({ACCOUNT_COLUMNS})"
-            " SELECT %s, external_id, '', '', false, false, false, %s, '', '{}', ''"
+        insert = (  # the other columns take their database defaults (networks migration 0008)
+            f"INSERT INTO {acc} (network, external_id, created_at) SELECT %s, external_id, %s"
             f" FROM ingest_names WHERE true ORDER BY {order}"
         )
         params = [net, self._now()]
@@ -274,14 +264,15 @@ class Merge:
                 params,
             )
             created = cursor.fetchall()
-        if len(created) == len(unknown):
-            return created, len(created)
-        cursor.execute(
-            f"SELECT a.external_id, a.id FROM ingest_names x JOIN {acc} a"
-            " ON a.network = %s AND a.external_id = x.external_id",
-            [net],
-        )
-        return cursor.fetchall(), len(created)
+        self.names.remember(created)
+        if len(created) < len(unknown):
+            cursor.execute(
+                f"SELECT a.external_id, a.id FROM ingest_names x JOIN {acc} a"
+                " ON a.network = %s AND a.external_id = x.external_id",
+                [net],
+            )
+            self.names.remember(cursor.fetchall())
+        return len(created)
 
     # --- posts --------------------------------------------------------------------------------
     def _insert_posts(self, cursor: Any, posts: Sequence[PostRecord], hidden: set[int]) -> int:
