@@ -210,6 +210,19 @@ def lay_out(network: str, block: EdgeBlock, keep: npt.NDArray[np.bool_] | None =
     return laid_out
 
 
+@dataclass(frozen=True)
+class PreparedBlock:
+    """A batch's block with what needs no database worked out (on the read-ahead thread)."""
+
+    block: EdgeBlock
+    named: I64  # its distinct ids, sorted
+    laid_out: LaidOut  # its rows by month, laid out for COPY but for the account ids
+
+    @classmethod
+    def of(cls, network: str, block: EdgeBlock) -> PreparedBlock:
+        return cls(block, np.unique([block.actor, block.receiver]), lay_out(network, block))
+
+
 class BlockWriter:
     """Stores one batch's block: its new accounts, and its interactions month by month.
 
@@ -232,20 +245,12 @@ class BlockWriter:
         self.helper = helper
 
     def write(
-        self,
-        cursor: Any,
-        block: EdgeBlock,
-        hidden: set[int],
-        load: BulkLoad | None,
-        named: I64 | None = None,
-        laid_out: LaidOut | None = None,
+        self, cursor: Any, prepared: PreparedBlock, hidden: set[int], load: BulkLoad | None
     ) -> tuple[int, int]:
-        """Store the block; return (accounts created or being created, interactions inserted).
-        `named` (the block's distinct ids) and `laid_out` (its rows by month, laid out for
-        COPY) are what the read-ahead thread may have worked out already."""
-        months = months_of(block.stamp)
+        """Store the block; return (accounts created or being created, interactions inserted)."""
+        block, laid_out = prepared.block, prepared.laid_out
         destinations: dict[int, str | None] = {}
-        for month in np.unique(months).tolist():
+        for month in laid_out:
             first = dt.date(month // 12, month % 12 + 1, 1)
             destinations[month] = load.table_for(cursor, first) if load is not None else None
             if destinations[month] is None:
@@ -253,16 +258,14 @@ class BlockWriter:
         merged = None in destinations.values()
         if merged and load is not None:
             settle(cursor, load)  # rows merged into a month are visible at once
-        if named is None:
-            named = np.unique(np.concatenate([block.actor, block.receiver]))
-        created = self._new_accounts(cursor, named, None if merged else load)
+        created = self._new_accounts(cursor, prepared.named, None if merged else load)
         known = self.names.numeric
         actor, receiver = known.get(block.actor), known.get(block.receiver)
         keep = np.ones(len(block), bool)
         if hidden:
             shown = np.fromiter(hidden, np.int64, len(hidden))
             keep = ~(np.isin(actor, shown) | np.isin(receiver, shown))
-        if laid_out is None or not keep.all():
+        if not keep.all():  # rows of hidden accounts: lay out the others afresh
             laid_out = lay_out(self.network, block, keep)
         inserted = 0
         for month, table in destinations.items():

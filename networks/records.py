@@ -85,11 +85,10 @@ class Batch:
     posts: list[PostRecord] = field(default_factory=list)
     interactions: list[InteractionRecord] = field(default_factory=list)
     blocks: list[EdgeBlock] = field(default_factory=list)  # interactions read as columns
-    block_rows: int = 0
 
     @property
     def interaction_count(self) -> int:
-        return len(self.interactions) + self.block_rows
+        return len(self.interactions) + sum(map(len, self.blocks))
 
     def __len__(self) -> int:
         return len(self.accounts) + len(self.posts) + self.interaction_count

@@ -383,7 +383,6 @@ def _read_batches(
                 start += len(piece)
                 read += len(piece)
                 batch.blocks.append(piece)
-                batch.block_rows += len(piece)
                 if batch.interaction_count >= batch_size:
                     yield cut()
             continue

@@ -19,14 +19,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from networks import partitions
-from networks.columnar import ROW_COLUMNS, BlockWriter, LaidOut, lay_out
-from networks.edges import I64, EdgeBlock
+from networks.columnar import ROW_COLUMNS, BlockWriter, PreparedBlock
+from networks.edges import EdgeBlock
 from networks.helper import Helper
 from networks.models import Interaction, NetworkAccount, Post
 from networks.partitions import BulkLoad
@@ -85,9 +84,7 @@ class PreparedBatch:
     named: set[str]
     months: dict[tuple[int, int], MonthRows]
     interactions_read: int
-    block: EdgeBlock | None = None  # interactions read as columns (PostgreSQL only)
-    block_named: I64 | None = None  # the block's distinct ids (sorted)
-    block_laid_out: LaidOut | None = None  # its rows by month, laid out for COPY but for ids
+    block: PreparedBlock | None = None  # interactions read as columns (PostgreSQL only)
 
 
 def prepare_batch(
@@ -133,9 +130,7 @@ def prepare_batch(
         named=named,
         months=months,
         interactions_read=len(interactions) + sum(len(b) for b in blocks),
-        block=block,
-        block_named=None if block is None else np.unique([block.actor, block.receiver]),
-        block_laid_out=None if block is None else lay_out(network, block),
+        block=None if block is None else PreparedBlock.of(network, block),
     )
 
 
@@ -196,9 +191,7 @@ class Merge:
             )
         if batch.block is not None:
             writer = BlockWriter(self.network, self.names, self._merge_staged, self.helper)
-            created, inserted = writer.write(
-                cursor, batch.block, hidden, load, batch.block_named, batch.block_laid_out
-            )
+            created, inserted = writer.write(cursor, batch.block, hidden, load)
             result.accounts_created += created
             result.interactions_inserted += inserted
         return result

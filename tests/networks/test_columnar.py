@@ -574,7 +574,7 @@ def test_binary_copy_of_zero_rows_is_a_valid_empty_stream():
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_binary_copy_of_taken_choice_and_constant_text_columns():
-    """The columns `_insert_block` builds: kinds by code, the network constant, rows taken."""
+    """The columns `columnar.lay_out` builds: kinds by code, the network constant, rows taken."""
     needs_postgres()
     kinds = Text.choice(["share", "", "réponse"], np.array([2, 0, 1, 2, 0], np.uint8))
     keys = scattered_text(["k0", "k1", "", "k3", "ü4"])
