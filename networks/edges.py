@@ -53,7 +53,7 @@ class Text:
         return cls(blob, starts[codes], lengths[codes])
 
     def values(self) -> list[str]:
-        """The rows as Python strings (tests, and the rare rows that need Python)."""
+        """The rows as Python strings (for tests and debugging: bulk paths never need them)."""
         data = self.blob.tobytes()
         return [
             data[s : s + n].decode()
