@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from networks.helper import Helper
@@ -349,6 +350,10 @@ def _run_ddl(statements: list[str], cursor: Any = None) -> None:
     if cursor is not None:
         for ddl in statements:
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            # Two connections already build at once (the import's and the helper's); parallel
+            # workers on top oversubscribe the cores (settings.KLOUT_INDEX_BUILD_WORKERS).
+            workers = int(settings.KLOUT_INDEX_BUILD_WORKERS)
+            cursor.execute(f"SET LOCAL max_parallel_maintenance_workers = {workers:d}")
             # an index of a load table lost in a crash goes with the table (the re-run drops it)
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
             cursor.execute(ddl)

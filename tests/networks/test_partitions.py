@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from networks.models import Interaction, NetworkAccount
 from networks.partitions import DEFAULT, TABLE, partition_name, partitions
@@ -179,3 +180,36 @@ def test_prefetch_stops_its_thread_when_the_consumer_stops_early():
     items.close()
 
     assert not any(t.name == "import-prefetch" and t.is_alive() for t in threading.enumerate())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("workers", [0, 3])
+def test_index_builds_of_a_loaded_month_use_the_configured_parallel_workers(
+    load, settings, workers
+):
+    needs_postgres()
+    settings.KLOUT_INDEX_BUILD_WORKERS = workers
+    ingest_batch(network="dev", interactions=records(10), load=load)
+
+    with CaptureQueriesContext(connection) as captured:
+        load.finish(hidden_account_ids=[])
+
+    sql = [q["sql"] for q in captured.captured_queries]
+    builds = [i for i, s in enumerate(sql) if s.startswith("CREATE") and "INDEX" in s]
+    assert len(builds) >= 5, sql
+    for i in builds:  # every build runs after its own SET LOCAL, in its own transaction
+        assert f"SET LOCAL max_parallel_maintenance_workers = {workers}" in sql[i - 2 : i]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_account_and_interaction_ids_come_from_cached_sequences():
+    needs_postgres()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT cache_size FROM pg_sequences WHERE sequencename IN"
+            " ('networks_interaction_id_seq', 'networks_networkaccount_id_seq')"
+        )
+        sizes = [row[0] for row in cursor.fetchall()]
+    assert sizes == [1024, 1024]
