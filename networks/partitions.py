@@ -348,14 +348,15 @@ def _child_indexes(cursor: Any, month: dt.date, table: str) -> list[tuple[str, s
 def _run_ddl(statements: list[str], cursor: Any = None) -> None:
     """Run statements on this cursor, or on a cursor of the calling thread's own connection."""
     if cursor is not None:
+        # SET LOCAL holds for the rest of the transaction: once for all its statements
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        # Two connections already build at once (the import's and the helper's); parallel
+        # workers on top oversubscribe the cores (settings.KLOUT_INDEX_BUILD_WORKERS).
+        workers = int(settings.KLOUT_INDEX_BUILD_WORKERS)
+        cursor.execute(f"SET LOCAL max_parallel_maintenance_workers = {workers}")
+        # an index of a load table lost in a crash goes with the table (the re-run drops it)
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
         for ddl in statements:
-            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            # Two connections already build at once (the import's and the helper's); parallel
-            # workers on top oversubscribe the cores (settings.KLOUT_INDEX_BUILD_WORKERS).
-            workers = int(settings.KLOUT_INDEX_BUILD_WORKERS)
-            cursor.execute(f"SET LOCAL max_parallel_maintenance_workers = {workers:d}")
-            # an index of a load table lost in a crash goes with the table (the re-run drops it)
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
             cursor.execute(ddl)
         return
     with transaction.atomic(), connection.cursor() as own:
