@@ -28,6 +28,7 @@ from accounts.models import (
 )
 from accounts.personal_data import exportable_rows, rows_naming
 from accounts.token_refresh import RefreshFailed, RefreshRefused, refresher_for
+from klout.queueing import queue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +188,13 @@ def start_export(*, user_id: int) -> ExportJob:
     from accounts.tasks import export_user_data as export_task
 
     job = ExportJob.objects.create(user_id=user_id)
-    export_task.delay_on_commit(job.pk)  # type: ignore[attr-defined]
+
+    def undo(reason: str) -> None:
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportStatus.FAILED, error=reason, finished_at=timezone.now()
+        )
+
+    queue_on_commit(export_task, job.pk, undo=undo)
     return job
 
 

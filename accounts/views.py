@@ -22,6 +22,7 @@ from accounts.forms import DeleteAccountForm, NotificationPreferenceForm
 from accounts.linked import claimed_accounts_for, linked_accounts_for, provider_buttons
 from accounts.models import ExportJob, ExportStatus, Notification, NotificationPreference
 from klout.http import AuthedHttpRequest, HtmxHttpRequest
+from klout.queueing import QueueUnavailable
 
 SYNC_PARTIAL = "networks/linked_account_sync.html"
 
@@ -96,7 +97,11 @@ def opt_out(request: AuthedHttpRequest) -> HttpResponse:
 @login_required
 def start_export(request: AuthedHttpRequest) -> HttpResponse:
     """Queue an export of everything we store about the person."""
-    job = services.start_export(user_id=request.user.pk)
+    try:
+        job = services.start_export(user_id=request.user.pk)
+    except QueueUnavailable as exc:
+        messages.error(request, str(exc))
+        job = ExportJob.objects.filter(user=request.user).latest("pk")
     if request.htmx:
         job.refresh_from_db()
         return render(request, "accounts/privacy.html#export-status", {"job": job})

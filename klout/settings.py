@@ -114,19 +114,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery ---------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
+if not DEBUG:
+    # Without Redis, tasks would run inside web requests and every process would keep its own
+    # rate limits and privacy epoch: refuse rather than run like that.
+    require("REDIS_URL", REDIS_URL, "when DJANGO_DEBUG=0 (cache, rate limits and task queue)")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # An outage is a logged miss, not a 500 (klout/cache.py); short timeouts bound it.
+            "BACKEND": "klout.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "klout",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
         }
     }
-    # Every signed-in page loads the session: read it from Redis, write through to the database.
-    # Only with a shared cache: per-process memory would keep serving a session after sign-out.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions live in the database only: a Redis outage must not sign everyone out, and a cached
+# copy could outlive a sign-out whose cache delete was lost during an outage (one primary-key
+# read per signed-in request).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
@@ -139,6 +146,25 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 60 * 60, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 55 * 60, minimum=1)
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# The longest a task waits before retrying (networks.sync_account caps the provider's wait here).
+KLOUT_MAX_RETRY_DELAY_SECONDS = 60 * 60
+# Redis redelivers a task nobody acknowledged within the visibility timeout: it must outlast the
+# longest task (hard limit) and the longest retry countdown (held unacknowledged by a worker), or
+# a healthy task runs twice. Short socket timeouts keep "queue this" fast when Redis is down.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": max(CELERY_TASK_TIME_LIMIT, KLOUT_MAX_RETRY_DELAY_SECONDS) + 30 * 60,
+    "socket_connect_timeout": 1.0,
+    "socket_timeout": 5.0,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# A task whose worker died mid-run (out of memory, killed) is redelivered at most this many
+# times, then recorded as failed with the reason (klout/delivery.py).
+KLOUT_TASK_MAX_DELIVERIES = env_int("KLOUT_TASK_MAX_DELIVERIES", 3, minimum=1)
 CELERY_TASK_ROUTES = {
     "networks.*": {"queue": "ingest"},
     "scoring.*": {"queue": "scoring"},

@@ -15,6 +15,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from klout.queueing import queue_on_commit
 from networks.columnar import settle
 from networks.edges import EdgeBlock
 from networks.helper import Helper
@@ -551,6 +552,34 @@ def start_account_sync(*, account_id: int) -> SyncRun:
         user_id=account.user_id,
         cursor=account.sync_cursor,
     )
+
+
+def queue_account_sync(*, account_id: int) -> SyncRun:
+    """ "Sync now": take the lock, record the run and queue its task; if the broker is down the
+    run fails with the reason, the lock is released and QueueUnavailable is raised."""
+    from networks import tasks
+
+    run = start_account_sync(account_id=account_id)
+    account = NetworkAccount.objects.get(pk=account_id)
+
+    def undo(reason: str) -> None:
+        _end_sync(account, run, SyncStatus.FAILED, error=reason)
+
+    queue_on_commit(tasks.sync_account, account_id, run.pk, undo=undo)
+    return run
+
+
+def queue_import(*, run: SyncRun) -> None:
+    """Queue a recorded import; if the broker is down the run fails with the reason and its
+    uploaded file is removed (QueueUnavailable is raised)."""
+    from networks import tasks
+
+    def undo(reason: str) -> None:
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=SyncStatus.FAILED, finished_at=timezone.now(), errors=[reason]
+        )
+
+    queue_on_commit(tasks.import_dataset, run.pk, undo=undo)
 
 
 def sync_account(*, account_id: int, sync_run_id: int | None = None) -> SyncRun:

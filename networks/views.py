@@ -13,7 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from klout.http import AuthedHttpRequest
-from networks import services, tasks
+from klout.queueing import QueueUnavailable
+from networks import services
 from networks.forms import ArchiveUploadForm
 from networks.importers import ImportFormatError
 from networks.models import NetworkAccount, SyncRun, SyncStatus
@@ -56,8 +57,12 @@ def import_archive(request: AuthedHttpRequest) -> HttpResponse:
                 except ImportFormatError as exc:
                     form.add_error("file", str(exc))
                 else:
-                    tasks.import_dataset.delay_on_commit(run.pk)  # type: ignore[attr-defined]
-                    messages.success(request, "Import started.")
+                    try:
+                        services.queue_import(run=run)
+                    except QueueUnavailable as exc:
+                        messages.error(request, str(exc))
+                    else:
+                        messages.success(request, "Import started.")
                     return redirect("import_archive")
     runs = SyncRun.objects.filter(user_id=request.user.pk, account__isnull=True).order_by(
         "-started_at"
@@ -92,11 +97,11 @@ def sync_state(request: AuthedHttpRequest, account_id: int) -> HttpResponse:
     account = get_object_or_404(NetworkAccount, pk=account_id, user_id=request.user.pk)
     if request.method == "POST":
         try:
-            run = services.start_account_sync(account_id=account.pk)
+            services.queue_account_sync(account_id=account.pk)
         except services.SyncBusy:
             pass
-        else:
-            tasks.sync_account.delay_on_commit(account.pk, run.pk)  # type: ignore[attr-defined]
+        except QueueUnavailable as exc:
+            messages.error(request, str(exc))
         if not request.htmx:
             return redirect("linked_accounts")
         account.refresh_from_db()
