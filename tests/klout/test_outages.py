@@ -42,7 +42,7 @@ def scored_star(db) -> NetworkAccount:
 
 @pytest.mark.django_db
 def test_sign_in_sign_up_and_pages_answer_while_redis_is_down(scored_star, caplog):
-    UserFactory(email="dora@example.com", password="a long enough passphrase 7")
+    UserFactory.create(email="dora@example.com", password="a long enough passphrase 7")
     with REDIS_DOWN:
         client = Client()
         signed_in = client.post(
@@ -105,7 +105,7 @@ def broker_down(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_an_export_queued_while_the_broker_is_down_fails_with_a_clear_message(broker_down):
-    dora = UserFactory(email="dora@example.com")
+    dora = UserFactory.create(email="dora@example.com")
     client = Client()
     client.force_login(dora)
 
@@ -120,7 +120,7 @@ def test_an_export_queued_while_the_broker_is_down_fails_with_a_clear_message(br
 
 @pytest.mark.django_db(transaction=True)
 def test_sync_now_while_the_broker_is_down_releases_the_accounts_lock(broker_down):
-    dora = UserFactory(email="dora@example.com")
+    dora = UserFactory.create(email="dora@example.com")
     account = NetworkAccountFactory.create(network="reddit", external_id="dr", user=dora)
     client = Client()
     client.force_login(dora)
