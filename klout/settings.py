@@ -215,6 +215,34 @@ SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_STORE_TOKENS = False  # tokens live encrypted in accounts.ProviderCredential
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
+# Our own provider forms are rate limited like allauth's (allauth merges these with its defaults).
+ACCOUNT_RATE_LIMITS = {
+    "bluesky_app_password": "10/m/ip,5/5m/key",  # key: the handle whose password is guessed
+    "mastodon_instance": "10/m/ip",  # each try makes us call the named server
+}
+# Where a client's address comes from (rate limits are keyed on it). KLOUT_CLIENT_ADDRESS:
+#   "socket"             the connection's address (no proxy in front; the development default)
+#   "forwarded:N"        the Nth address from the right of X-Forwarded-For (N trusted proxies)
+#   "header:Name"        one header the proxy sets and clients cannot (X-Real-IP, CF-Connecting-IP)
+# Required in production: behind a proxy "socket" puts every client in one bucket.
+CLIENT_ADDRESS = env_str("KLOUT_CLIENT_ADDRESS", "socket" if DEBUG else "")
+if not DEBUG:
+    require(
+        "KLOUT_CLIENT_ADDRESS",
+        CLIENT_ADDRESS,
+        "when DJANGO_DEBUG=0 (socket, forwarded:N, header:Name)",
+    )
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER: str | None = None
+_source, _, _detail = CLIENT_ADDRESS.partition(":")
+if _source == "forwarded" and _detail.isdigit() and int(_detail) > 0:
+    ALLAUTH_TRUSTED_PROXY_COUNT = int(_detail)
+elif _source == "header" and _detail.strip():
+    ALLAUTH_TRUSTED_CLIENT_IP_HEADER = _detail.strip()
+elif CLIENT_ADDRESS != "socket":
+    raise ImproperEnvironment(
+        f"KLOUT_CLIENT_ADDRESS={CLIENT_ADDRESS!r} is not socket, forwarded:N or header:Name"
+    )
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Klout"
 

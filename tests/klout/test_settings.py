@@ -26,6 +26,7 @@ def production_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
         "KLOUT_VAR_DIR": str(tmp_path),
         "REDIS_URL": "redis://127.0.0.1:6379/0",  # only named: importing settings connects nowhere
+        "KLOUT_CLIENT_ADDRESS": "forwarded:1",
     }
     for name, value in overrides.items():
         if value is None:
@@ -57,6 +58,7 @@ def test_production_settings_import_with_a_complete_environment(tmp_path: Path) 
         ("DJANGO_ALLOWED_HOSTS", "DJANGO_ALLOWED_HOSTS must be set"),
         ("TOKEN_ENCRYPTION_KEYS", "TOKEN_ENCRYPTION_KEYS must be set"),
         ("REDIS_URL", "REDIS_URL must be set"),
+        ("KLOUT_CLIENT_ADDRESS", "KLOUT_CLIENT_ADDRESS must be set"),
     ],
 )
 def test_production_refuses_to_start_without(tmp_path: Path, missing: str, message: str) -> None:
