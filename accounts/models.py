@@ -202,3 +202,20 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"preferences of {self.user_id}"
+
+
+class DigestSend(models.Model):
+    """One weekly digest sent to one person: a redelivered digest task sends nobody twice."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField(help_text="The Monday of the week the digest was sent for.")
+    notifications = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "week"], name="one_digest_per_user_week")
+        ]
+
+    def __str__(self) -> str:
+        return f"digest of {self.user_id} for {self.week}"

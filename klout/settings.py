@@ -268,6 +268,20 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Klout <noreply@localhost>")
+# Where people reach the site: the base of links in e-mails (digest, unsubscribe), which are
+# written outside any request. Required in production, https there.
+KLOUT_SITE_URL = env_str("KLOUT_SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if not DEBUG:
+    require(
+        "KLOUT_SITE_URL", KLOUT_SITE_URL, "when DJANGO_DEBUG=0 (e.g. https://klout.example.com)"
+    )
+if KLOUT_SITE_URL and not (
+    KLOUT_SITE_URL.startswith("https://") or (DEBUG and KLOUT_SITE_URL.startswith("http://"))
+):
+    raise ImproperEnvironment(
+        f"KLOUT_SITE_URL={KLOUT_SITE_URL!r} must be an https:// URL"
+        + ("" if not DEBUG else " (or http:// in development)")
+    )
 
 # Social providers are enabled only when their client id and secret are in the environment
 # (see accounts/providers_config.py); the development provider only while DEBUG is on.
