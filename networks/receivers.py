@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.dispatch import Signal
@@ -19,6 +19,19 @@ def on_person_opted_out(sender: object, *, user_id: int, **kwargs: Any) -> None:
 def on_network_account_opted_out(sender: object, *, provider: str, uid: str, **kwargs: Any) -> None:
     """Someone proved control of an account and opted it out, with or without a login here."""
     services.opt_out_network_account(provider=provider, uid=str(uid))
+
+
+def on_user_deleting(
+    sender: object,
+    *,
+    user_id: int,
+    linked: Sequence[tuple[str, str]] = (),
+    **kwargs: Any,
+) -> None:
+    """A person is being deleted: their accounts are hidden and suppressed (markers name nobody),
+    and their uploaded archives are removed from disk."""
+    services.suppress_accounts_of_user(user_id=user_id, linked=list(linked))
+    services.remove_uploads_of_user(user_id=user_id)
 
 
 def on_social_account_linked(
@@ -90,6 +103,7 @@ def connect() -> None:
     pairs: list[tuple[Signal, Callable[..., Any]]] = [
         (signals.person_opted_out, on_person_opted_out),
         (signals.network_account_opted_out, on_network_account_opted_out),
+        (signals.user_deleting, on_user_deleting),
         (signals.social_account_linked, on_social_account_linked),
         (signals.social_account_unlinked, on_social_account_unlinked),
         (signals.credential_needs_reconnect, on_credential_needs_reconnect),

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import lzma
+import shutil
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -20,7 +23,16 @@ from networks.columnar import settle
 from networks.edges import EdgeBlock
 from networks.helper import Helper
 from networks.importers import Importer, ImportFormatError, make_importer
-from networks.models import Interaction, Network, NetworkAccount, Post, SyncRun, SyncStatus
+from networks.models import (
+    Interaction,
+    Network,
+    NetworkAccount,
+    Post,
+    SuppressedAccount,
+    SyncRun,
+    SyncStatus,
+    suppression_key,
+)
 from networks.partitions import BulkLoad
 from networks.prefetch import prefetch
 from networks.providers import (
@@ -84,6 +96,7 @@ def ingest_batch(
     go to the import's load tables and appear when `load.finish` attaches them.
     """
     if prepared is None:
+        accounts, posts, interactions = _without_suppressed(network, accounts, posts, interactions)
         prepared = prepare_batch(
             network, accounts, posts, interactions, postgres=connection.vendor == "postgresql"
         )
@@ -212,6 +225,94 @@ def opt_out_network_account(*, provider: str, uid: str) -> NetworkAccount | None
     return account
 
 
+# --- deletion: suppression markers and uploaded files ------------------------------------------
+
+
+def suppress_accounts_of_user(*, user_id: int, linked: Sequence[tuple[str, str]] = ()) -> int:
+    """A person is being deleted: hide their accounts now (scores, read models, interactions)
+    and keep a marker naming nobody for each, so no later import or sync stores them again."""
+    rows = list(
+        NetworkAccount.objects.filter(user_id=user_id).values_list("pk", "network", "external_id")
+    )
+    keyed = {(network, external_id) for _pk, network, external_id in rows}
+    for provider, uid in linked:
+        network = PROVIDER_NETWORKS.get(provider, provider if provider in Network.values else None)
+        if network is not None:
+            keyed.add((network, str(uid)))
+    ids = [pk for pk, _network, _external_id in rows]
+    with transaction.atomic():
+        SuppressedAccount.objects.bulk_create(
+            [SuppressedAccount(network=n, key=suppression_key(n, e)) for n, e in sorted(keyed)],
+            ignore_conflicts=True,
+        )
+        NetworkAccount.objects.filter(pk__in=ids).update(opted_out=True)
+        hide_accounts(account_ids=ids)
+    return len(keyed)
+
+
+def suppressed_external_ids(network: str, external_ids: set[str]) -> set[str]:
+    """Which of these external ids belong to deleted people (one query; none when no markers)."""
+    markers = set(SuppressedAccount.objects.filter(network=network).values_list("key", flat=True))
+    if not markers or not external_ids:
+        return set()
+    return {e for e in external_ids if suppression_key(network, e) in markers}
+
+
+def _without_suppressed(
+    network: str,
+    accounts: Sequence[AccountRecord],
+    posts: Sequence[PostRecord],
+    interactions: Sequence[InteractionRecord],
+) -> tuple[Sequence[AccountRecord], Sequence[PostRecord], Sequence[InteractionRecord]]:
+    named = {a.external_id for a in accounts} | {p.account for p in posts}
+    named.update(i.actor for i in interactions)
+    named.update(i.receiver for i in interactions)
+    gone = suppressed_external_ids(network, named)
+    if not gone:
+        return accounts, posts, interactions
+    return (
+        [a for a in accounts if a.external_id not in gone],
+        [p for p in posts if p.account not in gone],
+        [i for i in interactions if i.actor not in gone and i.receiver not in gone],
+    )
+
+
+def forget_suppressed_accounts(*, network: str, since: dt.datetime) -> int:
+    """Delete accounts of deleted people that a bulk import stored again (with what names them)."""
+    if not SuppressedAccount.objects.filter(network=network).exists():
+        return 0
+    fresh = dict(
+        NetworkAccount.objects.filter(network=network, created_at__gte=since).values_list(
+            "external_id", "pk"
+        )
+    )
+    gone = suppressed_external_ids(network, set(fresh))
+    ids = [fresh[e] for e in gone]
+    if ids:
+        with transaction.atomic():
+            hide_accounts(account_ids=ids)
+            NetworkAccount.objects.filter(pk__in=ids).delete()
+    return len(ids)
+
+
+def uploads_folder(user_id: int) -> Path:
+    """Where a person's uploaded archives wait for their import."""
+    return Path(settings.MEDIA_ROOT) / "imports" / str(user_id)
+
+
+def remove_uploads_of_user(*, user_id: int) -> None:
+    """Delete every uploaded file of the person (on deletion)."""
+    shutil.rmtree(uploads_folder(user_id), ignore_errors=True)
+
+
+def _remove_upload(run: SyncRun) -> None:
+    """An uploaded archive is deleted once its import is over (datasets named by path stay)."""
+    uploads = (Path(settings.MEDIA_ROOT) / "imports").resolve()
+    path = Path(run.path).resolve()
+    if run.user_id is not None and path.is_relative_to(uploads):
+        path.unlink(missing_ok=True)
+
+
 # --- imports ------------------------------------------------------------------------------------
 MAX_REPORTED_ERRORS = 20
 FORMAT_PROBE_LINES = 20
@@ -303,6 +404,10 @@ def run_import(
     except Exception as exc:
         _finish_run(run, SyncStatus.FAILED, error=f"{type(exc).__name__}: {exc}", keep_counts=True)
         raise
+    finally:
+        _remove_upload(run)
+    if run.network:
+        forget_suppressed_accounts(network=run.network, since=run.started_at)
     _finish_run(run, SyncStatus.SUCCEEDED)
     run.refresh_from_db()
     return run
@@ -578,6 +683,7 @@ def queue_import(*, run: SyncRun) -> None:
         SyncRun.objects.filter(pk=run.pk).update(
             status=SyncStatus.FAILED, finished_at=timezone.now(), errors=[reason]
         )
+        _remove_upload(run)
 
     queue_on_commit(tasks.import_dataset, run.pk, undo=undo)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -40,7 +39,7 @@ def import_archive(request: AuthedHttpRequest) -> HttpResponse:
             if owner is None:
                 form.add_error(None, "Link that network's account first, so we know it is yours.")
             else:
-                folder = Path(settings.MEDIA_ROOT) / "imports" / str(request.user.pk)
+                folder = services.uploads_folder(request.user.pk)
                 folder.mkdir(parents=True, exist_ok=True)
                 path = folder / f"{uuid.uuid4().hex}-{Path(form.cleaned_data['file'].name).name}"
                 with path.open("wb") as out:

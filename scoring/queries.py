@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,10 +162,19 @@ def held_days(*, start: dt.date, end: dt.date) -> list[dt.date]:
     return list(cache.get_or_set(key, load, HELD_CACHE_SECONDS) or [])
 
 
+def _explanations_key(score_id: int) -> str:
+    return f"scoring:explanations:{score_id}"
+
+
+def forget_explanations(score_ids: Iterable[int]) -> None:
+    """Drop cached explanations of these scores (their wording changed for privacy)."""
+    cache.delete_many([_explanations_key(pk) for pk in score_ids])
+
+
 def explanations_for(score_id: int) -> list[Explanation]:
     """The sentences that explain one daily score, in order (one query, then cached)."""
     found = cache.get_or_set(
-        f"scoring:explanations:{score_id}",
+        _explanations_key(score_id),
         lambda: list(Explanation.objects.filter(score_id=score_id).order_by("position")),
         EXPLANATION_CACHE_SECONDS,
     )
@@ -211,26 +221,32 @@ class Person:
 def people(*lists: list[dict[str, Any]], limit: int = PEOPLE_SHOWN) -> list[list[Person]]:
     """Top influencers/influencees with links to public profiles; hidden accounts stay nameless.
 
-    One query for all lists whatever their length: which of the accounts are still visible today.
+    One query for all lists whatever their length: the names of the accounts still visible
+    today (stored entries keep only ids, so nobody is named from a frozen row).
     """
     shown = [entries[:limit] for entries in lists]
     ids = {int(e["account_id"]) for entries in shown for e in entries if e.get("account_id")}
-    visible = (
-        set(NetworkAccount.objects.visible().filter(id__in=ids).values_list("id", flat=True))
+    names = (
+        {
+            pk: handle or external_id
+            for pk, handle, external_id in NetworkAccount.objects.visible()
+            .filter(id__in=ids)
+            .values_list("id", "handle", "external_id")
+        }
         if ids
-        else set()
+        else {}
     )
-    return [[_person(entry, visible) for entry in entries] for entries in shown]
+    return [[_person(entry, names) for entry in entries] for entries in shown]
 
 
-def _person(entry: dict[str, Any], visible: set[int]) -> Person:
+def _person(entry: dict[str, Any], names: dict[int, str]) -> Person:
     network = str(entry.get("network", ""))
-    handle = str(entry.get("handle", ""))
     weight = float(entry.get("weight", 0.0) or 0.0)
-    if entry.get("account_id") in visible and handle:
+    handle = names.get(int(entry.get("account_id") or 0), "")
+    if handle:
         href = reverse("profile", kwargs={"network": network, "handle": handle})
         return Person(handle, network, network_label(network), weight, href)
-    # Opted out or protected since the score was computed: keep the slot, never the name.
+    # Hidden or deleted since the score was computed: keep the slot, never the name.
     return Person(
         "someone who keeps their account private", network, network_label(network), weight, None
     )

@@ -9,6 +9,8 @@ from typing import Any
 
 from django.dispatch import Signal
 
+from networks.models import NetworkAccount
+
 day_published = Signal()
 
 
@@ -28,10 +30,23 @@ def on_accounts_hidden(sender: Any, *, account_ids: list[int], **kwargs: Any) ->
         remove_scores_for_account(account_id=account_id)
 
 
+def on_user_deleting(sender: Any, *, user_id: int, **kwargs: Any) -> None:
+    """A person is being deleted: their scores go, and explanations of other people's scores
+    that named one of their accounts stop naming it."""
+    from scoring.read_model import remove_scores_for_user, unname_in_explanations
+
+    handles = list(
+        NetworkAccount.objects.filter(user_id=user_id).values_list("handle", "external_id")
+    )
+    remove_scores_for_user(user_id=user_id)
+    unname_in_explanations(handles=[h or e for h, e in handles])
+
+
 def connect() -> None:
     """Hook scoring's receivers to the lower apps' signals (called from AppConfig.ready)."""
     from accounts import signals as account_signals
     from networks import signals as network_signals
 
     account_signals.person_opted_out.connect(on_person_opted_out, dispatch_uid="scoring-opt-out")
+    account_signals.user_deleting.connect(on_user_deleting, dispatch_uid="scoring-user-deleting")
     network_signals.accounts_hidden.connect(on_accounts_hidden, dispatch_uid="scoring-hidden")
