@@ -688,6 +688,27 @@ def queue_import(*, run: SyncRun) -> None:
     queue_on_commit(tasks.import_dataset, run.pk, undo=undo)
 
 
+def give_up_run(*, sync_run_id: int, reason: str) -> None:
+    """An import whose task kept killing its worker: failed with the reason, upload removed."""
+    run = SyncRun.objects.filter(pk=sync_run_id).first()
+    if run is None:
+        return
+    SyncRun.objects.filter(pk=run.pk).update(
+        status=SyncStatus.FAILED, finished_at=timezone.now(), errors=[reason]
+    )
+    _remove_upload(run)
+
+
+def give_up_sync(*, account_id: int, reason: str) -> None:
+    """A sync whose task kept killing its worker: its running runs fail, the lock is released."""
+    account = NetworkAccount.objects.filter(pk=account_id).first()
+    if account is None:
+        return
+    for run in SyncRun.objects.filter(account_id=account_id, status=SyncStatus.RUNNING):
+        _end_sync(account, run, SyncStatus.FAILED, error=reason)
+    NetworkAccount.objects.filter(pk=account_id).update(sync_started_at=None)
+
+
 def sync_account(*, account_id: int, sync_run_id: int | None = None) -> SyncRun:
     """Fetch what happened to a linked account since its cursor and ingest it (one at a time)."""
     run = (
