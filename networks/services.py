@@ -164,6 +164,8 @@ def claim_account(
         external_id=str(uid),
         defaults={"user_id": user_id, "handle": handle},
     )
+    # Someone proved control of the account again: later imports and syncs may store it.
+    SuppressedAccount.objects.filter(key=suppression_key(network, str(uid))).delete()
     if not created:
         fields: dict[str, object] = {"user_id": user_id, "needs_reconnect": False}
         if handle and not account.handle:
@@ -407,7 +409,9 @@ def run_import(
     finally:
         _remove_upload(run)
     if run.network:
-        forget_suppressed_accounts(network=run.network, since=run.started_at)
+        # Bulk loads stamp accounts to the second: look from the second before the run began.
+        since = run.started_at.replace(microsecond=0) - dt.timedelta(seconds=1)
+        forget_suppressed_accounts(network=run.network, since=since)
     _finish_run(run, SyncStatus.SUCCEEDED)
     run.refresh_from_db()
     return run
