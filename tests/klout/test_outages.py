@@ -4,6 +4,7 @@ cleanly (a clear message, no export stuck pending, no sync lock held)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from django.test import Client, override_settings
@@ -132,4 +133,27 @@ def test_sync_now_while_the_broker_is_down_releases_the_accounts_lock(broker_dow
     run = SyncRun.objects.get(account=account)
     assert run.status == SyncStatus.FAILED
     assert run.errors == [QUEUE_DOWN_MESSAGE]
+    assert "background workers cannot be reached" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_queued_while_the_broker_is_down_fails_and_its_file_is_removed(
+    broker_down, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    dora = UserFactory.create(email="dora@example.com")
+    NetworkAccountFactory.create(network="mastodon", external_id="1@social.example", user=dora)
+    client = Client()
+    client.force_login(dora)
+    outbox = Path(__file__).parent.parent / "networks" / "fixtures" / "outbox.json"
+
+    with outbox.open("rb") as upload:
+        response = client.post(
+            reverse("import_archive"), {"format": "mastodon", "file": upload}, follow=True
+        )
+
+    run = SyncRun.objects.get(user=dora)
+    assert run.status == SyncStatus.FAILED
+    assert run.errors == [QUEUE_DOWN_MESSAGE]
+    assert not Path(run.path).exists()
     assert "background workers cannot be reached" in response.content.decode()
