@@ -8,6 +8,8 @@ element. Everything in it was done by the archive owner (`--account`, their nume
 - a quote (a link to another account's status, that account also mentioned) -> `quote`;
 - every other mention -> `mention`.
 Replies and quotes are also posts of the owner. Items are numbered from 1 in error reports.
+The archive speaks only for its owner: the screen names it mentions never rename other accounts
+(names come from the network's API or an operator's dataset import).
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ class XArchiveImporter(Importer):
             m for m in tweet.get("entities", {}).get("user_mentions", []) if m.get("id_str")
         ]
         for m in mentions:
-            yield AccountRecord(str(m["id_str"]), handle=m.get("screen_name", ""))
+            yield AccountRecord(str(m["id_str"]))
         owner = self.owner
         handled: set[str] = set()
         if text.startswith("RT @") and mentions:
