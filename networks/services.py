@@ -19,7 +19,15 @@ from networks.columnar import settle
 from networks.edges import EdgeBlock
 from networks.helper import Helper
 from networks.importers import Importer, ImportFormatError, make_importer
-from networks.models import Interaction, Network, NetworkAccount, Post, SyncRun, SyncStatus
+from networks.models import (
+    Interaction,
+    Network,
+    NetworkAccount,
+    Post,
+    SyncRun,
+    SyncStatus,
+    clean_handle,
+)
 from networks.partitions import BulkLoad
 from networks.prefetch import prefetch
 from networks.providers import (
@@ -134,6 +142,7 @@ def claim_account(
     network = PROVIDER_NETWORKS.get(provider, provider if provider in Network.values else None)
     if network is None:
         return None
+    handle = clean_handle(handle)
     account, created = NetworkAccount.objects.get_or_create(
         network=network,
         external_id=str(uid),
@@ -169,7 +178,13 @@ def claimed_without_login(*, user_id: int) -> list[dict[str, str]]:
         )
     }
     return [
-        {"network": a.network, "label": a.get_network_display(), "slug": a.slug}
+        {
+            "network": a.network,
+            "label": a.get_network_display(),
+            "slug": a.slug,
+            "handle": a.handle,
+            "account_id": a.pk,
+        }
         for a in NetworkAccount.objects.visible().filter(user_id=user_id).order_by("network", "pk")
         if (a.network, a.external_id) not in linked
     ]
