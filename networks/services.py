@@ -183,7 +183,7 @@ def claimed_without_login(*, user_id: int) -> list[dict[str, str]]:
             "label": a.get_network_display(),
             "slug": a.slug,
             "handle": a.handle,
-            "account_id": a.pk,
+            "account_id": str(a.pk),
         }
         for a in NetworkAccount.objects.visible().filter(user_id=user_id).order_by("network", "pk")
         if (a.network, a.external_id) not in linked

@@ -307,11 +307,11 @@ def is_idle(score: DailyScore, *, now: dt.datetime | None = None) -> int | None:
     return idle if idle >= DECAY_NOTICE_DAYS else None
 
 
-def profile_url(network: str, handle: str, account_id: int) -> str:
+def profile_url(network: str, handle: str, account_id: int | str) -> str:
     """A profile's address: by handle when a URL can carry it, else by the account's id."""
     if url_safe_handle(handle):
         return reverse("profile", kwargs={"network": network, "handle": handle})
-    return reverse("profile_by_id", kwargs={"network": network, "account_id": account_id})
+    return reverse("profile_by_id", kwargs={"network": network, "account_id": int(account_id)})
 
 
 def find_account_by_id(network: str, account_id: int) -> NetworkAccount | None:

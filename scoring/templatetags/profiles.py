@@ -10,6 +10,6 @@ register = template.Library()
 
 
 @register.simple_tag
-def profile_url(network: str, handle: str, account_id: int) -> str:
+def profile_url(network: str, handle: str, account_id: int | str) -> str:
     """The profile's address by handle when a URL can carry it, else by the account's id."""
     return _profile_url(network, handle, account_id)
