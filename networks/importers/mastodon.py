@@ -51,12 +51,12 @@ class MastodonImporter(Importer):
         self.owner: str | None = options.account or None
 
     def parse(self) -> Iterator[Item]:
-        with self.open_text(self.path) as stream:
+        with self.open_binary(self.path) as stream:
             head = stream.read(4096)
-            if "OrderedCollection" not in head and "orderedItems" not in head:
+            if b"OrderedCollection" not in head and b"orderedItems" not in head:
                 raise ImportFormatError(f"{self.path.name}: not an ActivityPub outbox.json")
             stream.seek(0)
-            for number, activity in enumerate(iter_json_array(stream, after='"orderedItems"'), 1):
+            for number, activity in enumerate(iter_json_array(stream, key="orderedItems"), 1):
                 if not isinstance(activity, dict):
                     yield BadLine(number, "item is not an activity object")
                     continue

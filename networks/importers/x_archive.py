@@ -54,14 +54,15 @@ class XArchiveImporter(Importer):
         self.owner = options.account
 
     def parse(self) -> Iterator[Item]:
-        with self.open_text(self.path) as stream:
-            head = stream.read(64)
-            if not head.lstrip().startswith("window.YTD.") and not head.lstrip().startswith("["):
+        with self.open_binary(self.path) as stream:
+            head = stream.read(64).lstrip()
+            if not head.startswith(b"window.YTD.") and not head.startswith(b"["):
                 raise ImportFormatError(
                     f"{self.path.name}: not an archive tweets.js (expected 'window.YTD.tweets')"
                 )
             stream.seek(0)
-            for number, element in enumerate(iter_json_array(stream), 1):
+            elements = iter_json_array(stream, skip_to_bracket=True)
+            for number, element in enumerate(elements, 1):
                 tweet = element.get("tweet", element) if isinstance(element, dict) else None
                 if not isinstance(tweet, dict):
                     yield BadLine(number, "item is not a tweet object")
