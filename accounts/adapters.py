@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.shortcuts import render
 
 from accounts.crypto import TokenKeyError, encrypt_token
+from accounts.external_ids import network_external_id
 
 # Session key holding the network account whose control was just proven (opt-out without sign-up).
 PROVEN_ACCOUNT_SESSION_KEY = "klout_proven_account"
@@ -32,6 +33,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             request.session[PROVEN_ACCOUNT_SESSION_KEY] = {
                 "provider": sociallogin.account.provider,
                 "uid": sociallogin.account.uid,
+                "external_id": network_external_id(
+                    sociallogin.account.provider,
+                    sociallogin.account.uid,
+                    sociallogin.account.extra_data,
+                ),
                 "handle": handle_of(sociallogin),
             }
             return

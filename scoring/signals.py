@@ -26,7 +26,8 @@ def on_network_account_opted_out(sender: Any, *, provider: str, uid: str, **kwar
     from scoring.services import remove_scores_for_account
 
     network = PROVIDER_NETWORKS.get(provider, provider)
-    ids = NetworkAccount.objects.filter(network=network, external_id=str(uid)).values_list(
+    external_id = str(kwargs.get("external_id") or uid)  # Mastodon: the actor URI
+    ids = NetworkAccount.objects.filter(network=network, external_id=external_id).values_list(
         "pk", flat=True
     )
     for account_id in list(ids):

@@ -31,6 +31,15 @@ def normalise_instance(raw: str) -> str:
     return text
 
 
+def actor_uri_of(domain: str, data: dict[str, Any]) -> str:
+    """The account's ActivityPub actor URI: the one id others' data (outboxes, notifications)
+    use for it. Mastodon 4.2+ sends it as `uri`; older servers serve it at /users/<username>."""
+    uri = data.get("uri")
+    if isinstance(uri, str) and uri.startswith("https://") and "/" in uri[len("https://") :]:
+        return uri
+    return f"https://{domain}/users/{data['username']}"
+
+
 def _call(method: str, url: str, **kwargs: Any) -> requests.Response:
     """One request through the outbound client; its failures become a MastodonError."""
     try:
@@ -116,6 +125,7 @@ def verify_credentials(domain: str, access_token: str) -> dict[str, Any]:
             "instance": domain,
             "handle": f"{data['username']}@{domain}",
             "display_name": str(data.get("display_name", "")),
+            "actor_uri": actor_uri_of(domain, data),
         }
     except (ValueError, KeyError, TypeError):
         raise MastodonError(f"{domain} sent an unreadable account.") from None
