@@ -282,3 +282,12 @@ def test_the_mastodon_instance_field_refuses_an_internal_host_in_plain_words(
     assert response.status_code == 200
     assert b"not on the public internet" in response.content
     assert target.seen == []
+
+
+def test_allauths_oauth_session_refuses_a_local_server_too(serve) -> None:
+    from allauth.socialaccount.adapter import get_adapter
+
+    target = serve(ok_json)
+    with get_adapter().get_requests_session() as session, pytest.raises(AddressRefused):
+        session.get(f"http://127.0.0.1:{target.port}/")
+    assert target.seen == []
