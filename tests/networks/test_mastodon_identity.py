@@ -19,6 +19,7 @@ from accounts.crypto import encrypt_token
 from accounts.models import ProviderCredential
 from networks import services
 from networks.models import Interaction, NetworkAccount
+from networks.providers.mastodon import instance_of
 from tests.factories.networks import NetworkAccountFactory
 from tests.factories.scoring import score_history
 
@@ -205,3 +206,13 @@ def test_the_data_migration_keeps_a_merged_account_hidden_when_either_row_was(al
     merged = NetworkAccount.objects.get(pk=linked.pk)
     assert merged.opted_out
     assert not Interaction.objects.exists()
+
+
+def test_sync_calls_the_server_it_was_linked_on_even_when_the_actor_lives_elsewhere() -> None:
+    account = NetworkAccount(
+        network="mastodon",
+        external_id="https://ap.social.example/users/alice",
+        login_uid=LOGIN_UID,
+    )
+    assert instance_of(account) == "social.example"
+    assert instance_of(NetworkAccount(network="mastodon", external_id=ACTOR)) == "social.example"
