@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('networks', '0009_sequence_caches'),
+        ('networks', '0010_mastodon_actor_ids'),
     ]
 
     operations = [
