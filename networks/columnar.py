@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -65,12 +65,21 @@ def reserve_account_ids(cursor: Any, n: int) -> I64:
     return np.frombuffer(data, ">i8").astype(np.int64)
 
 
+class StoredAccounts(NamedTuple):
+    """What storing a block's new accounts did: how many it created, and the accounts someone
+    else created first (external ids, the ids reserved for them here, the ids they have)."""
+
+    created: int
+    lost: I64
+    reserved: I64
+    winners: I64
+
+
 def store_new_accounts(
     cursor: Any, network: str, external: I64, ids: I64, now: dt.datetime
-) -> tuple[int, I64, I64]:
+) -> StoredAccounts:
     """Create the accounts `external` (integer external ids, in key order) with the reserved
-    `ids`. Returns how many were created, and the external ids that someone else created first
-    with the ids they have."""
+    `ids`."""
     table = NetworkAccount._meta.db_table
     n = len(external)
     # the ids' decimal text, one blob: numpy writes them as fixed-width bytes, NUL-padded
@@ -90,7 +99,7 @@ def store_new_accounts(
     try:
         with transaction.atomic():
             _copy_binary(cursor, f"{table} ({NEW_ACCOUNT_COLUMNS})", data)
-        return n, _NONE, _NONE
+        return StoredAccounts(n, _NONE, _NONE, _NONE)
     except (IntegrityError, UniqueViolation):  # COPY raises psycopg's own error
         pass
     # Someone created some of them meanwhile: insert the rest, learn who got which id.
@@ -107,20 +116,21 @@ def store_new_accounts(
     )
     created = cursor.rowcount
     cursor.execute(
-        f"SELECT t.external_id, a.id FROM ingest_new_accounts t JOIN {table} a"
+        f"SELECT t.external_id, t.id, a.id FROM ingest_new_accounts t JOIN {table} a"
         " ON a.network = t.network AND a.external_id = t.external_id WHERE a.id <> t.id"
     )
     taken = cursor.fetchall()
-    return (
+    return StoredAccounts(
         created,
-        np.array([int(e) for e, _ in taken], np.int64),
-        np.array([i for _, i in taken], np.int64),
+        np.array([int(e) for e, _, _ in taken], np.int64),
+        np.array([r for _, r, _ in taken], np.int64),
+        np.array([w for _, _, w in taken], np.int64),
     )
 
 
 def store_new_accounts_apart(
     network: str, external: I64, ids: I64, now: dt.datetime
-) -> tuple[int, I64, I64]:
+) -> StoredAccounts:
     """`store_new_accounts` in a transaction of this thread's own connection (the helper's)."""
     with transaction.atomic(), connection.cursor() as cursor:
         # a commit lost in a crash is redone by the re-run (it finds what exists): no need to
@@ -138,7 +148,7 @@ def _copy_binary(cursor: Any, target: str, data: bytes) -> None:
 class Pending:
     """New accounts being stored on the helper, and what to store again if it fails."""
 
-    future: Future[tuple[int, I64, I64]]
+    future: Future[StoredAccounts]
     network: str
     external: I64
     ids: I64
@@ -154,24 +164,20 @@ def settle(cursor: Any, load: BulkLoad) -> int:
     while load.pending:
         job = load.pending.pop(0)
         try:
-            made, lost, winners = job.future.result()
+            stored = job.future.result()
         except Exception:  # the helper's connection failed: try once more on this one
-            made, lost, winners = store_new_accounts(
-                cursor, job.network, job.external, job.ids, job.now
-            )
-        created += made
-        take_winners(cursor, load.names, lost, winners, list(load.tables.values()))
+            stored = store_new_accounts(cursor, job.network, job.external, job.ids, job.now)
+        created += stored.created
+        take_winners(cursor, load.names, stored, list(load.tables.values()))
     return created
 
 
-def take_winners(
-    cursor: Any, names: AccountIds, lost: I64, winners: I64, tables: list[str]
-) -> None:
+def take_winners(cursor: Any, names: AccountIds, stored: StoredAccounts, tables: list[str]) -> None:
     """Accounts someone else created first: learn their ids, and give them to rows already
     written in these (load or staging) tables with the ids reserved for them."""
+    lost, reserved, winners = stored.lost, stored.reserved, stored.winners
     if not len(lost):
         return
-    reserved = names.numeric.get(lost)
     names.numeric.set(lost, winners)
     for table in tables:
         for column in ("actor_id", "receiver_id"):
@@ -298,9 +304,9 @@ class BlockWriter:
             future = self.helper.submit(store_new_accounts_apart, self.network, new, ids, now)
             load.pending.append(Pending(future, self.network, new, ids, now))
             return len(new)
-        created, lost, winners = store_new_accounts(cursor, self.network, new, ids, now)
-        take_winners(cursor, self.names, lost, winners, [])
-        return created
+        stored = store_new_accounts(cursor, self.network, new, ids, now)
+        take_winners(cursor, self.names, stored, [])
+        return stored.created
 
     def _network_was_empty(self, cursor: Any) -> bool:
         """Whether the network had no account when the import first asked: then an id it has

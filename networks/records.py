@@ -97,22 +97,32 @@ class Batch:
 class AccountIds:
     """External id -> account id for one network, kept across the batches of one import.
 
-    Ids never change, so a name resolved once is never looked up again; visibility can change
-    and is read per batch. Bounded: past `limit` names it starts afresh.
+    A name resolved once is not looked up again while the account exists (an import that sees an
+    account deleted forgets every id: `BulkLoad.forget_names`); visibility can change and is read
+    per batch. Bounded: a map that holds more than `limit` names when a batch starts is emptied
+    then, never while a batch is in flight, so every name a batch resolved stays known until its
+    rows are written. Lookups are checked: a name the map does not hold is a `KeyError`, never
+    another account's id.
     """
 
-    def __init__(self, limit: int = 4_000_000) -> None:
+    LIMIT = 4_000_000
+
+    def __init__(self, limit: int | None = None) -> None:
         self.ids: dict[str, int] = {}
         self.numeric = IdMap()  # the same, for integer ids of columnar blocks
-        self.limit = limit
+        self.limit = self.LIMIT if limit is None else limit
         self.network_was_empty: bool | None = None  # when the import first looked
 
+    def start_batch(self) -> None:
+        """Make room before a batch resolves its names: past the bound, start afresh."""
+        if len(self.ids) + len(self.numeric) > self.limit:
+            self.ids = {}
+            self.numeric = IdMap()
+            # names it forgot were met before: an id not in the map may exist after all
+            self.network_was_empty = False
+
     def remember(self, pairs: Iterable[tuple[str, int]]) -> None:
-        if len(self.ids) > self.limit:
-            self.ids.clear()
         self.ids.update(pairs)
 
     def remember_numeric(self, external: I64, ids: I64) -> None:
-        if len(self.numeric) > self.limit:
-            self.numeric = IdMap()  # readers holding the old map still find what it held
         self.numeric.add(external, ids)

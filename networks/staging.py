@@ -179,6 +179,7 @@ class Merge:
         """Store the batch; return what it changed. Hidden accounts' rows are dropped."""
         result = IngestResult(interactions_read=batch.interactions_read)
         self.prepare(cursor)
+        self.names.start_batch()  # the map's bound applies between batches, never within one
         if batch.accounts:
             self._upsert_accounts(cursor, batch.accounts)
         result.accounts_created = self._resolve(cursor, batch.named)

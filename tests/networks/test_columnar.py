@@ -27,12 +27,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import networks.importers.higgs as higgs
-from networks.edges import EdgeBlock, Text, Timestamps, pack_binary_copy, repeat_numbers
+from networks.edges import EdgeBlock, IdMap, Text, Timestamps, pack_binary_copy, repeat_numbers
 from networks.importers.base import ImportOptions, RepeatKeys, aligned_chunks
 from networks.importers.higgs import HiggsImporter
 from networks.models import Interaction, NetworkAccount, SyncRun
 from networks.partitions import BulkLoad
-from networks.records import BadLine, InteractionRecord
+from networks.records import AccountIds, BadLine, InteractionRecord
 from networks.services import run_import, start_import
 from tests.factories.accounts import UserFactory
 from tests.factories.networks import NetworkAccountFactory
@@ -781,3 +781,88 @@ def test_columnar_import_never_stores_rows_of_protected_or_opted_out_accounts(
         assert stored(network) == visible
     for run in (loaded, records, merged):
         assert counts(run) == (E2E_LINES, len(visible), hidden_rows, 0)
+
+
+# --- the import's id map: checked lookups, a bound that is safe -----------------------------------
+def test_id_map_lookup_of_an_unknown_id_is_an_error_not_a_neighbours_id():
+    ids = IdMap()
+    ids.add(np.array([10, 30], np.int64), np.array([1, 3], np.int64))
+
+    assert ids.get(np.array([30, 10], np.int64)).tolist() == [3, 1]
+    for unknown in (20, 5, 40):  # between, before and after the known ids
+        with pytest.raises(KeyError, match=str(unknown)):
+            ids.get(np.array([10, unknown], np.int64))
+
+
+def test_id_map_set_changes_only_the_ids_it_holds():
+    ids = IdMap()
+    ids.add(np.array([10, 30], np.int64), np.array([1, 3], np.int64))
+
+    ids.set(np.array([20, 30], np.int64), np.array([7, 9], np.int64))
+
+    assert ids.get(np.array([10, 30], np.int64)).tolist() == [1, 9]
+    assert ids.missing(np.array([10, 20, 30], np.int64)).tolist() == [20]
+
+
+def test_account_ids_past_their_bound_forget_between_batches_never_within_one():
+    names = AccountIds(limit=2)
+    names.start_batch()
+    names.remember([("a", 1), ("b", 2)])
+    names.remember_numeric(np.array([5], np.int64), np.array([50], np.int64))
+    names.remember([("c", 3)])  # the batch grows past the bound: it keeps everything it met
+
+    assert names.ids == {"a": 1, "b": 2, "c": 3}
+    assert names.numeric.get(np.array([5], np.int64)).tolist() == [50]
+
+    names.network_was_empty = True
+    names.start_batch()  # the next batch starts afresh
+
+    assert names.ids == {}
+    assert len(names.numeric) == 0
+    assert names.network_was_empty is False, "forgotten ids may exist: look them up"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_small_id_map_bound_stores_the_same_rows_on_every_path(
+    higgs_20k, read_20k, spy, monkeypatch
+):
+    """A map bound far below one batch's names: every batch starts afresh, and every stored row
+    still names the right accounts (main once wrote neighbours' ids or raised KeyError here)."""
+    monkeypatch.setattr(AccountIds, "LIMIT", 50)
+    forgot = Counter[str]()
+    real_start = AccountIds.start_batch
+
+    def start_batch(names: AccountIds) -> None:
+        forgot["batches"] += len(names.ids) + len(names.numeric) > names.limit
+        real_start(names)
+
+    monkeypatch.setattr(AccountIds, "start_batch", start_batch)
+
+    loaded = import_higgs(higgs_20k)
+    records = import_higgs(higgs_20k, network="dev", columnar=False)
+    merged = import_higgs(higgs_20k, network="kloutsample")
+
+    assert forgot["batches"] > 20
+    for network in ("higgs", "dev", "kloutsample"):
+        assert stored(network) == sorted(read_20k)
+    for run in (loaded, records, merged):
+        assert counts(run) == (E2E_LINES, E2E_LINES, 0, 0)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_small_id_map_bound_with_the_helper_storing_accounts_stores_the_right_rows(
+    higgs_20k, read_20k, spy, monkeypatch
+):
+    """With the helper connection, accounts reserved before the map forgets them are still being
+    stored: rows naming them again get fresh reservations that lose, and take the winners' ids."""
+    monkeypatch.setattr(AccountIds, "LIMIT", 50)
+
+    run = import_higgs(higgs_20k)
+
+    assert stored("higgs") == sorted(read_20k)
+    assert counts(run) == (E2E_LINES, E2E_LINES, 0, 0)
+    ids = {r[0] for r in read_20k} | {r[1] for r in read_20k}
+    accounts = NetworkAccount.objects.filter(network="higgs")
+    assert sorted(accounts.values_list("external_id", flat=True)) == sorted(ids)
