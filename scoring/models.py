@@ -196,13 +196,25 @@ def bucket_for(score: float) -> str:
 
 
 class Explanation(models.Model):
-    """One sentence saying what moved a daily score ("+2.1: 14 new people shared your post")."""
+    """One sentence saying what moved a daily score ("+2.1: 14 new people shared your post").
+
+    The stored text names nobody: a sentence about another person ("your strongest reactor")
+    refers to their account, and pages name it at view time only while it is visible
+    (`scoring.wording.render_explanations`).
+    """
 
     score = models.ForeignKey(DailyScore, on_delete=models.CASCADE, related_name="explanations")
     points = models.FloatField()
     kind = models.CharField(max_length=32)  # engine Driver.kind: reach, amplification, decay, ...
     text = models.TextField()
     position = models.PositiveSmallIntegerField(default=0)
+    about_account = models.ForeignKey(
+        "networks.NetworkAccount",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["position"]

@@ -20,6 +20,7 @@ from django.utils import timezone
 from networks.models import Network, NetworkAccount
 from scoring.charts import ChartPoint
 from scoring.models import DailyScore, Explanation, LatestScore, RunStatus, ScoringRun
+from scoring.wording import ExplanationLine, render_explanations
 
 HISTORY_DAYS = 90
 DECAY_NOTICE_DAYS = 14  # idle this long and the score starts to decay
@@ -161,14 +162,25 @@ def held_days(*, start: dt.date, end: dt.date) -> list[dt.date]:
     return list(cache.get_or_set(key, load, HELD_CACHE_SECONDS) or [])
 
 
-def explanations_for(score_id: int) -> list[Explanation]:
-    """The sentences that explain one daily score, in order (one query, then cached)."""
-    found = cache.get_or_set(
-        f"scoring:explanations:{score_id}",
-        lambda: list(Explanation.objects.filter(score_id=score_id).order_by("position")),
-        EXPLANATION_CACHE_SECONDS,
+def explanations_for(score_id: int) -> list[ExplanationLine]:
+    """The sentences that explain one daily score, in order, naming only people the hidden rule
+    lets us show right now (the rows are cached; whom they may name is asked on every render,
+    in one query when a sentence refers to someone)."""
+    rows: list[Explanation] = list(
+        cache.get_or_set(
+            f"scoring:explanations:{score_id}",
+            lambda: list(Explanation.objects.filter(score_id=score_id).order_by("position")),
+            EXPLANATION_CACHE_SECONDS,
+        )
+        or []
     )
-    return list(found or [])
+    about = {r.about_account_id for r in rows if r.about_account_id is not None}
+    shown: dict[int, str] = {}
+    if about:
+        visible = NetworkAccount.objects.visible().filter(pk__in=about)
+        for pk, handle, external_id in visible.values_list("pk", "handle", "external_id"):
+            shown[pk] = handle or external_id
+    return render_explanations(rows, shown)
 
 
 def day_score(
