@@ -19,6 +19,8 @@ from networks.columnar import settle
 from networks.edges import EdgeBlock
 from networks.helper import Helper
 from networks.importers import Importer, ImportFormatError, make_importer
+from networks.importers.base import Item
+from networks.importers.columnar import ColumnarImporter
 from networks.models import Interaction, Network, NetworkAccount, Post, SyncRun, SyncStatus
 from networks.partitions import BulkLoad
 from networks.prefetch import prefetch
@@ -375,7 +377,11 @@ def _read_batches(
         return _Read(prepared, read, rejected, list(errors), progress)
 
     # Bulk edge lists are read as columnar blocks where the rows can go to PostgreSQL as such.
-    items = importer.parse_columnar() if postgres and importer.columnar else importer.parse()
+    items: Iterator[EdgeBlock | Item]
+    if postgres and isinstance(importer, ColumnarImporter) and importer.columnar:
+        items = importer.parse_columnar()
+    else:
+        items = importer.parse()
     for item in items:
         if isinstance(item, EdgeBlock):
             good += len(item)

@@ -28,7 +28,8 @@ from hypothesis import strategies as st
 
 import networks.importers.higgs as higgs
 from networks.edges import EdgeBlock, IdMap, Text, Timestamps, pack_binary_copy, repeat_numbers
-from networks.importers.base import ImportOptions, RepeatKeys, aligned_chunks
+from networks.importers.base import ImportOptions, RepeatKeys
+from networks.importers.columnar import aligned_chunks
 from networks.importers.higgs import HiggsImporter
 from networks.models import Interaction, NetworkAccount, SyncRun
 from networks.partitions import BulkLoad
