@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +26,7 @@ from django.db import IntegrityError, connection, transaction
 from psycopg.errors import UniqueViolation
 
 from networks import partitions
+from networks.account_ids import AccountIds, HiddenAccounts
 from networks.edges import (
     I64,
     Column,
@@ -41,7 +42,6 @@ from networks.edges import (
 from networks.helper import Helper
 from networks.models import NetworkAccount
 from networks.partitions import BulkLoad
-from networks.records import AccountIds
 
 # The order of interaction rows as staged, copied and inserted (here and in networks.staging).
 ROW_COLUMNS = "actor_id, receiver_id, network, kind, occurred_at, source_key"
@@ -145,7 +145,7 @@ def _copy_binary(cursor: Any, target: str, data: bytes) -> None:
 
 
 @dataclass
-class Pending:
+class _Pending:
     """New accounts being stored on the helper, and what to store again if it fails."""
 
     future: Future[StoredAccounts]
@@ -155,21 +155,34 @@ class Pending:
     now: dt.datetime
 
 
-def settle(cursor: Any, load: BulkLoad) -> int:
-    """Wait for the import's accounts still being stored on the helper; give rows loaded with a
-    reserved id whose account someone else created first that account's id. Accounts the helper
-    failed to store are stored here (or the error is raised, and nothing loaded is attached).
-    Returns how many accounts were created."""
-    created = 0
-    while load.pending:
-        job = load.pending.pop(0)
-        try:
-            stored = job.future.result()
-        except Exception:  # the helper's connection failed: try once more on this one
-            stored = store_new_accounts(cursor, job.network, job.external, job.ids, job.now)
-        created += stored.created
-        take_winners(cursor, load.names, stored, list(load.tables.values()))
-    return created
+class NewAccounts:
+    """A columnar import's new accounts stored on the helper connection while the import's own
+    connection goes on; `settle` waits for them (the import must before any attach)."""
+
+    def __init__(self, helper: Helper) -> None:
+        self.helper = helper
+        self.pending: list[_Pending] = []
+
+    def store(self, network: str, external: I64, ids: I64, now: dt.datetime) -> None:
+        """Store these accounts (reserved `ids`) on the helper, without waiting."""
+        future = self.helper.submit(store_new_accounts_apart, network, external, ids, now)
+        self.pending.append(_Pending(future, network, external, ids, now))
+
+    def settle(self, cursor: Any, names: AccountIds, tables: list[str]) -> int:
+        """Wait for the accounts still being stored; give rows loaded (in `tables`) with a
+        reserved id whose account someone else created first that account's id. Accounts the
+        helper failed to store are stored here (or the error is raised, and nothing loaded is
+        attached). Returns how many accounts were created."""
+        created = 0
+        while self.pending:
+            job = self.pending.pop(0)
+            try:
+                stored = job.future.result()
+            except Exception:  # the helper's connection failed: try once more on this one
+                stored = store_new_accounts(cursor, job.network, job.external, job.ids, job.now)
+            created += stored.created
+            take_winners(cursor, names, stored, tables)
+        return created
 
 
 def take_winners(cursor: Any, names: AccountIds, stored: StoredAccounts, tables: list[str]) -> None:
@@ -229,29 +242,47 @@ class PreparedBlock:
         return cls(block, np.unique([block.actor, block.receiver]), lay_out(network, block))
 
 
+class RowStaging(Protocol):
+    """What a block writer needs of the batch's staging (`networks.staging.Merge`), whose tables
+    it never touches itself."""
+
+    def merge_binary(self, cursor: Any, data: bytes) -> int:
+        """Stage binary COPY rows (ROW_COLUMNS, then the post's external id) and merge them into
+        their visible months; return how many were inserted."""
+        ...
+
+    def existing_accounts(self, cursor: Any, external: I64) -> list[tuple[int, int]]:
+        """(external id, account id) of the accounts among these that exist."""
+        ...
+
+
 class BlockWriter:
     """Stores one batch's block: its new accounts, and its interactions month by month.
 
-    With a helper and a bulk load, the accounts are stored on the helper while this connection
-    goes on, through this batch and the next ones: rows in load tables are invisible until the
-    attach, which `settle`s first. A batch with rows for a month that is merged (visible at
-    once) settles before it writes them.
+    With the helper's `NewAccounts` and a bulk load, the accounts are stored on the helper while
+    this connection goes on, through this batch and the next ones: rows in load tables are
+    invisible until the attach, which settles first. A batch with rows for a month that is
+    merged (visible at once) settles before it writes them.
     """
 
     def __init__(
         self,
         network: str,
         names: AccountIds,
-        merge_staged: Any,
-        helper: Helper | None = None,
+        staging: RowStaging,
+        new_accounts: NewAccounts | None = None,
     ) -> None:
         self.network = network
         self.names = names
-        self.merge_staged = merge_staged  # Merge._merge_staged: staged rows into their month
-        self.helper = helper
+        self.staging = staging
+        self.new_accounts = new_accounts
 
     def write(
-        self, cursor: Any, prepared: PreparedBlock, hidden: set[int], load: BulkLoad | None
+        self,
+        cursor: Any,
+        prepared: PreparedBlock,
+        hidden: HiddenAccounts,
+        load: BulkLoad | None,
     ) -> tuple[int, int]:
         """Store the block; return (accounts created or being created, interactions inserted)."""
         block, laid_out = prepared.block, prepared.laid_out
@@ -262,15 +293,13 @@ class BlockWriter:
             if destinations[month] is None:
                 partitions.ensure_partitions(cursor, [first])
         merged = None in destinations.values()
-        if merged and load is not None:
-            settle(cursor, load)  # rows merged into a month are visible at once
+        if merged and self.new_accounts is not None and load is not None:
+            # rows merged into a month are visible at once
+            self.new_accounts.settle(cursor, self.names, list(load.tables.values()))
         created = self._new_accounts(cursor, prepared.named, None if merged else load)
         known = self.names.numeric
         actor, receiver = known.get(block.actor), known.get(block.receiver)
-        keep = np.ones(len(block), bool)
-        if hidden:
-            shown = np.fromiter(hidden, np.int64, len(hidden))
-            keep = ~(np.isin(actor, shown) | np.isin(receiver, shown))
+        keep = hidden.keeps_rows(actor, receiver)
         if not keep.all():  # rows of hidden accounts: lay out the others afresh
             laid_out = lay_out(self.network, block, keep)
         inserted = 0
@@ -280,9 +309,7 @@ class BlockWriter:
             rows, packed = laid_out[month]
             data = packed.stream({0: actor[rows], 1: receiver[rows]})
             if table is None:
-                cursor.execute("TRUNCATE ingest_rows")
-                _copy_binary(cursor, f"ingest_rows ({ROW_COLUMNS}, post)", data)
-                inserted += self.merge_staged(cursor, None)
+                inserted += self.staging.merge_binary(cursor, data)
             else:
                 _copy_binary(cursor, f"{table} ({ROW_COLUMNS}, post_id)", data)
                 inserted += len(rows)
@@ -300,9 +327,8 @@ class BlockWriter:
         ids = reserve_account_ids(cursor, len(new))
         self.names.remember_numeric(new, ids)
         now = dt.datetime.now(dt.UTC)
-        if self.helper is not None and load is not None:
-            future = self.helper.submit(store_new_accounts_apart, self.network, new, ids, now)
-            load.pending.append(Pending(future, self.network, new, ids, now))
+        if self.new_accounts is not None and load is not None:
+            self.new_accounts.store(self.network, new, ids, now)
             return len(new)
         stored = store_new_accounts(cursor, self.network, new, ids, now)
         take_winners(cursor, self.names, stored, [])
@@ -322,16 +348,7 @@ class BlockWriter:
 
     def _look_up(self, cursor: Any, external: I64) -> I64:
         """Learn the ids of the accounts among these that exist; return the others."""
-        cursor.execute("TRUNCATE ingest_names")
-        with cursor.cursor.copy("COPY ingest_names FROM STDIN") as copy:
-            copy.write("".join(f"{e}\n" for e in external.tolist()))
-        cursor.execute(
-            f"SELECT x.external_id::bigint, a.id FROM ingest_names x"
-            f" JOIN {NetworkAccount._meta.db_table} a"
-            " ON a.network = %s AND a.external_id = x.external_id",
-            [self.network],
-        )
-        found = np.array(cursor.fetchall(), np.int64).reshape(-1, 2)
+        found = np.array(self.staging.existing_accounts(cursor, external), np.int64).reshape(-1, 2)
         if len(found):
             self.names.remember_numeric(found[:, 0], found[:, 1])
         return self.names.numeric.missing(external)

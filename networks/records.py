@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
-
-from networks.edges import I64, EdgeBlock, IdMap
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,54 +72,3 @@ class IngestResult:
         self.posts_inserted += other.posts_inserted
         self.interactions_read += other.interactions_read
         self.interactions_inserted += other.interactions_inserted
-
-
-@dataclass(slots=True)
-class Batch:
-    """Records collected for one `ingest_batch` call."""
-
-    accounts: list[AccountRecord] = field(default_factory=list)
-    posts: list[PostRecord] = field(default_factory=list)
-    interactions: list[InteractionRecord] = field(default_factory=list)
-    blocks: list[EdgeBlock] = field(default_factory=list)  # interactions read as columns
-
-    @property
-    def interaction_count(self) -> int:
-        return len(self.interactions) + sum(map(len, self.blocks))
-
-    def __len__(self) -> int:
-        return len(self.accounts) + len(self.posts) + self.interaction_count
-
-
-class AccountIds:
-    """External id -> account id for one network, kept across the batches of one import.
-
-    A name resolved once is not looked up again while the account exists (an import that sees an
-    account deleted forgets every id: `BulkLoad.forget_names`); visibility can change and is read
-    per batch. Bounded: a map that holds more than `limit` names when a batch starts is emptied
-    then, never while a batch is in flight, so every name a batch resolved stays known until its
-    rows are written. Lookups are checked: a name the map does not hold is a `KeyError`, never
-    another account's id.
-    """
-
-    LIMIT = 4_000_000
-
-    def __init__(self, limit: int | None = None) -> None:
-        self.ids: dict[str, int] = {}
-        self.numeric = IdMap()  # the same, for integer ids of columnar blocks
-        self.limit = self.LIMIT if limit is None else limit
-        self.network_was_empty: bool | None = None  # when the import first looked
-
-    def start_batch(self) -> None:
-        """Make room before a batch resolves its names: past the bound, start afresh."""
-        if len(self.ids) + len(self.numeric) > self.limit:
-            self.ids = {}
-            self.numeric = IdMap()
-            # names it forgot were met before: an id not in the map may exist after all
-            self.network_was_empty = False
-
-    def remember(self, pairs: Iterable[tuple[str, int]]) -> None:
-        self.ids.update(pairs)
-
-    def remember_numeric(self, external: I64, ids: I64) -> None:
-        self.numeric.add(external, ids)

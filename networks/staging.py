@@ -23,13 +23,12 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from networks import partitions
-from networks.columnar import ROW_COLUMNS, BlockWriter, PreparedBlock
-from networks.edges import EdgeBlock
-from networks.helper import Helper
+from networks.account_ids import AccountIds, HiddenAccounts
+from networks.columnar import ROW_COLUMNS, BlockWriter, NewAccounts, PreparedBlock
+from networks.edges import I64, EdgeBlock
 from networks.models import Interaction, NetworkAccount, Post
 from networks.partitions import BulkLoad
 from networks.records import (
-    AccountIds,
     AccountRecord,
     IngestResult,
     InteractionRecord,
@@ -143,14 +142,21 @@ def hidden_account_ids(cursor: Any, network: str) -> set[int]:
 
 
 class Merge:
-    """One batch's staging and merge on the current connection, inside the caller's transaction."""
+    """One batch's staging and merge on the current connection, inside the caller's transaction.
+
+    Its staging tables are its own: the block writer stages and looks up through `merge_binary`
+    and `existing_accounts` (`networks.columnar.RowStaging`).
+    """
 
     def __init__(
-        self, network: str, names: AccountIds | None = None, helper: Helper | None = None
+        self,
+        network: str,
+        names: AccountIds | None = None,
+        new_accounts: NewAccounts | None = None,
     ) -> None:
         self.network = network
         self.names = names if names is not None else AccountIds()
-        self.helper = helper  # a second connection for columnar blocks' new accounts
+        self.new_accounts = new_accounts  # columnar blocks' new accounts on the helper
         self.postgres = connection.vendor == "postgresql"
         self.account_table = NetworkAccount._meta.db_table
         self.post_table = Post._meta.db_table
@@ -171,23 +177,24 @@ class Merge:
                 cursor.execute(f"DELETE FROM {table}")
 
     def run(self, cursor: Any, batch: PreparedBatch, load: BulkLoad | None = None) -> IngestResult:
-        """Store the batch; return what it changed. Hidden accounts' rows are dropped."""
+        """Store the batch; return what it changed. Hidden accounts' rows are dropped (the
+        rule is read once the batch's own accounts, perhaps protected now, are stored)."""
         result = IngestResult(interactions_read=batch.interactions_read)
         self.prepare(cursor)
         self.names.start_batch()  # the map's bound applies between batches, never within one
         if batch.accounts:
             self._upsert_accounts(cursor, batch.accounts)
         result.accounts_created = self._resolve(cursor, batch.named)
-        hidden = hidden_account_ids(cursor, self.network)
+        hidden_now = HiddenAccounts(hidden_account_ids(cursor, self.network))
         if batch.posts:
-            result.posts_inserted = self._insert_posts(cursor, batch.posts, hidden)
+            result.posts_inserted = self._insert_posts(cursor, batch.posts, hidden_now)
         if batch.months:
             result.interactions_inserted = self._insert_interactions(
-                cursor, batch.months, hidden, load
+                cursor, batch.months, hidden_now, load
             )
         if batch.block is not None:
-            writer = BlockWriter(self.network, self.names, self._merge_staged, self.helper)
-            created, inserted = writer.write(cursor, batch.block, hidden, load)
+            writer = BlockWriter(self.network, self.names, self, self.new_accounts)
+            created, inserted = writer.write(cursor, batch.block, hidden_now, load)
             result.accounts_created += created
             result.interactions_inserted += inserted
         return result
@@ -264,7 +271,9 @@ class Merge:
         return len(created)
 
     # --- posts --------------------------------------------------------------------------------
-    def _insert_posts(self, cursor: Any, posts: Sequence[PostRecord], hidden: set[int]) -> int:
+    def _insert_posts(
+        self, cursor: Any, posts: Sequence[PostRecord], hidden: HiddenAccounts
+    ) -> int:
         ids = self.names.ids
         rows = [
             (
@@ -276,7 +285,7 @@ class Merge:
                 json.dumps(list(p.tags)),
             )
             for p in posts
-            if ids[p.account] not in hidden
+            if hidden.keeps(ids[p.account])
         ]
         if not rows:
             return 0
@@ -296,7 +305,7 @@ class Merge:
         self,
         cursor: Any,
         months: dict[tuple[int, int], MonthRows],
-        hidden: set[int],
+        hidden: HiddenAccounts,
         load: BulkLoad | None,
     ) -> int:
         """Each month's rows, ids in front, to its destination (a load table or the merge)."""
@@ -306,7 +315,7 @@ class Merge:
             trios = zip(rows.actors, rows.receivers, rows.tails, strict=True)
             kept = [(ids[a], ids[r], t) for a, r, t in trios]
             if hidden:
-                kept = [(a, r, t) for a, r, t in kept if a not in hidden and r not in hidden]
+                kept = [(a, r, t) for a, r, t in kept if hidden.keeps(a, r)]
             if self.postgres:
                 group: list[Any] = [f"{a}\t{r}\t{t}" for a, r, t in kept]
             else:
@@ -334,6 +343,26 @@ class Merge:
             cursor.execute("DELETE FROM ingest_rows")
             cursor.executemany("INSERT INTO ingest_rows VALUES (%s, %s, %s, %s, %s, %s, %s)", lines)
         return self._merge_staged(cursor, table)
+
+    def merge_binary(self, cursor: Any, data: bytes) -> int:
+        """Stage binary COPY rows (ROW_COLUMNS, then the post's external id) and merge them
+        into their visible months; return how many were inserted."""
+        cursor.execute("TRUNCATE ingest_rows")
+        columns = f"({ROW_COLUMNS}, post)"
+        with cursor.cursor.copy(f"COPY ingest_rows {columns} FROM STDIN (FORMAT binary)") as copy:
+            copy.write(data)
+        return self._merge_staged(cursor, None)
+
+    def existing_accounts(self, cursor: Any, external: I64) -> list[tuple[int, int]]:
+        """(external id, account id) of the accounts among these integer ids that exist."""
+        cursor.execute("TRUNCATE ingest_names")
+        self._copy(cursor, "ingest_names", "", [f"{e}\n" for e in external.tolist()])
+        cursor.execute(
+            f"SELECT x.external_id::bigint, a.id FROM ingest_names x JOIN {self.account_table} a"
+            " ON a.network = %s AND a.external_id = x.external_id",
+            [self.network],
+        )
+        return [(int(e), int(i)) for e, i in cursor.fetchall()]
 
     def _merge_staged(self, cursor: Any, table: str | None) -> int:
         """Insert the staged rows with their post ids; skip keys already stored."""

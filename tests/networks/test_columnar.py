@@ -27,13 +27,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import networks.importers.higgs as higgs
+from networks.account_ids import AccountIds
 from networks.edges import EdgeBlock, IdMap, Text, Timestamps, pack_binary_copy, repeat_numbers
 from networks.importers.base import ImportOptions, RepeatKeys
 from networks.importers.columnar import aligned_chunks
 from networks.importers.higgs import HiggsImporter
 from networks.models import Interaction, NetworkAccount, SyncRun
 from networks.partitions import BulkLoad
-from networks.records import AccountIds, BadLine, InteractionRecord
+from networks.records import BadLine, InteractionRecord
 from networks.services import run_import, start_import
 from tests.factories.accounts import UserFactory
 from tests.factories.networks import NetworkAccountFactory
