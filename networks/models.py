@@ -26,6 +26,14 @@ class Network(models.TextChoices):
     DEV = "dev", "Development network"
 
 
+def network_label(network: str) -> str:
+    """A network's human name ("Mastodon"), or the raw value for networks we no longer know."""
+    try:
+        return str(Network(network).label)
+    except ValueError:
+        return network
+
+
 # The one "hidden" rule: an account that is protected, opted out, or claimed by a person who opted
 # out is never scored, shown, searched or served. Staging, collect, queries and pages all ask
 # `hidden_ids()` / `hidden()` / `visible()`; nothing else spells the rule out.

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from networks.models import network_label
 from scoring.kloutids import KloutId  # noqa: F401  (the model lives with its services)
 
 
@@ -279,6 +280,4 @@ class LatestScore(models.Model):
     @property
     def network_label(self) -> str:
         """The network's human name ("Stack Exchange"), or the raw value if we no longer know it."""
-        from scoring.queries import network_label
-
         return network_label(self.network)

@@ -7,17 +7,16 @@ read model (`LatestScore`) and the immutable history (`DailyScore`) for template
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Window
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
-from networks.models import Network, NetworkAccount
+from accounts.models import Notification
+from networks.models import Network, NetworkAccount, network_label
 from scoring.charts import ChartPoint
 from scoring.models import DailyScore, Explanation, LatestScore, RunStatus, ScoringRun
 from scoring.wording import ExplanationLine, render_explanations
@@ -76,14 +75,6 @@ def parse_day(raw: str | None, *, today: dt.date | None = None) -> dt.date | Non
     if day < EARLIEST_DAY:
         raise BadDay(f"{day.isoformat()} is before the first day anyone was scored.")
     return day
-
-
-def network_label(network: str) -> str:
-    """A network's human name ("Mastodon"), or the raw value for networks we no longer know."""
-    try:
-        return str(Network(network).label)
-    except ValueError:
-        return network
 
 
 def subject_scores(
@@ -256,26 +247,13 @@ def contributions(score: DailyScore) -> list[tuple[str, int]]:
 
 def unread_notifications(user_id: int, limit: int = 3) -> tuple[int, list[Any]]:
     """(how many unread notifications, the newest `limit` of them) in one query, however many."""
-    try:
-        model = apps.get_model("accounts", "Notification")
-    except LookupError:
-        return 0, []
     newest = list(
-        model.objects.filter(user_id=user_id, read_at__isnull=True)
+        Notification.objects.filter(user_id=user_id, read_at__isnull=True)
         # The window counts every unread row before LIMIT keeps the newest few.
         .annotate(unread_total=Window(Count("pk")))
         .order_by("-created_at", "-pk")[:limit]
     )
     return (newest[0].unread_total if newest else 0), newest
-
-
-@functools.cache
-def url_or_none(name: str) -> str | None:
-    """The URL of a named route another app may not have built yet."""
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return None
 
 
 @dataclass(frozen=True, slots=True)

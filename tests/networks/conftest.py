@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from networks.records import IngestResult, InteractionRecord
 from networks.session import ImportSession
 from networks.staging import prepare_batch
+from tests.postgres import needs_postgres
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -45,8 +45,7 @@ OpenSession = Callable[..., ImportSession]
 def open_session() -> Iterator[OpenSession]:
     """Open an import session on PostgreSQL (with load tables) for a network, as a file import
     would: `open_session("higgs", helper=True)`; closed after the test."""
-    if connection.vendor != "postgresql":
-        pytest.skip("bulk loads are PostgreSQL's")
+    needs_postgres("bulk loads are PostgreSQL's")
     with ExitStack() as opened:
 
         def open_(network: str = "dev", *, helper: bool = False) -> ImportSession:

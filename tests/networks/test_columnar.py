@@ -39,6 +39,7 @@ from networks.services import run_import, start_import
 from tests.factories.accounts import UserFactory
 from tests.factories.networks import NetworkAccountFactory
 from tests.networks.conftest import higgs_file
+from tests.postgres import needs_postgres
 
 UTC = dt.UTC
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
@@ -489,11 +490,6 @@ def test_aligned_chunks_keep_every_byte_and_cut_only_where_the_stamp_changes(dat
 
 
 # --- binary COPY ----------------------------------------------------------------------------------
-def needs_postgres() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("binary COPY and the columnar import are PostgreSQL's")
-
-
 def scattered_text(values: list[str]) -> Text:
     """A Text column whose rows lie in its blob in reverse order with bytes between them."""
     blob = bytearray(b"#")
@@ -548,7 +544,6 @@ def packed_round_trip(a: list[int], b: list[int], texts: list[str], seconds: lis
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_binary_copy_round_trips_edge_values():
-    needs_postgres()
     packed_round_trip(
         a=[0, -1, -(2**63), 2**63 - 1, 1341100972],
         b=[-5, 7, 2**40, -(2**40), 0],
@@ -566,7 +561,6 @@ def test_binary_copy_round_trips_edge_values():
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_binary_copy_of_zero_rows_is_a_valid_empty_stream():
-    needs_postgres()
     empty = np.zeros(0, np.int64)
     got = copy_back(0, [empty, empty, Text.constant("x", 0), Timestamps(empty), None])
 
@@ -577,7 +571,6 @@ def test_binary_copy_of_zero_rows_is_a_valid_empty_stream():
 @pytest.mark.django_db
 def test_binary_copy_of_taken_choice_and_constant_text_columns():
     """The columns `columnar.lay_out` builds: kinds by code, the network constant, rows taken."""
-    needs_postgres()
     kinds = Text.choice(["share", "", "réponse"], np.array([2, 0, 1, 2, 0], np.uint8))
     keys = scattered_text(["k0", "k1", "", "k3", "ü4"])
     rows = np.array([4, 0, 2])
@@ -611,7 +604,6 @@ _second = st.integers(-62_135_596_800, 253_402_300_799)
 )
 @given(rows=st.lists(st.tuples(_int64, _int64, _pg_text, _second), max_size=8))
 def test_binary_copy_round_trips_generated_rows(rows):
-    needs_postgres()
     packed_round_trip(
         a=[r[0] for r in rows],
         b=[r[1] for r in rows],
@@ -676,7 +668,7 @@ class Spy:
 
 @pytest.fixture
 def spy(monkeypatch: pytest.MonkeyPatch) -> Spy:
-    needs_postgres()
+    needs_postgres("binary COPY and the columnar import are PostgreSQL's")
     # blocks far smaller than a batch, and batches that cut blocks: both boundaries exercised
     monkeypatch.setattr(higgs, "BLOCK_BYTES", 16_384)
     return Spy(monkeypatch)

@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 import pytest
-from django.db import OperationalError, connection
+from django.db import OperationalError
 
 from networks import columnar
 from networks.edges import EdgeBlock, Text
@@ -26,11 +26,6 @@ from networks.staging import prepare_batch
 
 pytestmark = pytest.mark.postgres
 JULY = int(dt.datetime(2012, 7, 2, tzinfo=dt.UTC).timestamp())
-
-
-def needs_postgres() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("columnar blocks are stored on PostgreSQL only")
 
 
 def block_of(rows: list[tuple[int, int, int]]) -> EdgeBlock:
@@ -54,7 +49,6 @@ def store(block: EdgeBlock, session: ImportSession) -> int:
 
 def helper_session() -> ImportSession:
     """A session of a non-strict import with its helper connection (use it as a context)."""
-    needs_postgres()
     return ImportSession(run_id=987_655, network="higgs")
 
 

@@ -21,11 +21,6 @@ from tests.networks.conftest import store_records
 JULY = dt.datetime(2012, 7, 3, 12, tzinfo=dt.UTC)
 
 
-def needs_postgres() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("partitions and bulk loads are PostgreSQL's")
-
-
 def records(n: int, *, start: dt.datetime = JULY, prefix: str = "k") -> list[InteractionRecord]:
     return [
         InteractionRecord(
@@ -43,7 +38,6 @@ def existing_partitions() -> dict[dt.date, str]:
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_a_new_month_is_loaded_detached_and_appears_with_its_indexes_when_attached(session):
-    needs_postgres()
     result = store_records(session, records(30))
 
     assert result.interactions_inserted == 30
@@ -67,7 +61,6 @@ def test_a_new_month_is_loaded_detached_and_appears_with_its_indexes_when_attach
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_a_key_repeated_across_batches_of_one_load_is_stored_once(session):
-    needs_postgres()
     store_records(session, records(20))
     store_records(session, records(20))  # the same keys again
 
@@ -80,7 +73,6 @@ def test_a_key_repeated_across_batches_of_one_load_is_stored_once(session):
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_an_account_hidden_while_its_month_loads_is_purged_before_attaching(session):
-    needs_postgres()
     store_records(session, records(35))
     hidden = opt_out_network_account(provider="dev", uid="a0")
     assert hidden is not None
@@ -95,7 +87,6 @@ def test_an_account_hidden_while_its_month_loads_is_purged_before_attaching(sess
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_a_month_filled_by_someone_else_meanwhile_is_merged_not_replaced(session):
-    needs_postgres()
     store_records(session, records(10))
     # A provider sync stores two rows of July: one the load also holds, one it does not.
     ingest_batch(network="dev", interactions=records(1) + records(1, prefix="sync"))
@@ -110,7 +101,6 @@ def test_a_month_filled_by_someone_else_meanwhile_is_merged_not_replaced(session
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_rows_in_the_default_partition_move_into_their_month_when_it_is_created():
-    needs_postgres()
     august = dt.datetime(2012, 8, 9, tzinfo=dt.UTC)
     orm_row = InteractionFactory.create(occurred_at=august)  # the ORM, outside ingest_batch
     with connection.cursor() as cursor:
@@ -130,7 +120,6 @@ def test_rows_in_the_default_partition_move_into_their_month_when_it_is_created(
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_a_re_import_of_a_held_month_inserts_nothing_and_keeps_one_row_per_key(session):
-    needs_postgres()
     ingest_batch(network="dev", interactions=records(12))
     again = store_records(session, records(12))
 
@@ -190,7 +179,6 @@ def test_prefetch_stops_its_thread_when_the_consumer_stops_early():
 def test_index_builds_of_a_loaded_month_use_the_configured_parallel_workers(
     session, settings, workers
 ):
-    needs_postgres()
     settings.KLOUT_INDEX_BUILD_WORKERS = workers
     store_records(session, records(10))
 
@@ -207,7 +195,6 @@ def test_index_builds_of_a_loaded_month_use_the_configured_parallel_workers(
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_account_and_interaction_ids_come_from_cached_sequences():
-    needs_postgres()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT cache_size FROM pg_sequences WHERE sequencename IN"
