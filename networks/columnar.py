@@ -243,23 +243,24 @@ class PreparedBlock:
 
 
 class RowStaging(Protocol):
-    """What a block writer needs of the batch's staging (`networks.staging.Merge`), whose tables
-    it never touches itself."""
+    """What a block writer needs of the batch's merge (`networks.staging.Merge`), which resolves
+    account ids and owns the staging tables; the writer touches neither itself."""
 
     def merge_binary(self, cursor: Any, data: bytes) -> int:
         """Stage binary COPY rows (ROW_COLUMNS, then the post's external id) and merge them into
         their visible months; return how many were inserted."""
         ...
 
-    def existing_accounts(self, cursor: Any, external: I64) -> list[tuple[int, int]]:
-        """(external id, account id) of the accounts among these that exist."""
+    def resolve_block_ids(self, cursor: Any, named: I64, apart: bool) -> int:
+        """Make every id among `named` (sorted, distinct) known to the import's map, creating the
+        new accounts (on the helper if `apart` and there is one); return how many are new."""
         ...
 
 
 class BlockWriter:
-    """Stores one batch's block: its new accounts, and its interactions month by month.
+    """Stores one batch's block month by month, once the merge has resolved its account ids.
 
-    With the helper's `NewAccounts` and a bulk load, the accounts are stored on the helper while
+    With the helper's `NewAccounts` and a bulk load, new accounts are stored on the helper while
     this connection goes on, through this batch and the next ones: rows in load tables are
     invisible until the attach, which settles first. A batch with rows for a month that is
     merged (visible at once) settles before it writes them.
@@ -296,7 +297,8 @@ class BlockWriter:
         if merged and self.new_accounts is not None and load is not None:
             # rows merged into a month are visible at once
             self.new_accounts.settle(cursor, self.names, list(load.tables.values()))
-        created = self._new_accounts(cursor, prepared.named, None if merged else load)
+        # new accounts may be stored on the helper only while every row naming them is loaded
+        created = self.staging.resolve_block_ids(cursor, prepared.named, not merged)
         known = self.names.numeric
         actor, receiver = known.get(block.actor), known.get(block.receiver)
         keep = hidden.keeps_rows(actor, receiver)
@@ -314,41 +316,3 @@ class BlockWriter:
                 _copy_binary(cursor, f"{table} ({ROW_COLUMNS}, post_id)", data)
                 inserted += len(rows)
         return created, inserted
-
-    def _new_accounts(self, cursor: Any, named: I64, load: BulkLoad | None) -> int:
-        """Reserve ids for the new accounts among `named` and store them: on the helper if there
-        is one and a load to settle them before its attach, otherwise here. Returns how many."""
-        new = self.names.numeric.missing(named)
-        if len(new) and not self._network_was_empty(cursor):
-            new = self._look_up(cursor, new)
-        if not len(new):
-            return 0
-        new = new[np.argsort(new.astype("S20"), kind="stable")]  # key order: the index's
-        ids = reserve_account_ids(cursor, len(new))
-        self.names.remember_numeric(new, ids)
-        now = dt.datetime.now(dt.UTC)
-        if self.new_accounts is not None and load is not None:
-            self.new_accounts.store(self.network, new, ids, now)
-            return len(new)
-        stored = store_new_accounts(cursor, self.network, new, ids, now)
-        take_winners(cursor, self.names, stored, [])
-        return stored.created
-
-    def _network_was_empty(self, cursor: Any) -> bool:
-        """Whether the network had no account when the import first asked: then an id it has
-        not met is new (a concurrent creator is caught by the unique index)."""
-        if self.names.network_was_empty is None:
-            cursor.execute(
-                f"SELECT NOT EXISTS (SELECT 1 FROM {NetworkAccount._meta.db_table}"
-                " WHERE network = %s)",
-                [self.network],
-            )
-            self.names.network_was_empty = bool(cursor.fetchone()[0])
-        return self.names.network_was_empty
-
-    def _look_up(self, cursor: Any, external: I64) -> I64:
-        """Learn the ids of the accounts among these that exist; return the others."""
-        found = np.array(self.staging.existing_accounts(cursor, external), np.int64).reshape(-1, 2)
-        if len(found):
-            self.names.remember_numeric(found[:, 0], found[:, 1])
-        return self.names.numeric.missing(external)

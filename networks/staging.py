@@ -8,7 +8,8 @@ are dropped in Python. Interaction rows then carry ids, not names:
 - otherwise: staged (COPY on PostgreSQL, executemany on SQLite) and merged with one
   INSERT ... SELECT ... ON CONFLICT DO NOTHING, so a batch is idempotent.
 Interactions read as columnar blocks (PostgreSQL) take the same two destinations through
-`networks.columnar.BlockWriter`, with their own account resolution (reserved ids, binary COPY).
+`networks.columnar.BlockWriter`; their integer ids are resolved here too (`resolve_block_ids`:
+reserved ids, new accounts by binary COPY), so every account id is resolved in this module.
 """
 
 from __future__ import annotations
@@ -19,12 +20,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from networks import partitions
 from networks.account_ids import AccountIds, HiddenAccounts
-from networks.columnar import ROW_COLUMNS, BlockWriter, NewAccounts, PreparedBlock
+from networks.columnar import (
+    ROW_COLUMNS,
+    BlockWriter,
+    NewAccounts,
+    PreparedBlock,
+    reserve_account_ids,
+    store_new_accounts,
+    take_winners,
+)
 from networks.edges import I64, EdgeBlock
 from networks.models import Interaction, NetworkAccount, Post
 from networks.partitions import BulkLoad
@@ -144,8 +154,10 @@ def hidden_account_ids(cursor: Any, network: str) -> set[int]:
 class Merge:
     """One batch's staging and merge on the current connection, inside the caller's transaction.
 
-    Its staging tables are its own: the block writer stages and looks up through `merge_binary`
-    and `existing_accounts` (`networks.columnar.RowStaging`).
+    Account ids are resolved here and only here: text ids of records (`_resolve`, new accounts in
+    one INSERT ... RETURNING) and integer ids of columnar blocks (`resolve_block_ids`, reserved
+    ids, new accounts by binary COPY). Its staging tables are its own: the block writer goes
+    through `resolve_block_ids` and `merge_binary` (`networks.columnar.RowStaging`).
     """
 
     def __init__(
@@ -270,6 +282,51 @@ class Merge:
             self.names.remember(cursor.fetchall())
         return len(created)
 
+    def resolve_block_ids(self, cursor: Any, named: I64, apart: bool) -> int:
+        """Integer ids of a columnar block: reserve ids for the new accounts among `named` and
+        store them, on the helper if `apart` and there is one (their rows are loaded, attached
+        only after the helper settles), otherwise here. Returns how many are new."""
+        new = self.names.numeric.missing(named)
+        if len(new) and not self._network_was_empty(cursor):
+            new = self._look_up_numeric(cursor, new)
+        if not len(new):
+            return 0
+        new = new[np.argsort(new.astype("S20"), kind="stable")]  # key order: the index's
+        ids = reserve_account_ids(cursor, len(new))
+        self.names.remember_numeric(new, ids)
+        now = dt.datetime.now(dt.UTC)
+        if apart and self.new_accounts is not None:
+            self.new_accounts.store(self.network, new, ids, now)
+            return len(new)
+        stored = store_new_accounts(cursor, self.network, new, ids, now)
+        take_winners(cursor, self.names, stored, [])
+        return stored.created
+
+    def _network_was_empty(self, cursor: Any) -> bool:
+        """Whether the network had no account when the import first asked: then an id it has
+        not met is new (a concurrent creator is caught by the unique index)."""
+        if self.names.network_was_empty is None:
+            cursor.execute(
+                f"SELECT NOT EXISTS (SELECT 1 FROM {self.account_table} WHERE network = %s)",
+                [self.network],
+            )
+            self.names.network_was_empty = bool(cursor.fetchone()[0])
+        return self.names.network_was_empty
+
+    def _look_up_numeric(self, cursor: Any, external: I64) -> I64:
+        """Learn the ids of the accounts among these that exist; return the others."""
+        cursor.execute("TRUNCATE ingest_names")
+        self._copy(cursor, "ingest_names", "", [f"{e}\n" for e in external.tolist()])
+        cursor.execute(
+            f"SELECT x.external_id::bigint, a.id FROM ingest_names x JOIN {self.account_table} a"
+            " ON a.network = %s AND a.external_id = x.external_id",
+            [self.network],
+        )
+        found = np.array(cursor.fetchall(), np.int64).reshape(-1, 2)
+        if len(found):
+            self.names.remember_numeric(found[:, 0], found[:, 1])
+        return self.names.numeric.missing(external)
+
     # --- posts --------------------------------------------------------------------------------
     def _insert_posts(
         self, cursor: Any, posts: Sequence[PostRecord], hidden: HiddenAccounts
@@ -352,17 +409,6 @@ class Merge:
         with cursor.cursor.copy(f"COPY ingest_rows {columns} FROM STDIN (FORMAT binary)") as copy:
             copy.write(data)
         return self._merge_staged(cursor, None)
-
-    def existing_accounts(self, cursor: Any, external: I64) -> list[tuple[int, int]]:
-        """(external id, account id) of the accounts among these integer ids that exist."""
-        cursor.execute("TRUNCATE ingest_names")
-        self._copy(cursor, "ingest_names", "", [f"{e}\n" for e in external.tolist()])
-        cursor.execute(
-            f"SELECT x.external_id::bigint, a.id FROM ingest_names x JOIN {self.account_table} a"
-            " ON a.network = %s AND a.external_id = x.external_id",
-            [self.network],
-        )
-        return [(int(e), int(i)) for e, i in cursor.fetchall()]
 
     def _merge_staged(self, cursor: Any, table: str | None) -> int:
         """Insert the staged rows with their post ids; skip keys already stored."""
