@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from networks.models import clean_handle
+
 
 @dataclass(frozen=True, slots=True)
 class AccountRecord:
@@ -15,6 +17,12 @@ class AccountRecord:
     handle: str = ""
     display_name: str = ""
     protected: bool = False
+
+    def __post_init__(self) -> None:
+        # Every source's handles pass here: one a URL cannot carry (a '/', a control
+        # character) is stored as "", so pages link to the account by its id instead.
+        if self.handle:
+            object.__setattr__(self, "handle", clean_handle(self.handle))
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,10 @@ def _refuse_credential(account: NetworkAccount, *, reason: str) -> None:
     for provider, network in PROVIDER_NETWORKS.items():
         if network == account.network:
             mark_credential_refused(
-                user_id=account.user_id, provider=provider, uid=account.external_id, reason=reason
+                user_id=account.user_id,
+                provider=provider,
+                uid=account.credential_uid,
+                reason=reason,
             )
 
 
@@ -50,7 +53,7 @@ def _credential_for(account: NetworkAccount) -> Credential | None:
     providers = [p for p, n in PROVIDER_NETWORKS.items() if n == account.network]
     credential = (
         ProviderCredential.objects.filter(
-            user_id=account.user_id, provider__in=providers, uid=account.external_id
+            user_id=account.user_id, provider__in=providers, uid=account.credential_uid
         )
         .order_by("-updated_at")
         .first()
@@ -195,5 +198,5 @@ def linked_account_details(*, user_id: int) -> dict[tuple[str, str], dict[str, o
         state = sync_details(account, latest.get(account.pk))
         for provider, network in PROVIDER_NETWORKS.items():
             if network == account.network:
-                details[(provider, account.external_id)] = state
+                details[(provider, account.credential_uid)] = state
     return details
