@@ -8,7 +8,6 @@ rows go through `remove_scores_for_account` / `remove_scores_for_user`.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +18,7 @@ from django.db.models import Q
 from networks.models import NetworkAccount
 from scoring import write
 from scoring.models import DailyScore, Explanation, LatestScore, RunStatus, ScoringRun, bucket_for
-from scoring.queries import bump_privacy_epoch, forget_explanations
+from scoring.queries import bump_privacy_epoch
 
 CACHE_TTL = 60 * 60 * 48
 HISTORY = (1, 7, 30)  # days back for LatestScore's change_1d / 7d / 30d
@@ -196,23 +195,3 @@ def remove_scores_for_user(*, user_id: int) -> int:
     transaction.on_commit(lambda: cache.delete(latest_cache_key(user_id=user_id)))
     transaction.on_commit(bump_privacy_epoch)
     return removed + deleted
-
-
-def unname_in_explanations(*, handles: list[str]) -> int:
-    """Explanations of other people's scores stop naming these handles (a deleted person's);
-    return how many scores' explanations changed."""
-    scores: set[int] = set()
-    for handle in {h for h in handles if h}:
-        pattern = re.compile(rf"@{re.escape(handle)}(?![\w.@-])")
-        rows = Explanation.objects.filter(text__contains=f"@{handle}").values_list(
-            "pk", "score_id", "text"
-        )
-        for pk, score_id, text in list(rows):
-            if pattern.search(text):
-                new = pattern.sub("someone who keeps their account private", text)
-                Explanation.objects.filter(pk=pk).update(text=new)
-                scores.add(score_id)
-    if scores:
-        transaction.on_commit(lambda: forget_explanations(scores))
-        transaction.on_commit(bump_privacy_epoch)
-    return len(scores)
