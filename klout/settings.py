@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.mfa",
+    "django_countries",  # a person's country (perks target places)
     "klout",  # its management command: seed_demo
     "accounts",
     "networks",
