@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
+from django_countries import countries
 
 from accounts.models import User
 from networks.models import Network, NetworkAccount
@@ -51,7 +52,7 @@ def person_facts(user: User) -> Person:
 
 @dataclass
 class Preview:
-    """Eligible people now, in total, per tier (by tier name) and per country (ISO code)."""
+    """Eligible people now, in total, per tier (by tier name) and per country (by name)."""
 
     total: int = 0
     by_tier: dict[str, int] = field(default_factory=dict)
@@ -101,7 +102,10 @@ def preview(rules: Rules, *, networks: Iterable[str], today: dt.date) -> Preview
         by_country[row["country"]] += row["n"]
         for index, tier in enumerate(tiers):
             result.by_tier[tier.name] += row[f"t{index}"]
-    result.by_country = sorted(by_country.items(), key=lambda item: (-item[1], item[0]))
+    result.by_country = sorted(
+        ((str(countries.name(code)) if code else "Not set", n) for code, n in by_country.items()),
+        key=lambda item: (-item[1], item[0]),
+    )
     return result
 
 
