@@ -440,7 +440,7 @@ def record_view(*, campaign_id: int, user_id: int) -> None:
     CampaignView.objects.get_or_create(campaign_id=campaign_id, user_id=user_id)
 
 
-def claim_perk(
+def _claim_perk(
     *,
     campaign_id: int,
     user_id: int,
@@ -449,11 +449,6 @@ def claim_perk(
     shipping_address: str = "",
     today: dt.date | None = None,
 ) -> Claim:
-    """Claim a perk (or apply, for selection campaigns): at most once, never past the stock.
-
-    The same idempotency key returns the claim it made; every refusal raises ClaimRefused with
-    the sentence the person sees ("out of stock" when none is left).
-    """
     if not idempotency_key or len(idempotency_key) > 64:
         raise ClaimRefused("this claim form has expired: reload the page")
     done = Claim.objects.filter(idempotency_key=idempotency_key).first()
@@ -478,14 +473,26 @@ def claim_perk(
     tier = next((t for t in tiers if verdict.tier and t.min_score == verdict.tier.min_score), None)
     applying = campaign.kind == CampaignKind.SELECTION
     with transaction.atomic():
+        code = None
+        if campaign.kind == CampaignKind.CODE:
+            # Row locks on codes only: concurrent claims take different codes without waiting.
+            code = _free_code(campaign, tier)
+            if code is None:
+                raise ClaimRefused(OUT_OF_STOCK)
+            code.claimed_at = timezone.now()
+            code.save(update_fields=["claimed_at"])
         try:
             with transaction.atomic():
                 claim = Claim.objects.create(
                     campaign=campaign,
                     user_id=user_id,
                     tier=tier,
+                    code=code,
                     status=ClaimStatus.APPLIED if applying else ClaimStatus.CLAIMED,
                     idempotency_key=idempotency_key,
+                    invitation_token=secrets.token_urlsafe(16)
+                    if campaign.kind == CampaignKind.INVITATION
+                    else "",
                     shipping_address=shipping_address
                     if campaign.kind == CampaignKind.PHYSICAL
                     else "",
@@ -495,26 +502,51 @@ def claim_perk(
                     topic=_best_topic(campaign, facts.topic_scores),
                 )
         except IntegrityError:
-            again = Claim.objects.filter(idempotency_key=idempotency_key, user_id=user_id).first()
-            if again is not None:
-                return again
-            raise ClaimRefused("you already claimed this perk") from None
-        if applying:
-            return claim
-        if campaign.kind == CampaignKind.CODE:
-            code = _free_code(campaign, tier)
-            if code is None:
-                raise ClaimRefused(OUT_OF_STOCK)
-            code.claimed_at = timezone.now()
-            code.save(update_fields=["claimed_at"])
-            claim.code = code
-            claim.save(update_fields=["code"])
-        # Last, so the campaign's row (every claim's hot spot) stays locked only until commit.
-        _take_stock(campaign, tier)
-        if campaign.kind == CampaignKind.INVITATION:
-            claim.invitation_token = secrets.token_urlsafe(16)
-            claim.save(update_fields=["invitation_token"])
+            # Undo everything (the code taken above, too), then see which claim was there.
+            raise _AlreadyClaimed from None
+        if not applying:
+            # Last, so the campaign's row (every claim's hot spot) is locked only until commit.
+            _take_stock(campaign, tier)
     return claim
+
+
+class _AlreadyClaimed(Exception):
+    """The person already has a claim on the campaign (maybe this very submit's)."""
+
+
+def claim_perk(
+    *,
+    campaign_id: int,
+    user_id: int,
+    idempotency_key: str,
+    disclosure_accepted: bool,
+    shipping_address: str = "",
+    today: dt.date | None = None,
+) -> Claim:
+    """Claim a perk (or apply, for selection campaigns): at most once, never past the stock.
+
+    The same idempotency key returns the claim it made; every refusal raises ClaimRefused with
+    the sentence the person sees ("out of stock" when none is left).
+    """
+    try:
+        return _claim_perk(
+            campaign_id=campaign_id,
+            user_id=user_id,
+            idempotency_key=idempotency_key,
+            disclosure_accepted=disclosure_accepted,
+            shipping_address=shipping_address,
+            today=today,
+        )
+    except _AlreadyClaimed:
+        claimed = _existing_claim(idempotency_key=idempotency_key, user_id=user_id)
+        if claimed is not None:
+            return claimed
+        raise ClaimRefused("you already claimed this perk") from None
+
+
+def _existing_claim(*, idempotency_key: str, user_id: int) -> Claim | None:
+    """The claim a double submit already made (read outside the failed insert's transaction)."""
+    return Claim.objects.filter(idempotency_key=idempotency_key, user_id=user_id).first()
 
 
 def _take_stock(campaign: Campaign, tier: CampaignTier | None) -> None:

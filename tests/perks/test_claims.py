@@ -217,3 +217,16 @@ def test_200_concurrent_claims_on_stock_50_store_exactly_50_and_refuse_the_rest(
     assert len(set(codes)) == STOCK
     assert None not in codes
     assert PerkCode.objects.filter(campaign=campaign, claimed_at__isnull=False).count() == STOCK
+
+
+def test_a_refused_second_claim_leaves_no_code_taken() -> None:
+    campaign = CampaignFactory.create(stock_total=3)
+    add_codes(campaign, 3)
+    alice = scored_person()
+    _claim(campaign, alice.pk, key="one")
+
+    with pytest.raises(ClaimRefused):
+        _claim(campaign, alice.pk, key="two")
+    _claim(campaign, alice.pk, key="one")
+
+    assert PerkCode.objects.filter(campaign=campaign, claimed_at__isnull=False).count() == 1
