@@ -141,6 +141,7 @@ def prepare_claims() -> tuple[int, list[int]]:
 
     from accounts.models import User
     from perks.models import Brand, Campaign, CampaignKind, CampaignStatus, PerkCode
+    from perks.stock import set_remaining
     from scoring.models import AlgorithmVersion, DailyScore, LatestScore, RunStatus, ScoringRun
 
     Brand.objects.filter(slug="bench").delete()
@@ -154,11 +155,11 @@ def prepare_claims() -> tuple[int, list[int]]:
         kind=CampaignKind.CODE,
         status=CampaignStatus.ACTIVE,
         stock_total=STOCK,
-        stock_left=STOCK,
         min_score=10,
         activated_at=timezone.now(),
         announced_at=timezone.now(),
     )
+    set_remaining(campaign_id=campaign.pk, left=STOCK)
     PerkCode.objects.bulk_create(
         (PerkCode(campaign=campaign, code=f"B{i:07d}") for i in range(STOCK + STOCK // 4)),
         batch_size=5000,

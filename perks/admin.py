@@ -40,6 +40,10 @@ class CampaignAdmin(admin.ModelAdmin):
     exclude = ("image",)
     readonly_fields = ("stock_left", "draw_seed", "activated_at", "ended_at")
 
+    @admin.display(description="stock left")
+    def stock_left(self, campaign: Campaign) -> int:
+        return campaign.stock_left
+
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):

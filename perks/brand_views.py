@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery, Sum
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -34,6 +34,7 @@ from perks.models import (
     ClaimStatus,
     Membership,
     Role,
+    StockShard,
 )
 from perks.services import PerkError, TierInput
 
@@ -106,7 +107,15 @@ def brand_dashboard(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     campaigns = (
         Campaign.objects.filter(brand=membership.brand)
         .defer("image")
-        .annotate(claim_count=Count("claims"))
+        .annotate(
+            claim_count=Count("claims", distinct=True),
+            stock_remaining=Subquery(
+                StockShard.objects.filter(campaign=OuterRef("pk"))
+                .values("campaign")
+                .annotate(left=Sum("remaining"))
+                .values("left")
+            ),
+        )
         .order_by("-created_at")
     )
     return render(

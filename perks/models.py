@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from perks.eligibility import Place, Rules, Tier, TopicRule
@@ -177,9 +177,8 @@ class Campaign(models.Model):
     networks = models.JSONField(default=list, blank=True)  # networks.Network values
     topics = models.JSONField(default=list, blank=True)  # [{"topic": str, "min_score": int}]
     min_account_age_days = models.PositiveIntegerField(default=0)
-    # Stock: the database holds it; claims decrement it conditionally.
+    # Stock: what is left lives in StockShard rows (perks.stock), which claims decrement.
     stock_total = models.PositiveIntegerField(default=0)
-    stock_left = models.IntegerField(default=0)
     winners_drawn_at = models.DateTimeField(null=True, blank=True)
     draw_seed = models.CharField(max_length=64, blank=True)
     activated_at = models.DateTimeField(null=True, blank=True)
@@ -191,14 +190,6 @@ class Campaign(models.Model):
     objects: ClassVar[CampaignQuerySet] = CampaignQuerySet.as_manager()  # type: ignore[assignment]
 
     class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(stock_left__gte=0), name="campaign_stock_not_negative"
-            ),
-            models.CheckConstraint(
-                condition=Q(stock_left__lte=F("stock_total")), name="campaign_stock_within_total"
-            ),
-        ]
         indexes = [models.Index(fields=["status", "brand"], name="campaign_status_idx")]
 
     def __str__(self) -> str:
@@ -207,6 +198,15 @@ class Campaign(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == CampaignStatus.ACTIVE
+
+    @property
+    def stock_left(self) -> int:
+        """Units not yet given (the sum of the campaign's stock shards; annotated on lists)."""
+        cached = getattr(self, "stock_remaining", None)
+        if cached is not None:
+            return int(cached)
+        total = self.stock_shards.aggregate(left=models.Sum("remaining"))["left"]
+        return int(total or 0)
 
     @property
     def has_image(self) -> bool:
@@ -270,6 +270,26 @@ class CampaignTier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (from {self.min_score}): {self.reward}"
+
+
+class StockShard(models.Model):
+    """Part of a campaign's remaining stock. Claims decrement one shard each, conditionally.
+
+    Stock is split over a few rows so that concurrent claims do not all wait for one row lock
+    and one commit after another (see perks.stock); the sum over shards is what is left.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="stock_shards")
+    remaining = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(remaining__gte=0), name="shard_not_negative")
+        ]
+        indexes = [models.Index(fields=["campaign", "id"], name="shard_campaign_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.remaining} of {self.campaign_id}"
 
 
 class PerkCode(models.Model):

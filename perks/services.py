@@ -1,9 +1,9 @@
 """The write paths of perks: brands and members, campaigns, codes, claims, draws, redemptions.
 
 Every brand action writes an `AuditEntry`. Stock is held by the database: `claim_perk`
-decrements it with a conditional UPDATE, a unique (campaign, person) constraint allows one claim,
-and codes are handed out with SELECT … FOR UPDATE SKIP LOCKED, so concurrent claims never
-oversell and never share a code.
+decrements it with a conditional UPDATE (of one of the campaign's stock shards, perks.stock), a
+unique (campaign, person) constraint allows one claim, and codes are handed out with SELECT …
+FOR UPDATE SKIP LOCKED, so concurrent claims never oversell and never share a code.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from accounts.services import notify
-from perks import audience
+from perks import audience, stock
 from perks.eligibility import check
 from perks.models import (
     AuditEntry,
@@ -211,7 +211,7 @@ def save_campaign(
     campaign_id: int | None = None,
     image: tuple[bytes, str] | None = None,
 ) -> Campaign:
-    """Create or edit a campaign; stock changes move what is left by the same amount."""
+    """Create or edit a campaign; a stock change moves what is left by the same amount."""
     unknown = set(fields) - set(CAMPAIGN_FIELDS)
     if unknown:
         raise PerkError(f"Unknown campaign fields: {', '.join(sorted(unknown))}")
@@ -219,16 +219,16 @@ def save_campaign(
         raise PerkError("Stock cannot be negative.")
     with transaction.atomic():
         if campaign_id is None:
-            campaign = Campaign(brand_id=brand_id, stock_total=stock_total, stock_left=stock_total)
+            campaign = Campaign(brand_id=brand_id, stock_total=stock_total)
+            given = 0
             action = "campaign.created"
         else:
             campaign = Campaign.objects.select_for_update().get(pk=campaign_id, brand_id=brand_id)
             if campaign.status == CampaignStatus.ENDED:
                 raise PerkError("An ended campaign cannot be changed.")
-            given = campaign.stock_total - campaign.stock_left
+            given = campaign.stock_total - stock.remaining(campaign.pk)
             if stock_total < given:
                 raise PerkError(f"{given} already claimed: stock cannot go below that.")
-            campaign.stock_left = stock_total - given
             campaign.stock_total = stock_total
             action = "campaign.updated"
             if campaign.status != CampaignStatus.DRAFT and "kind" in fields:
@@ -238,6 +238,7 @@ def save_campaign(
         if image is not None:
             campaign.image, campaign.image_type = image
         campaign.save()
+        stock.set_remaining(campaign_id=campaign.pk, left=stock_total - given)
         _save_tiers(campaign, tiers)
         audit(
             brand_id=brand_id,
@@ -557,10 +558,7 @@ def _take_stock(campaign: Campaign, tier: CampaignTier | None) -> None:
         )
         if not taken:
             raise ClaimRefused(OUT_OF_STOCK)
-    taken = Campaign.objects.filter(
-        pk=campaign.pk, stock_left__gt=0, status=CampaignStatus.ACTIVE
-    ).update(stock_left=F("stock_left") - 1)
-    if not taken:
+    if not stock.take_one(campaign.pk):
         raise ClaimRefused(OUT_OF_STOCK)
 
 
@@ -594,7 +592,8 @@ def draw_winners(*, campaign_id: int, actor_id: int, seed: str = "") -> list[Cla
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        chosen = random.Random(seed).sample(applicants, k=min(campaign.stock_left, len(applicants)))
+        left = stock.remaining(campaign.pk)
+        chosen = random.Random(seed).sample(applicants, k=min(left, len(applicants)))
         campaign.draw_seed = seed
         campaign.save(update_fields=["draw_seed"])
         return _settle_selection(campaign, chosen, actor_id=actor_id, how=f"draw seed {seed}")
@@ -609,8 +608,9 @@ def pick_winners(*, campaign_id: int, actor_id: int, claim_ids: Sequence[int]) -
                 "pk", flat=True
             )
         )
-        if len(chosen) > campaign.stock_left:
-            raise PerkError(f"Only {campaign.stock_left} left to give.")
+        left = stock.remaining(campaign.pk)
+        if len(chosen) > left:
+            raise PerkError(f"Only {left} left to give.")
         return _settle_selection(campaign, chosen, actor_id=actor_id, how="picked")
 
 
@@ -621,11 +621,9 @@ def _settle_selection(
         raise PerkError("Only selection campaigns choose winners.")
     if campaign.winners_drawn_at is not None:
         raise PerkError("Winners were already chosen.")
-    updated = Campaign.objects.filter(pk=campaign.pk, stock_left__gte=len(chosen)).update(
-        stock_left=F("stock_left") - len(chosen), winners_drawn_at=timezone.now()
-    )
-    if not updated:
+    if not stock.take_many(campaign_id=campaign.pk, count=len(chosen)):
         raise PerkError(OUT_OF_STOCK)
+    Campaign.objects.filter(pk=campaign.pk).update(winners_drawn_at=timezone.now())
     campaign.claims.filter(pk__in=chosen).update(status=ClaimStatus.WON)
     campaign.claims.filter(status=ClaimStatus.APPLIED).update(status=ClaimStatus.NOT_SELECTED)
     audit(

@@ -19,6 +19,7 @@ from perks.models import (
     PerkCode,
     Role,
 )
+from perks.stock import set_remaining
 from scoring.models import LatestScore
 from tests.factories.accounts import UserFactory
 from tests.factories.scoring import DailyScoreFactory, LatestScoreFactory, ScoringRunFactory
@@ -47,6 +48,7 @@ class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
 class CampaignFactory(factory.django.DjangoModelFactory[Campaign]):
     class Meta:
         model = Campaign
+        skip_postgeneration_save = True
 
     brand = factory.SubFactory(BrandFactory)
     title = factory.Sequence(lambda n: f"Perk {n}")
@@ -55,9 +57,15 @@ class CampaignFactory(factory.django.DjangoModelFactory[Campaign]):
     kind = CampaignKind.CODE
     status = CampaignStatus.ACTIVE
     stock_total = 10
-    stock_left = factory.SelfAttribute("stock_total")
     activated_at = factory.LazyFunction(timezone.now)
     announced_at = factory.LazyFunction(timezone.now)  # announcements tested on their own
+
+    @factory.post_generation
+    def stock(obj: Campaign, create: bool, extracted: int | None, **kwargs: object) -> None:
+        """The whole stock is left unless stock=N says how much."""
+        if create:
+            left = obj.stock_total if extracted is None else extracted
+            set_remaining(campaign_id=obj.pk, left=left)
 
 
 class CampaignTierFactory(factory.django.DjangoModelFactory[CampaignTier]):
