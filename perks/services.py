@@ -296,7 +296,7 @@ def parse_codes_csv(data: bytes) -> list[str]:
 
 
 def add_codes(
-    *, campaign_id: int, actor_id: int, codes: Iterable[str], tier_id: int | None = None
+    *, campaign_id: int, actor_id: int | None, codes: Iterable[str], tier_id: int | None = None
 ) -> int:
     """Add unique codes to a code campaign; codes it already has are skipped. Returns how many."""
     campaign = Campaign.objects.get(pk=campaign_id)
@@ -326,7 +326,7 @@ def add_codes(
     return len(new)
 
 
-def generate_codes(*, campaign_id: int, actor_id: int, count: int, prefix: str = "") -> int:
+def generate_codes(*, campaign_id: int, actor_id: int | None, count: int, prefix: str = "") -> int:
     """Generate `count` random unique codes (10 characters, no look-alike letters)."""
     if not 1 <= count <= MAX_CODES_PER_UPLOAD:
         raise PerkError(f"Generate between 1 and {MAX_CODES_PER_UPLOAD:,} codes.")
@@ -652,7 +652,11 @@ def _settle_selection(
 
 
 def mark_redeemed(
-    *, campaign_id: int, actor_id: int, codes: Iterable[str] = (), claim_ids: Iterable[int] = ()
+    *,
+    campaign_id: int,
+    actor_id: int | None,
+    codes: Iterable[str] = (),
+    claim_ids: Iterable[int] = (),
 ) -> int:
     """Mark claims used (by claim or by code); returns how many were newly marked."""
     codes, claim_ids = list(codes), list(claim_ids)
