@@ -32,6 +32,7 @@ from scoring.engine.calibration import Calibration
 from scoring.engine.explain import explain_change
 from scoring.engine.registry import DAY, LATEST, get_version
 from scoring.engine.score import EngineResult, combine_persons, score_window
+from scoring.kloutids import assign_klout_ids
 from scoring.models import (
     AlgorithmVersion,
     DailyScore,
@@ -626,6 +627,7 @@ def publish_run(*, run_id: int, user_id: int | None = None) -> ScoringRun:
         run.decided_at = timezone.now()
         run.decided_by_id = user_id
         run.save(update_fields=["status", "decided_at", "decided_by"])
+        assign_klout_ids(run_id=run.pk)
         cached = _rebuild_latest(run)
         transaction.on_commit(lambda: cache.set_many(cached, CACHE_TTL))
         transaction.on_commit(lambda: signals.day_published.send(sender=ScoringRun, run_id=run.pk))
