@@ -12,6 +12,7 @@ from networks.models import Network
 from perks.images import BadImage, reencode_image
 from perks.models import CampaignKind, Role
 from perks.services import TierInput
+from perks.topics import canonical_name
 
 TIER_LINE = re.compile(
     r"^(?P<name>[^|]+)\|\s*(?P<min>\d+)\s*\|(?P<reward>[^|]+)(\|\s*(?P<stock>\d+))?$"
@@ -80,7 +81,10 @@ class CampaignForm(forms.Form):
             match = TOPIC_ITEM.match(item)
             if match is None or not 1 <= int(match["min"]) <= 100:
                 raise forms.ValidationError(f"Write topics as Travel: 40 (not {item!r}).")
-            topics.append({"topic": match["topic"].strip(), "min_score": int(match["min"])})
+            name = canonical_name(match["topic"])
+            if name is None:
+                raise forms.ValidationError(f"There is no topic named {match['topic'].strip()!r}.")
+            topics.append({"topic": name, "min_score": int(match["min"])})
         return topics
 
     def clean_tiers(self) -> list[TierInput]:
