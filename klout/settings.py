@@ -161,6 +161,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "accounts.send_weekly_digests",
         "schedule": crontab(day_of_week="mon", hour=7, minute=0),
     },
+    # perks: scheduled campaigns start and finished ones end; shipping addresses expire
+    "perks.advance_campaigns": {"task": "perks.advance_campaigns", "schedule": crontab(minute="*")},
+    "perks.purge_shipping_addresses": {
+        "task": "perks.purge_shipping_addresses",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 # --- Auth and allauth -------------------------------------------------------------------------
