@@ -140,3 +140,46 @@ def test_the_export_streams_claims_as_csv(
     assert ",62,CA," in lines[1]
     assert claim.code is not None
     assert claim.code.code in lines[1]
+
+
+def _queries(client: Client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_brand_list_pages_cost_the_same_queries_for_few_or_many_rows(
+    acme_campaign: Campaign, clients: dict[str, Client]
+) -> None:
+    from perks.services import audit
+    from tests.factories.perks import CampaignFactory, MembershipFactory
+
+    owner = clients[OWNER]
+    urls = [
+        reverse("brand_dashboard", args=["acme"]),
+        reverse("brand_audit", args=["acme"]),
+        reverse("brand_members", args=["acme"]),
+        reverse("brand_campaign", args=["acme", acme_campaign.pk]),
+    ]
+    _queries(owner, urls[0])
+    before = [_queries(owner, url) for url in urls]
+    for _ in range(4):
+        CampaignFactory.create(brand=acme_campaign.brand)
+        MembershipFactory.create(brand=acme_campaign.brand, role="analyst")
+        audit(brand_id=acme_campaign.brand_id, actor_id=None, action="test.entry")
+    for i in range(4):
+        from perks.services import claim_perk
+
+        claim_perk(
+            campaign_id=acme_campaign.pk,
+            user_id=scored_person().pk,
+            idempotency_key=f"q{i}",
+            disclosure_accepted=True,
+        )
+
+    after = [_queries(owner, url) for url in urls]
+
+    assert after == before

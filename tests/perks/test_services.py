@@ -20,6 +20,7 @@ from perks.models import (
     CampaignKind,
     CampaignStatus,
     Claim,
+    ClaimStatus,
     Membership,
     Role,
 )
@@ -365,3 +366,21 @@ def test_a_new_perk_is_announced_once_to_the_people_who_qualify(
     assert list(told.values_list("user_id", flat=True)) == [fits.pk]
     assert campaign.title in told.get().title
     assert not Notification.objects.filter(user__in=[too_low, elsewhere]).exists()
+
+
+def test_a_brand_picks_winners_by_hand_but_no_more_than_the_stock() -> None:
+    campaign = CampaignFactory.create(kind=CampaignKind.SELECTION, stock_total=1)
+    applied = _apply(campaign, 3)
+    actor = MembershipFactory.create(brand=campaign.brand).user_id
+
+    with pytest.raises(PerkError, match="Only 1 left"):
+        services.pick_winners(
+            campaign_id=campaign.pk, actor_id=actor, claim_ids=[c.pk for c in applied[:2]]
+        )
+    winners = services.pick_winners(
+        campaign_id=campaign.pk, actor_id=actor, claim_ids=[applied[2].pk]
+    )
+
+    assert [w.pk for w in winners] == [applied[2].pk]
+    assert campaign.stock_left == 0
+    assert Claim.objects.filter(status=ClaimStatus.NOT_SELECTED).count() == 2
