@@ -28,7 +28,7 @@ def seed_demo_brand() -> Brand:
     Membership.objects.get_or_create(brand=brand, user=owner, defaults={"role": Role.OWNER})
     if not brand.is_approved:
         staff = User.objects.filter(is_staff=True).order_by("pk").first()
-        services.approve_brand(brand_id=brand.pk, staff_id=staff.pk if staff else owner.pk)
+        brand = services.approve_brand(brand_id=brand.pk, staff_id=staff.pk if staff else owner.pk)
     audience.rebuild_audience()
     if not Campaign.objects.filter(brand=brand).exists():
         campaign = services.save_campaign(
