@@ -227,4 +227,17 @@ def location_settings(request: AuthedHttpRequest) -> HttpResponse:
         )
         messages.success(request, "Location saved.")
         return redirect("location_settings")
-    return render(request, "accounts/location_settings.html", {"form": form})
+    return render(
+        request,
+        "accounts/location_settings.html",
+        {"form": form, "suggestion": _reported_location(request.user.pk)},
+    )
+
+
+def _reported_location(user_id: int) -> tuple[str, str] | None:
+    """(provider, place) a linked network's profile reports: offered to the person, never set."""
+    for account in SocialAccount.objects.filter(user_id=user_id).order_by("pk"):
+        place = (account.extra_data or {}).get("location")
+        if isinstance(place, str) and place.strip():
+            return account.get_provider().name, " ".join(place.split())[:100]
+    return None

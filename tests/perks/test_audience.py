@@ -82,3 +82,18 @@ def test_a_person_sets_their_country_and_city_in_settings() -> None:
     alice.refresh_from_db()
     assert (str(alice.country), alice.region) == ("FR", "Paris")
     assert "Location saved." in client.get(reverse("location_settings")).content.decode()
+
+
+def test_a_location_a_network_reports_is_suggested_but_not_set() -> None:
+    from tests.factories.accounts import SocialAccountFactory
+
+    alice = scored_person(40)
+    SocialAccountFactory.create(user=alice, extra_data={"handle": "a", "location": "Toronto, ON"})
+    client = Client()
+    client.force_login(alice)
+
+    page = client.get(reverse("location_settings")).content.decode()
+
+    assert "Toronto, ON" in page
+    alice.refresh_from_db()
+    assert (str(alice.country), alice.region) == ("", "")
