@@ -410,3 +410,23 @@ class Audience(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.score} {self.country}"
+
+
+class AudienceCell(models.Model):
+    """Read model: how many scored people have each (country, shown score), from `Audience`.
+
+    A preview that targets only score, tiers and countries sums at most 25,000 of these
+    instead of counting up to millions of audience rows; kept equal to grouping `Audience`.
+    """
+
+    country = models.CharField(max_length=2, blank=True)
+    score = models.PositiveSmallIntegerField()
+    people = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["country", "score"], name="one_cell_per_place_score")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country or '--'} {self.score}: {self.people}"

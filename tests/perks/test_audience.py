@@ -97,3 +97,38 @@ def test_a_location_a_network_reports_is_suggested_but_not_set() -> None:
     assert "Toronto, ON" in page
     alice.refresh_from_db()
     assert (str(alice.country), alice.region) == ("", "")
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        Rules(),
+        Rules(tiers=TIERS),
+        Rules(min_score=50, tiers=TIERS),
+        Rules(countries=(Place("CA", "Canada"), Place("US", "USA")), tiers=TIERS[1:]),
+    ],
+)
+def test_the_cells_answer_exactly_as_counting_rows_would(world: None, rules: Rules) -> None:
+    from perks.audience import _preview
+
+    cells = _preview(rules, networks=(), today=TODAY, by_cells=True)
+    rows = _preview(rules, networks=(), today=TODAY, by_cells=False)
+
+    assert cells == rows
+    assert rows.total > 0
+
+
+def test_the_cells_follow_a_person_who_moves_or_opts_out(world: None) -> None:
+    from perks.audience import _preview
+
+    alice = scored_person(70, country="US")
+    rebuild_audience()
+    set_person_location(user_id=alice.pk, country="CA")
+    rules = Rules(tiers=TIERS)
+    assert _preview(rules, networks=(), today=TODAY, by_cells=True) == _preview(
+        rules, networks=(), today=TODAY, by_cells=False
+    )
+    opt_out_person(user_id=alice.pk)
+    after = _preview(rules, networks=(), today=TODAY, by_cells=True)
+    assert after == _preview(rules, networks=(), today=TODAY, by_cells=False)
+    assert after.total == 5
