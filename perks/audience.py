@@ -20,7 +20,7 @@ from django_countries import countries
 
 from accounts.models import User
 from networks.models import Network, NetworkAccount
-from perks import topics
+from perks import topics as topic_scores
 from perks.eligibility import Person, Rules, normalise_region, shown
 from perks.models import Audience, AudienceCell, network_label
 from scoring.models import LatestScore
@@ -33,20 +33,25 @@ def network_bit(network: str) -> int:
     return NETWORK_BITS.get(network, 0)
 
 
-def person_facts(user: User) -> Person:
-    """Everything eligibility needs about one person (three small queries)."""
+def person_facts(user: User, *, topics: bool = True, networks: bool = True) -> Person:
+    """Everything eligibility needs about one person (up to three small queries; a claim skips
+    the topic and network ones when its campaign has no such rule)."""
     latest = (
         LatestScore.objects.filter(user_id=user.pk, hidden=False)
         .values_list("score", flat=True)
         .first()
     )
-    networks = NetworkAccount.objects.filter(user_id=user.pk).values_list("network", flat=True)
+    linked = (
+        NetworkAccount.objects.filter(user_id=user.pk).values_list("network", flat=True)
+        if networks
+        else []
+    )
     return Person(
         score=None if user.opted_out else latest,
-        topic_scores=topics.scores_for(user.pk),
+        topic_scores=topic_scores.scores_for(user.pk) if topics else {},
         country=str(user.country or ""),
         region=user.region,
-        networks=frozenset(network_label(n) for n in set(networks)),
+        networks=frozenset(network_label(n) for n in set(linked)),
         joined=user.date_joined.date(),
     )
 
@@ -75,7 +80,7 @@ def audience_for(rules: Rules, *, networks: Iterable[str], today: dt.date) -> Qu
     if rules.min_account_age_days:
         qs = qs.filter(joined__lte=today - dt.timedelta(days=rules.min_account_age_days))
     for rule in rules.topics:
-        qs = qs.filter(user_id__in=topics.people_with(rule.topic, rule.min_score))
+        qs = qs.filter(user_id__in=topic_scores.people_with(rule.topic, rule.min_score))
     return qs
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -452,22 +452,26 @@ def _claim_perk(
 ) -> Claim:
     if not idempotency_key or len(idempotency_key) > 64:
         raise ClaimRefused("this claim form has expired: reload the page")
-    done = Claim.objects.filter(idempotency_key=idempotency_key).first()
+    done = Claim.objects.filter(idempotency_key=idempotency_key).select_related("code").first()
     if done is not None:
         if done.user_id != user_id:
             raise ClaimRefused("this claim form has expired: reload the page")
         return done
     if not disclosure_accepted:
         raise ClaimRefused("read and accept the disclosure first")
-    campaign = Campaign.objects.select_related("brand").filter(pk=campaign_id).first()
+    campaign = (
+        Campaign.objects.select_related("brand").defer("image").filter(pk=campaign_id).first()
+    )
     if campaign is None or not campaign.is_open or not campaign.brand.is_approved:
         raise ClaimRefused("this perk is not open")
     shipping_address = shipping_address.strip()
     if campaign.kind == CampaignKind.PHYSICAL and not shipping_address:
         raise ClaimRefused("enter the address to ship it to")
-    user = User.objects.get(pk=user_id)
+    user = User.objects.only("country", "region", "date_joined", "opted_out").get(pk=user_id)
     tiers = list(campaign.tiers.all())
-    facts = audience.person_facts(user)
+    facts = audience.person_facts(
+        user, topics=bool(campaign.topics), networks=bool(campaign.networks)
+    )
     verdict = check(campaign.rules(tiers=tiers), facts, today=today or timezone.localdate())
     if not verdict.eligible:
         raise ClaimRefused(verdict.lacks[0])
@@ -477,11 +481,9 @@ def _claim_perk(
         code = None
         if campaign.kind == CampaignKind.CODE:
             # Row locks on codes only: concurrent claims take different codes without waiting.
-            code = _free_code(campaign, tier)
+            code = _take_code(campaign, tier)
             if code is None:
                 raise ClaimRefused(OUT_OF_STOCK)
-            code.claimed_at = timezone.now()
-            code.save(update_fields=["claimed_at"])
         try:
             with transaction.atomic():
                 claim = Claim.objects.create(
@@ -562,15 +564,38 @@ def _take_stock(campaign: Campaign, tier: CampaignTier | None) -> None:
         raise ClaimRefused(OUT_OF_STOCK)
 
 
-def _free_code(campaign: Campaign, tier: CampaignTier | None) -> PerkCode | None:
-    """A code nobody holds, skipping codes other claims have locked right now."""
+_TAKE_CODE = """
+    UPDATE perks_perkcode SET claimed_at = %s
+    WHERE id = (SELECT id FROM perks_perkcode
+                WHERE campaign_id = %s AND claimed_at IS NULL AND (tier_id IS NULL OR tier_id = %s)
+                ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+    RETURNING id, code, tier_id
+"""
+
+
+def _take_code(campaign: Campaign, tier: CampaignTier | None) -> PerkCode | None:
+    """Mark a code nobody holds as taken, skipping codes other claims have locked right now."""
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_TAKE_CODE, [now, campaign.pk, tier.pk if tier else None])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        taken = PerkCode(id=row[0], code=row[1], tier_id=row[2], campaign=campaign, claimed_at=now)
+        taken._state.adding = False
+        return taken
     allowed = Q(tier__isnull=True) | Q(tier=tier) if tier is not None else Q(tier__isnull=True)
-    return (
+    code = (
         PerkCode.objects.select_for_update(skip_locked=True)
         .filter(allowed, campaign=campaign, claimed_at__isnull=True)
         .order_by("pk")
         .first()
     )
+    if code is not None:
+        code.claimed_at = now
+        code.save(update_fields=["claimed_at"])
+    return code
 
 
 def _best_topic(campaign: Campaign, topic_scores: dict[str, float] | object) -> str:
