@@ -351,6 +351,24 @@ def campaign_draw(request: AuthedHttpRequest, slug: str, campaign_id: int) -> Ht
     return _back(slug, campaign)
 
 
+@require_POST
+@login_required
+def campaign_pick(request: AuthedHttpRequest, slug: str, campaign_id: int) -> HttpResponse:
+    """Pick winners by hand among applicants (the ticked claims)."""
+    membership = _membership(request, slug, Role.MANAGER)
+    campaign = _campaign(membership, campaign_id)
+    try:
+        ids = [int(value) for value in request.POST.getlist("claim")]
+        winners = services.pick_winners(
+            campaign_id=campaign.pk, actor_id=request.user.pk, claim_ids=ids
+        )
+    except ValueError as exc:  # PerkError too
+        messages.error(request, str(exc) if isinstance(exc, PerkError) else "Pick applicants.")
+    else:
+        messages.success(request, f"{len(winners)} winners picked; everyone was told.")
+    return _back(slug, campaign)
+
+
 @require_GET
 @login_required
 def campaign_export(

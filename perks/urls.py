@@ -54,6 +54,11 @@ urlpatterns = [
         name="campaign_draw",
     ),
     path(
+        "brands/<slug:slug>/campaigns/<int:campaign_id>/pick/",
+        brand_views.campaign_pick,
+        name="campaign_pick",
+    ),
+    path(
         "brands/<slug:slug>/campaigns/<int:campaign_id>/export.csv",
         brand_views.campaign_export,
         name="campaign_export",

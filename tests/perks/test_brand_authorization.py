@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from perks.models import AuditEntry, Campaign, CampaignStatus, Claim
+from perks.models import AuditEntry, Brand, Campaign, CampaignStatus, Claim
 from tests.factories.perks import scored_person
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +39,7 @@ def _endpoints(campaign: Campaign) -> list[tuple[str, str, str, dict[str, Any], 
         ("codes", "post", reverse("campaign_codes", args=[slug, pk]), {"generate": 3}, MANAGER),
         ("redeem", "post", reverse("campaign_redeem", args=[slug, pk]), {"claim": 1}, MANAGER),
         ("draw", "post", reverse("campaign_draw", args=[slug, pk]), {}, MANAGER),
+        ("pick", "post", reverse("campaign_pick", args=[slug, pk]), {"claim": 1}, MANAGER),
         (
             "invite",
             "post",
@@ -183,3 +184,30 @@ def test_brand_list_pages_cost_the_same_queries_for_few_or_many_rows(
     after = [_queries(owner, url) for url in urls]
 
     assert after == before
+
+
+def test_a_manager_picks_winners_by_ticking_applicants(
+    acme: Brand, clients: dict[str, Client]
+) -> None:
+    from perks.services import claim_perk
+    from tests.factories.perks import CampaignFactory
+
+    campaign = CampaignFactory.create(brand=acme, kind="selection", stock_total=1)
+    claims = [
+        claim_perk(
+            campaign_id=campaign.pk,
+            user_id=scored_person().pk,
+            idempotency_key=f"p{i}",
+            disclosure_accepted=True,
+        )
+        for i in range(2)
+    ]
+    page = clients[MANAGER].get(reverse("brand_campaign", args=["acme", campaign.pk]))
+    assert f'name="claim" value="{claims[1].pk}"' in page.content.decode()
+
+    clients[MANAGER].post(
+        reverse("campaign_pick", args=["acme", campaign.pk]), {"claim": [claims[1].pk]}
+    )
+
+    statuses = dict(Claim.objects.values_list("pk", "status"))
+    assert statuses == {claims[0].pk: "not_selected", claims[1].pk: "won"}
