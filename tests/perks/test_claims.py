@@ -7,7 +7,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from perks.models import Campaign, CampaignKind, CampaignStatus, Claim, ClaimStatus, PerkCode
 from perks.services import OUT_OF_STOCK, ClaimRefused, claim_perk
@@ -18,6 +18,7 @@ from tests.factories.perks import (
     scored_people,
     scored_person,
 )
+from tests.postgres import needs_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -180,8 +181,7 @@ WORKERS = 16
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_200_concurrent_claims_on_stock_50_store_exactly_50_and_refuse_the_rest() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and SKIP LOCKED are PostgreSQL's")
+    needs_postgres("row locks and SKIP LOCKED are PostgreSQL's")
     campaign = CampaignFactory.create(stock_total=STOCK)
     add_codes(campaign, STOCK + 20)  # more codes than stock: the stock decides
     people = scored_people(CLAIMERS)
