@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django_countries.fields import CountryField
 
 
 class KloutUserManager(UserManager["User"]):
@@ -57,6 +58,9 @@ class User(AbstractUser):
     # Person-level opt-out: nothing about this person is scored, shown, searched or served.
     opted_out = models.BooleanField(default=False)
     opted_out_at = models.DateTimeField(null=True, blank=True)
+    # Where the person says they are (set in settings, never guessed): perks target places.
+    country = CountryField(blank=True)
+    region = models.CharField("region or city", max_length=100, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

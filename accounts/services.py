@@ -304,3 +304,20 @@ def notify(
     return Notification.objects.create(
         user_id=user_id, kind=kind, title=title[:200], body=body, url=url
     )
+
+
+# --- Location ---------------------------------------------------------------------------------
+
+
+def set_person_location(*, user_id: int, country: str, region: str = "") -> User:
+    """Record where the person says they are; higher apps (perks) hear of it by signal."""
+    region = " ".join(region.split())[:100]
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user_id)
+        user.country = country
+        user.region = region if country else ""
+        user.save(update_fields=["country", "region"])
+        signals.person_location_changed.send(
+            sender=User, user_id=user.pk, country=str(user.country), region=user.region
+        )
+    return user

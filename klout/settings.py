@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.mfa",
+    "django_countries",  # a person's country (perks target places)
     "klout",  # its management command: seed_demo
     "accounts",
     "networks",
@@ -185,6 +186,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "accounts.send_weekly_digests": {
         "task": "accounts.send_weekly_digests",
         "schedule": crontab(day_of_week="mon", hour=7, minute=0),
+    },
+    # perks: scheduled campaigns start and finished ones end; shipping addresses expire
+    "perks.advance_campaigns": {"task": "perks.advance_campaigns", "schedule": crontab(minute="*")},
+    "perks.purge_shipping_addresses": {
+        "task": "perks.purge_shipping_addresses",
+        "schedule": crontab(hour=3, minute=30),
     },
 }
 

@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("networks.urls")),
     path("", include("scoring.urls")),
     path("", include("scoring.staff_urls")),
+    path("", include("perks.urls")),  # perks and the brand dashboard
 ]

@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from networks.models import network_label
 from scoring.kloutids import KloutId  # noqa: F401  (the model lives with its services)
+from scoring.topics import Topic, TopicAlias, TopicChoice, TopicEdge, TopicScore  # noqa: F401
 
 
 def one_subject(*, name: str) -> models.CheckConstraint:
