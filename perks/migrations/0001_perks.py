@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0003_person_location'),
+        ('accounts', '0004_person_location'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

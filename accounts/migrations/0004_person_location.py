@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_credentials_exports_notifications'),
+        ('accounts', '0003_digest_sends'),
     ]
 
     operations = [
