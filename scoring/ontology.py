@@ -29,6 +29,12 @@ NAMES_FILE = "klout_topic_display_20180601_en_fr_es_de.csv"
 LANGUAGES = ("en", "fr", "es", "de")
 
 Progress = Callable[[str, int], None]
+_generation = 0
+
+
+def generation() -> int:
+    """How many imports this process ran (cached automatons built before one are stale)."""
+    return _generation
 
 
 class OntologyError(ValueError):
@@ -163,6 +169,8 @@ def import_ontology(*, path: Path | None = None, progress: Progress | None = Non
             batch_size=5_000,
         )
         step("aliases written", len(alias_rows))
+    global _generation
+    _generation += 1
     counts = Counter(t.topic_type for t in wanted)
     return ImportCounts(
         topics=len(wanted),
