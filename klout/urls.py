@@ -14,4 +14,6 @@ urlpatterns = [
     path("", include("networks.urls")),
     path("", include("scoring.urls")),
     path("", include("scoring.staff_urls")),
+    # topics, +K and public person profiles (issue 14)
+    path("", include("scoring.topic_urls")),
 ]

@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import cache_control
@@ -143,6 +143,10 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
         else None
     )
     ctx.update(latest=ref if bulk is not None else None, bulk=bulk)
+    # Topics per request: hiding one must show at once (issue 14).
+    from scoring.topic_views import dashboard_topics
+
+    ctx.update(dashboard_topics(user_id))
     return render(request, "scoring/dashboard.html", ctx)
 
 
@@ -241,6 +245,11 @@ def profile(request: HtmxHttpRequest, network: str, handle: str) -> HttpResponse
     account = queries.find_account(network, handle)
     if account is None:
         raise Http404("No public account with that handle on that network.")
+    if account.user_id is not None:
+        # a claimed account's page is its person's public profile
+        from scoring.topic_views import person_url
+
+        return redirect(person_url(user_id=account.user_id))
     latest = _latest_of(account)
     if latest is not None and latest.hidden:
         raise Http404("No public account with that handle on that network.")
