@@ -16,6 +16,7 @@ statement per kind), for existing rows by migration, and on first use for anyone
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Iterable
 from typing import ClassVar
@@ -216,10 +217,8 @@ def _own_id(*, user_id: int | None = None, account_id: int | None = None) -> str
         except IntegrityError:
             pk = KloutId.objects.filter(**lookup).values_list("pk", flat=True).get()
     if key:
-        try:
+        with contextlib.suppress(Exception):  # the cache fails open to the database
             cache.set(key, pk, 60 * 60 * 24 * 30)
-        except Exception:  # the cache fails open to the database
-            pass
     return str(pk)
 
 

@@ -69,9 +69,7 @@ def subject_topics(
     if rows:
         topic_ids = [r.topic_id for r in rows]
         live = PlusK.objects.live().filter(receiver_klout_id=receiver, topic_id__in=topic_ids)
-        counts = dict(
-            live.values("topic_id").annotate(n=Count("pk")).values_list("topic_id", "n")
-        )
+        counts = dict(live.values("topic_id").annotate(n=Count("pk")).values_list("topic_id", "n"))
         if viewer_id is not None:
             since = timezone.now() - dt.timedelta(days=7)
             given = {
@@ -81,7 +79,12 @@ def subject_topics(
                 )
             }
     return [
-        {"row": r, "topic": r.topic, "plus_k": counts.get(r.topic_id, 0), "mine": given.get(r.topic_id)}
+        {
+            "row": r,
+            "topic": r.topic,
+            "plus_k": counts.get(r.topic_id, 0),
+            "mine": given.get(r.topic_id),
+        }
         for r in rows
     ]
 
@@ -112,6 +115,7 @@ def person(request: HtmxHttpRequest, ref: str) -> HttpResponse:
         if account is None:
             raise Http404("Nobody with that Klout id.")
         return redirect("profile", account.network, account.slug)
+    assert subject.user_id is not None
     user = get_user_model().objects.filter(pk=subject.user_id, opted_out=False).first()
     if user is None:
         raise Http404("Nobody with that Klout id.")
@@ -192,7 +196,11 @@ def topics(request: HtmxHttpRequest) -> HttpResponse:
         Prefetch("child_links__child", queryset=children)
     )
     q = (request.GET.get("q") or "").strip()[:100]
-    found = list(Topic.objects.filter(display_name__icontains=q).order_by("depth", "display_name")[:30]) if q else []
+    found = (
+        list(Topic.objects.filter(display_name__icontains=q).order_by("depth", "display_name")[:30])
+        if q
+        else []
+    )
     return render(
         request, "scoring/topics.html", {"categories": categories, "q": q, "found": found}
     )
@@ -209,21 +217,14 @@ def topic_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         .exclude(user__opted_out=True)
         .exclude(account__opted_out=True)
         .exclude(account__protected=True)
-        .select_related("user", "account")
+        .select_related("user", "account", "topic")
         .order_by("-score", "pk")[:BOARD_SIZE]
     )
     users, accounts = klout_ids_of(
         user_ids=[r.user_id for r in board if r.user_id],
         account_ids=[r.account_id for r in board if r.account_id],
     )
-    rows = [
-        {
-            "row": r,
-            "name": r.user.public_name if r.user else (r.account.display_name or r.account.slug),
-            "klout_id": users[r.user_id] if r.user_id else accounts[r.account_id],
-        }
-        for r in board
-    ]
+    rows = [{"row": r, **_who(r, users, accounts)} for r in board]
     most_plus_k = list(
         PlusK.objects.live()
         .filter(topic=topic)
@@ -245,6 +246,15 @@ def topic_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return render(request, "scoring/topic_detail.html", ctx)
 
 
+def _who(row: TopicScore, users: dict[int, str], accounts: dict[int, str]) -> dict[str, str]:
+    """A board row's name and kloutId."""
+    if row.user is not None:
+        return {"name": row.user.public_name, "klout_id": users[row.user.pk]}
+    assert row.account is not None
+    account = row.account
+    return {"name": account.display_name or account.slug, "klout_id": accounts[account.pk]}
+
+
 # --- +K ---------------------------------------------------------------------------------------
 
 
@@ -264,7 +274,11 @@ def give(request: AuthedHttpRequest) -> HttpResponse:
         item = None
         if subject is not None:
             item = next(
-                (t for t in subject_topics(subject, viewer_id=request.user.pk) if t["topic"].pk == topic_id),
+                (
+                    t
+                    for t in subject_topics(subject, viewer_id=request.user.pk)
+                    if t["topic"].pk == topic_id
+                ),
                 None,
             )
         ctx = {"t": item, "subject": subject, "error": error, **_allowance(request)}
@@ -328,7 +342,9 @@ def choose_topic(request: AuthedHttpRequest) -> HttpResponse:
         messages.success(request, f"{topic.display_name} is shown again.")
     elif action == "add":
         add_topic(user_id=request.user.pk, topic_id=topic.pk)
-        messages.success(request, f"{topic.display_name} added; it counts more as evidence arrives.")
+        messages.success(
+            request, f"{topic.display_name} added; it counts more as evidence arrives."
+        )
     else:
         messages.error(request, "Unknown action.")
     return HttpResponseRedirect(_safe_next(request, reverse("dashboard")))

@@ -245,7 +245,7 @@ def test_fifty_concurrent_gives_by_one_person_store_exactly_five():
 
     assert outcomes.count("given") == 5
     assert PlusK.objects.filter(giver=bob).count() == 5
-    assert sorted(PlusK.objects.values_list("slot", flat=True)) == [1, 2, 3, 4, 5]
+    assert sorted(s or 0 for s in PlusK.objects.values_list("slot", flat=True)) == [1, 2, 3, 4, 5]
 
 
 @pytest.mark.postgres
@@ -278,8 +278,11 @@ def test_postgres_itself_refuses_an_overlapping_week(alice):
     }  # fmt: skip
     PlusK.objects.create(day=NOON.date(), slot=1, created_at=NOON, **fields)
 
+    later = NOON + dt.timedelta(days=2)
     with pytest.raises(IntegrityError, match="plus_k_once_per_week"), transaction.atomic():
-        later = NOON + dt.timedelta(days=2)
         PlusK.objects.create(
-            day=later.date(), slot=1, created_at=later, **{**fields, "expires_at": later + dt.timedelta(days=7)}
+            day=later.date(),
+            slot=1,
+            created_at=later,
+            **{**fields, "expires_at": later + dt.timedelta(days=7)},
         )
