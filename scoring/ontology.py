@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 
 from scoring.engine import topic_names
+from scoring.engine.topics import Ontology, TopicMatcher
 from scoring.topics import Topic, TopicAlias, TopicEdge
 
 ROOT = "0"
@@ -183,6 +184,32 @@ def import_ontology(*, path: Path | None = None, progress: Progress | None = Non
         sub=counts[topic_names.SUB],
         entity=counts[topic_names.ENTITY],
     )
+
+
+def matcher_from_files(path: Path | None = None) -> tuple[TopicMatcher, dict[int, str]]:
+    """A matcher straight from the ontology files (no database), and topic index -> slug."""
+    folder = path or default_path()
+    topics = {
+        row["topicId"].strip(): row
+        for row in _rows(folder / TOPICS_FILE, ("topicId", "topicSlug", "topicDisplayName"))
+    }
+    names: dict[str, list[str]] = {t: [r["topicDisplayName"]] for t, r in topics.items()}
+    for row in _rows(folder / NAMES_FILE, ("topicId", "language", "topicDisplayName")):
+        if row["topicId"] in names:
+            names[row["topicId"]].append(row["topicDisplayName"])
+    edges = [
+        (row["parentTopicId"].strip(), row["childTopicId"].strip())
+        for row in _rows(folder / EDGES_FILE, ("parentTopicId", "childTopicId"))
+    ]
+    depth = topic_names.depths(edges, ROOT)
+    ids = sorted(topics)
+    index = {t: i for i, t in enumerate(ids)}
+    ontology = Ontology.build(ids, [depth.get(t, 0) for t in ids], edges)
+    aliases: dict[str, list[int]] = {}
+    for t in ids:
+        for alias in topic_names.aliases(topics[t]["topicSlug"], names[t]):
+            aliases.setdefault(alias, []).append(index[t])
+    return TopicMatcher(aliases, ontology), {i: topics[t]["topicSlug"] for t, i in index.items()}
 
 
 def models_null_slug() -> object:
