@@ -178,9 +178,6 @@ def give_plus_k(
     )
     if not shown.exists():
         raise PlusKError("+K goes on one of the topics shown for them")
-    problem = eligibility_problem(user_id=giver_id, now=moment)
-    if problem:
-        raise PlusKError(problem)
     receiver_klout = parse_klout_id(subject.klout_id)
     assert receiver_klout is not None
     day = moment.astimezone(dt.UTC).date()
@@ -214,6 +211,7 @@ def give_plus_k(
                         SELECT 1 FROM {table} k
                         WHERE k.giver_id = %s AND k.receiver_klout_id = %s AND k.topic_id = %s
                           AND k.taken_back_at IS NULL AND k.expires_at > %s)
+                    RETURNING id
                     """,
                     [
                         giver_id,
@@ -236,12 +234,26 @@ def give_plus_k(
                         adapt(moment),
                     ],
                 )
-                inserted = cursor.rowcount
+                row = cursor.fetchone()
         except IntegrityError as exc:
             raise PlusKError(_integrity_reason(exc)) from None
-        if inserted != 1:
-            raise PlusKError("you gave them +K on this topic in the last 7 days")
-        plus_k = PlusK.objects.get(giver_id=giver_id, day=day, slot=free[0])
+        if row is None:
+            # The conditional write said no: say which rule (the rare path may cost queries).
+            problem = eligibility_problem(user_id=giver_id, now=moment)
+            raise PlusKError(problem or "you gave them +K on this topic in the last 7 days")
+        plus_k = PlusK(
+            pk=row[0],
+            giver_id=giver_id,
+            receiver_user_id=subject.user_id,
+            receiver_account_id=subject.account_id,
+            receiver_klout_id=receiver_klout,
+            topic_id=topic_id,
+            day=day,
+            slot=free[0],
+            created_at=moment,
+            expires_at=moment + REPEAT_WINDOW,
+        )
+        plus_k._state.adding = False
         if subject.user_id is not None:
             transaction.on_commit(lambda: _notify_receiver(plus_k))
     return plus_k

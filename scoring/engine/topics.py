@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import ahocorasick
 import numpy as np
@@ -216,26 +216,31 @@ class TopicMatcher:
         return result
 
     def match(self, post_tags: Sequence[Sequence[str]]) -> PostTopics:
-        """Map every post's tags (index = dense post index) to topics, applying the rules."""
-        post_l: list[int] = []
-        topic_l: list[int] = []
-        weight_l: list[float] = []
-        weak_l: list[bool] = []
+        """Map every post's tags (index = dense post index) to topics, applying the rules.
+
+        Each distinct tag is looked up once; the (post, tag) pairs then expand to (post, topic)
+        rows with numpy, so millions of posts cost one dictionary pass in Python.
+        """
+        tag_id: dict[str, int] = {}
+        flat = [tag_id.setdefault(t, len(tag_id)) for tags in post_tags for t in tags]
+        lens = np.fromiter((len(tags) for tags in post_tags), dtype=np.int64, count=len(post_tags))
+        post_of = np.repeat(np.arange(len(post_tags), dtype=np.int64), lens)
+        tag_of = np.asarray(flat, dtype=np.int64)
+        tags = list(tag_id)
+        cands = [self.candidates(t) for t in tags]
+        indptr = np.zeros(len(tags) + 1, dtype=np.int64)
+        np.cumsum([len(c) for c in cands], out=indptr[1:])
+        c_topic = np.asarray([c.topic for cs in cands for c in cs], dtype=np.int64)
+        c_weight = np.asarray([c.weight for cs in cands for c in cs], dtype=np.float64)
+        c_weak = np.asarray([c.weak for cs in cands for c in cs], dtype=bool)
+        unmapped_tags = np.flatnonzero(np.diff(indptr) == 0)
         unmapped: dict[str, int] = {}
-        for p, tags in enumerate(post_tags):
-            for tag in tags:
-                cands = self.candidates(tag)
-                if not cands:
-                    unmapped[tag] = unmapped.get(tag, 0) + 1
-                for c in cands:
-                    post_l.append(p)
-                    topic_l.append(c.topic)
-                    weight_l.append(c.weight)
-                    weak_l.append(c.weak)
-        post = np.asarray(post_l, dtype=np.int64)
-        topic = np.asarray(topic_l, dtype=np.int64)
-        weight = np.asarray(weight_l, dtype=np.float64)
-        weak = np.asarray(weak_l, dtype=bool)
+        if unmapped_tags.shape[0] and tag_of.shape[0]:
+            counts = np.bincount(tag_of, minlength=len(tags))
+            unmapped = {tags[t]: int(counts[t]) for t in unmapped_tags.tolist()}
+        which, slots = _expand(indptr, tag_of)
+        post = post_of[which]
+        topic, weight, weak = c_topic[slots], c_weight[slots], c_weak[slots]
         keep = corroborated(post, topic, weak, self.ontology.category)
         post, topic, weight = post[keep], topic[keep], weight[keep]
         # one row per (post, topic): the strongest way the post names it
@@ -254,7 +259,7 @@ def corroborated(post: IntArray, topic: IntArray, weak: BoolArray, category: Int
         return keep
     cat = category[topic]
     n_cat = int(category.max(initial=0)) + 2
-    firm_keys = np.unique(post[~weak] * n_cat + (cat[~weak] + 1))
+    firm_keys = _unique_sorted(post[~weak] * n_cat + (cat[~weak] + 1))
     weak_keys = post[weak] * n_cat + (cat[weak] + 1)
     pos = np.minimum(np.searchsorted(firm_keys, weak_keys), max(firm_keys.shape[0] - 1, 0))
     ok = (
@@ -309,7 +314,7 @@ class TopicResult:
     plus_k: IntArray
     added: BoolArray
     inherited: BoolArray
-    evidence: list[list[int]]  # up to 3 post indices per row, most reacted first
+    evidence: EvidencePosts  # up to 3 post indices per row, most reacted first
     scale: FloatArray  # per topic: the k of 1 + 99 (1 - exp(-k raw))
 
     def __len__(self) -> int:
@@ -375,9 +380,17 @@ def topic_scores(
     a, r, rp = a[on_post], r[on_post], post[on_post]
     # the pair's weight (selectivity, decay, back-scratching) split over its interactions
     keys = a * n + r
-    uniq, inverse, count = np.unique(keys, return_inverse=True, return_counts=True)
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    new = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]] if keys.shape[0] else np.zeros(0, bool)
+    group = np.cumsum(new) - 1
+    uniq = sorted_keys[new]
+    count = np.bincount(group, minlength=uniq.shape[0])
+    inverse = np.empty_like(group)
+    inverse[order] = group
     inf = influence.tocsr()
-    pair_w = np.asarray(inf[uniq // n, uniq % n]).ravel() if uniq.shape[0] else np.zeros(0)
+    inf.sort_indices()
+    pair_w = _pair_weights(inf, uniq, n)
     w = pair_w[inverse] / count[inverse]
     # who reacts matters (a bounded quality of the reactor's own reach)
     reach = np.asarray(inf.sum(axis=0)).ravel()
@@ -487,6 +500,16 @@ def topic_scores(
     )
 
 
+def _pair_weights(inf: sp.csr_array, keys: IntArray, n: int) -> FloatArray:
+    """The matrix's value at each (actor * n + receiver) key (0 where absent), vectorised."""
+    if keys.shape[0] == 0 or inf.nnz == 0:
+        return np.zeros(keys.shape[0])
+    rows = np.repeat(np.arange(inf.shape[0], dtype=np.int64), np.diff(inf.indptr))
+    have = rows * n + inf.indices.astype(np.int64)  # sorted: rows ascend, indices sorted
+    pos = np.minimum(np.searchsorted(have, keys), have.shape[0] - 1)
+    return np.where(have[pos] == keys, inf.data[pos], 0.0)
+
+
 def _pad(x: FloatArray, size: int) -> FloatArray:
     out = np.zeros(size)
     out[: min(size, x.shape[0])] = x[:size]
@@ -516,7 +539,7 @@ def _distinct_reactors(
     rows, slots = _expand(ptc.indptr, rpost)
     topic = ptc.indices[slots].astype(np.int64)
     who = author[rpost][rows]
-    key = np.unique((who * t + topic) * n + actor[rows])
+    key = _unique_sorted((who * t + topic) * n + actor[rows])
     pair = key // n
     return _sparse(pair // t, pair % t, np.ones(pair.shape[0]), (n, t))
 
@@ -578,6 +601,37 @@ def calibrate_topics(topic: IntArray, raw: FloatArray, n_topics: int) -> FloatAr
     return k
 
 
+class EvidencePosts:
+    """Up to 3 post indices per result row, most reacted first (CSR: lists made on demand)."""
+
+    def __init__(self, ptr: IntArray, flat: IntArray) -> None:
+        self.ptr = ptr
+        self.flat = flat
+
+    def __len__(self) -> int:
+        return int(self.ptr.shape[0] - 1)
+
+    def __getitem__(self, i: int) -> list[int]:
+        return self.flat[self.ptr[i] : self.ptr[i + 1]].tolist()
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for i in range(len(self)):
+            yield self[i]
+
+
+def _top3(key: IntArray, rank_by: FloatArray, item: IntArray) -> tuple[IntArray, IntArray]:
+    """The first 3 items of each key by rank_by (descending), as (key, item) columns."""
+    order = np.lexsort((item, -rank_by, key))
+    key, item = key[order], item[order]
+    if key.shape[0] == 0:
+        return key, item
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    lengths = np.diff(np.r_[starts, key.shape[0]])
+    rank = np.arange(key.shape[0]) - np.repeat(starts, lengths)
+    sel = rank < 3
+    return key[sel], item[sel]
+
+
 def _evidence_posts(
     subj: IntArray,
     top: IntArray,
@@ -586,25 +640,47 @@ def _evidence_posts(
     post_n: FloatArray,
     groups: Sequence[Sequence[int]],
     n: int,
-) -> list[list[int]]:
-    """Up to 3 posts per row (subject, topic), the most reacted to first."""
+) -> EvidencePosts:
+    """Up to 3 posts per row (subject, topic), the most reacted to first (vectorised)."""
+    t = pt.shape[1]
     coo = pt.tocoo()
-    p, t = coo.row.astype(np.int64), coo.col.astype(np.int64)
+    p, tt = coo.row.astype(np.int64), coo.col.astype(np.int64)
     reacted = post_n[p] > 0
-    p, t = p[reacted], t[reacted]
+    p, tt = p[reacted], tt[reacted]
     owner = author[p]
-    member_of: dict[int, list[int]] = {}
-    for g, members in enumerate(groups):
-        for m in members:
-            member_of.setdefault(int(m), []).append(n + g)
-    order = np.lexsort((p, -post_n[p], t, owner))
-    best: dict[tuple[int, int], list[int]] = {}
-    for o, tt, pp in zip(owner[order].tolist(), t[order].tolist(), p[order].tolist(), strict=True):
-        for s in (o, *member_of.get(o, ())):
-            lst = best.setdefault((s, tt), [])
-            if len(lst) < 3:
-                lst.append(pp)
-    return [best.get((s, tt), []) for s, tt in zip(subj.tolist(), top.tolist(), strict=True)]
+    if groups:
+        # a person's rows draw on all their accounts' posts
+        g_rows = np.concatenate([np.full(len(g), n + i) for i, g in enumerate(groups)])
+        g_cols = np.concatenate([np.asarray(g, dtype=np.int64) for g in groups])
+        order = np.argsort(g_cols, kind="stable")
+        g_cols, g_rows = g_cols[order], g_rows[order].astype(np.int64)
+        lo = np.searchsorted(g_cols, owner, side="left")
+        hi = np.searchsorted(g_cols, owner, side="right")
+        reps = hi - lo
+        idx = np.repeat(np.arange(owner.shape[0]), reps)
+        first = np.cumsum(reps) - reps
+        slots = np.arange(idx.shape[0]) - np.repeat(first, reps) + np.repeat(lo, reps)
+        owner = np.concatenate([owner, g_rows[slots]])
+        p = np.concatenate([p, p[idx]])
+        tt = np.concatenate([tt, tt[idx]])
+    key, item = _top3(owner * t + tt, post_n[p], p)
+    want = subj * t + top
+    lo = np.searchsorted(key, want, side="left")
+    hi = np.searchsorted(key, want, side="right")
+    counts = hi - lo
+    ptr = np.zeros(want.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    first = ptr[:-1]
+    slots = np.arange(int(ptr[-1])) - np.repeat(first, counts) + np.repeat(lo, counts)
+    return EvidencePosts(ptr, item[slots])
+
+
+def _unique_sorted(keys: IntArray) -> IntArray:
+    """np.unique for int64 keys by sorting (faster than hashing for large arrays)."""
+    if keys.shape[0] == 0:
+        return keys
+    keys = np.sort(keys)
+    return keys[np.r_[True, keys[1:] != keys[:-1]]]
 
 
 def topic_breadth(
@@ -623,17 +699,26 @@ def topic_breadth(
     post, group = post_topics.post[ok], group[ok]
     if post.shape[0] == 0:
         return out
-    who = author[post]
-    key = np.unique(np.stack([who, post, group], axis=1), axis=0)
-    who, group = key[:, 0], key[:, 2]
-    pairs, counts = np.unique(np.stack([who, group], axis=1), axis=0, return_counts=True)
-    authors, inverse = np.unique(pairs[:, 0], return_inverse=True)
+    n_groups = int(group.max()) + 1
+    # one count per (post, sub topic), then per (author, sub topic)
+    post_group = _unique_sorted(post * n_groups + group)
+    who = author[post_group // n_groups]
+    pair_keys = who * n_groups + post_group % n_groups
+    pair_keys = np.sort(pair_keys)
+    starts = np.flatnonzero(np.r_[True, pair_keys[1:] != pair_keys[:-1]])
+    counts = np.diff(np.r_[starts, pair_keys.shape[0]]).astype(np.float64)
+    pair_who = pair_keys[starts] // n_groups
+    a_starts = np.flatnonzero(np.r_[True, pair_who[1:] != pair_who[:-1]])
+    a_len = np.diff(np.r_[a_starts, pair_who.shape[0]])
+    inverse = np.repeat(np.arange(a_starts.shape[0]), a_len)
     totals = np.bincount(inverse, weights=counts)
     share = counts / totals[inverse]
     simpson = 1.0 - np.bincount(inverse, weights=share * share)
-    per_author = dict(zip(authors.tolist(), simpson.tolist(), strict=True))
-    tagged = np.unique(post)
-    out[tagged] = [per_author.get(int(a), np.nan) for a in author[tagged].tolist()]
+    authors = pair_who[a_starts]
+    tagged = _unique_sorted(post)
+    pos = np.minimum(np.searchsorted(authors, author[tagged]), authors.shape[0] - 1)
+    found = authors[pos] == author[tagged]
+    out[tagged[found]] = simpson[pos[found]]
     return out
 
 
