@@ -185,6 +185,18 @@ def person_url(*, user_id: int | None = None, account_id: int | None = None) -> 
     return reverse("person", args=[klout_id_of(account_id=account_id)])
 
 
+def find_topics(q: str, limit: int = 5) -> list[Topic]:
+    """Topics whose name or an alias starts with the (normalised) query, broadest first."""
+    from scoring.engine.topic_names import normalise
+    from scoring.topics import TopicAlias
+
+    norm = normalise(q)
+    if len(norm) < 2:
+        return []
+    ids = TopicAlias.objects.filter(alias__startswith=norm).values("topic_id")
+    return list(Topic.objects.filter(pk__in=ids).order_by("depth", "display_name")[:limit])
+
+
 # --- topics -----------------------------------------------------------------------------------
 
 

@@ -27,6 +27,7 @@ from scoring import queries
 from scoring.badges import badge_svg
 from scoring.charts import history_svg, history_table_rows
 from scoring.models import DailyScore, LatestScore
+from scoring.topic_views import find_topics
 
 
 def _targets(request: HtmxHttpRequest, partial: str) -> bool:
@@ -304,6 +305,8 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
         "error": error,
         "results": results,
         "searched": bool(q.strip()),
+        # search finds topics too (issue 14)
+        "topics": find_topics(q) if not error else [],
     }
     template = (
         "scoring/search.html#results" if _targets(request, "results") else "scoring/search.html"

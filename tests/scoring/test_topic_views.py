@@ -244,3 +244,13 @@ def test_topics_page_query_count_does_not_grow_with_categories(client):
 
     assert "Category 9" in body
     assert len(many.captured_queries) <= len(few.captured_queries) + 1  # the search
+
+
+def test_search_finds_topics_as_well_as_people(client, quantum):
+    from scoring.topics import TopicAlias
+
+    TopicAlias.objects.create(topic=quantum, alias="quantum computing", source="name")
+
+    body = client.get("/search/", {"q": "Quantum"}).content.decode()
+
+    assert 'href="/topics/quantum-computing/"' in body
