@@ -10,4 +10,5 @@ urlpatterns = [
     path("plusk/<int:plus_k_id>/take-back/", topic_views.take_back, name="take_back_plus_k"),
     path("plusk/", topic_views.plus_k_history, name="plus_k_history"),
     path("me/topics/", topic_views.choose_topic, name="choose_topic"),
+    path("me/profile-address/", topic_views.profile_address, name="profile_address"),
 ]

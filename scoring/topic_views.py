@@ -29,6 +29,7 @@ from scoring.kloutids import (
     klout_id_of,
     klout_ids_of,
     resolve_klout_id,
+    set_profile_slug,
 )
 from scoring.models import LatestScore
 from scoring.plusk import (
@@ -360,6 +361,18 @@ def choose_topic(request: AuthedHttpRequest) -> HttpResponse:
     else:
         messages.error(request, "Unknown action.")
     return HttpResponseRedirect(_safe_next(request, reverse("dashboard")))
+
+
+@require_POST
+@login_required
+def profile_address(request: AuthedHttpRequest) -> HttpResponse:
+    """Choose one's public profile address (`/p/<slug>`); plain form, back to the dashboard."""
+    try:
+        row = set_profile_slug(user_id=request.user.pk, slug=request.POST.get("slug", ""))
+        messages.success(request, f"Your public profile is now at /p/{row.slug}/.")
+    except ValueError as exc:
+        messages.error(request, str(exc)[:1].upper() + str(exc)[1:] + ".")
+    return HttpResponseRedirect(reverse("dashboard"))
 
 
 def dashboard_topics(user_id: int) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from networks.models import NetworkAccount
-from scoring.kloutids import klout_id_of, set_profile_slug
+from scoring.kloutids import ProfileSlug, klout_id_of, set_profile_slug
 from scoring.plusk import PlusK
 from scoring.topics import ChoiceState, TopicChoice
 from tests.factories.accounts import UserFactory
@@ -254,3 +254,15 @@ def test_search_finds_topics_as_well_as_people(client, quantum):
     body = client.get("/search/", {"q": "Quantum"}).content.decode()
 
     assert 'href="/topics/quantum-computing/"' in body
+
+
+def test_choosing_a_profile_address_from_the_dashboard(alice, alice_client, bob):
+    set_profile_slug(user_id=bob.pk, slug="taken")
+
+    alice_client.post("/me/profile-address/", {"slug": "taken"})
+    alice_client.post("/me/profile-address/", {"slug": "2024"})
+    assert not ProfileSlug.objects.filter(user=alice).exists()  # both refused
+    response = alice_client.post("/me/profile-address/", {"slug": "alice-q"})
+
+    assert response["Location"] == "/dashboard/"
+    assert Client().get("/p/alice-q/").status_code == 200
