@@ -115,7 +115,7 @@ def person(request: HtmxHttpRequest, ref: str) -> HttpResponse:
         account = NetworkAccount.objects.visible().filter(pk=subject.account_id).first()
         if account is None:
             raise Http404("Nobody with that Klout id.")
-        return redirect("profile", account.network, account.slug)
+        return redirect(queries.profile_url(account.network, account.handle, account.pk))
     assert subject.user_id is not None
     user = get_user_model().objects.filter(pk=subject.user_id, opted_out=False).first()
     if user is None:
