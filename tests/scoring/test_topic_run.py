@@ -153,3 +153,14 @@ def test_topic_inference_reads_in_a_constant_number_of_queries(ontology, alice, 
     large = _measure(DAY)
 
     assert large == small
+
+
+def test_opting_out_removes_a_persons_topic_scores(ontology, alice):
+    mine, _, _ = _world(alice)
+    run = services.compute_day(day=DAY)
+    assert TopicScore.objects.filter(run=run, user=alice).exists()
+
+    services.remove_scores_for_user(user_id=alice.pk)
+
+    assert not TopicScore.objects.filter(user=alice).exists()
+    assert not TopicScore.objects.filter(account=mine).exists()
