@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('networks', '0009_sequence_caches'),
-        ('scoring', '0004_topics'),
+        ('scoring', '0005_topics'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
