@@ -20,4 +20,6 @@ urlpatterns = [
     path("", include("scoring.urls")),
     path("", include("scoring.staff_urls")),
     path("", include("perks.urls")),  # perks and the brand dashboard
+    # topics, +K and public person profiles (issue 14)
+    path("", include("scoring.topic_urls")),
 ]

@@ -16,11 +16,13 @@ statement per kind), for existing rows by migration, and on first use for anyone
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Iterable
 from typing import ClassVar
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -181,9 +183,32 @@ def _ids_of(keys: set[int], column: str) -> dict[int, str]:
     return {k: str(v) for k, v in found.items()}
 
 
+def existing_klout_id(*, user_id: int) -> str | None:
+    """A person's kloutId if they have one (read only: nothing is assigned)."""
+    try:
+        hit = cache.get(f"kloutid:user:{user_id}")
+    except Exception:  # the cache fails open to the database
+        hit = None
+    if hit is not None:
+        return str(hit)
+    pk = KloutId.objects.filter(user_id=user_id).values_list("pk", flat=True).first()
+    return None if pk is None else _own_id(user_id=user_id)
+
+
 def _own_id(*, user_id: int | None = None, account_id: int | None = None) -> str:
-    """The subject's own row, created if missing (a concurrent creator wins; its id is used)."""
+    """The subject's own row, created if missing (a concurrent creator wins; its id is used).
+
+    A person's id never changes, so it is cached (a cache outage falls back to the database).
+    """
     lookup = {"user_id": user_id} if user_id is not None else {"account_id": account_id}
+    key = f"kloutid:user:{user_id}" if user_id is not None else ""
+    if key:
+        try:
+            hit = cache.get(key)
+        except Exception:  # the cache fails open to the database
+            hit = None
+        if hit is not None:
+            return str(hit)
     pk = KloutId.objects.filter(**lookup).values_list("pk", flat=True).first()
     if pk is None:
         try:
@@ -191,6 +216,9 @@ def _own_id(*, user_id: int | None = None, account_id: int | None = None) -> str
                 pk = KloutId.objects.create(**lookup).pk
         except IntegrityError:
             pk = KloutId.objects.filter(**lookup).values_list("pk", flat=True).get()
+    if key:
+        with contextlib.suppress(Exception):  # the cache fails open to the database
+            cache.set(key, pk, 60 * 60 * 24 * 30)
     return str(pk)
 
 
@@ -220,3 +248,47 @@ def assign_klout_ids(*, run_id: int) -> int:
             )
             created += max(cursor.rowcount, 0)
     return created
+
+
+# --- chosen profile slugs ---------------------------------------------------------------------
+
+SLUG_PATTERN = r"[a-z0-9][a-z0-9-]{1,38}[a-z0-9]"
+
+
+class ProfileSlug(models.Model):
+    """A person's chosen profile address (`/p/<slug>`), never all digits (those are kloutIds)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile_slug"
+    )
+    slug = models.CharField(max_length=40, unique=True)
+
+    class Meta:
+        app_label = "scoring"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(slug__regex=f"^{SLUG_PATTERN}$") & ~Q(slug__regex=r"^[0-9]+$"),
+                name="profile_slug_shape_not_digits",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+def set_profile_slug(*, user_id: int, slug: str) -> ProfileSlug:
+    """Choose (or change) a person's profile slug; ValueError says why one is refused."""
+    import re
+
+    slug = slug.strip().lower()
+    if not re.fullmatch(SLUG_PATTERN, slug) or slug.isdigit():
+        raise ValueError(
+            "a profile address is 3-40 letters, digits and hyphens, not all digits, "
+            "starting and ending with a letter or digit"
+        )
+    try:
+        with transaction.atomic():
+            row, _ = ProfileSlug.objects.update_or_create(user_id=user_id, defaults={"slug": slug})
+    except IntegrityError:
+        raise ValueError("that profile address is taken") from None
+    return row

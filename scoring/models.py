@@ -13,7 +13,8 @@ from django.db import models
 from django.db.models import Q
 
 from networks.models import network_label
-from scoring.kloutids import KloutId  # noqa: F401  (the model lives with its services)
+from scoring.kloutids import KloutId, ProfileSlug  # noqa: F401  (models live with services)
+from scoring.plusk import PlusK  # noqa: F401
 from scoring.topics import Topic, TopicAlias, TopicChoice, TopicEdge, TopicScore  # noqa: F401
 
 

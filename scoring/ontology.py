@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 
 from scoring.engine import topic_names
+from scoring.engine.topics import Ontology, TopicMatcher
 from scoring.topics import Topic, TopicAlias, TopicEdge
 
 ROOT = "0"
@@ -29,6 +30,12 @@ NAMES_FILE = "klout_topic_display_20180601_en_fr_es_de.csv"
 LANGUAGES = ("en", "fr", "es", "de")
 
 Progress = Callable[[str, int], None]
+_generation = 0
+
+
+def generation() -> int:
+    """How many imports this process ran (cached automatons built before one are stale)."""
+    return _generation
 
 
 class OntologyError(ValueError):
@@ -163,6 +170,8 @@ def import_ontology(*, path: Path | None = None, progress: Progress | None = Non
             batch_size=5_000,
         )
         step("aliases written", len(alias_rows))
+    global _generation
+    _generation += 1
     counts = Counter(t.topic_type for t in wanted)
     return ImportCounts(
         topics=len(wanted),
@@ -175,6 +184,32 @@ def import_ontology(*, path: Path | None = None, progress: Progress | None = Non
         sub=counts[topic_names.SUB],
         entity=counts[topic_names.ENTITY],
     )
+
+
+def matcher_from_files(path: Path | None = None) -> tuple[TopicMatcher, dict[int, str]]:
+    """A matcher straight from the ontology files (no database), and topic index -> slug."""
+    folder = path or default_path()
+    topics = {
+        row["topicId"].strip(): row
+        for row in _rows(folder / TOPICS_FILE, ("topicId", "topicSlug", "topicDisplayName"))
+    }
+    names: dict[str, list[str]] = {t: [r["topicDisplayName"]] for t, r in topics.items()}
+    for row in _rows(folder / NAMES_FILE, ("topicId", "language", "topicDisplayName")):
+        if row["topicId"] in names:
+            names[row["topicId"]].append(row["topicDisplayName"])
+    edges = [
+        (row["parentTopicId"].strip(), row["childTopicId"].strip())
+        for row in _rows(folder / EDGES_FILE, ("parentTopicId", "childTopicId"))
+    ]
+    depth = topic_names.depths(edges, ROOT)
+    ids = sorted(topics)
+    index = {t: i for i, t in enumerate(ids)}
+    ontology = Ontology.build(ids, [depth.get(t, 0) for t in ids], edges)
+    aliases: dict[str, list[int]] = {}
+    for t in ids:
+        for alias in topic_names.aliases(topics[t]["topicSlug"], names[t]):
+            aliases.setdefault(alias, []).append(index[t])
+    return TopicMatcher(aliases, ontology), {i: topics[t]["topicSlug"] for t, i in index.items()}
 
 
 def models_null_slug() -> object:

@@ -19,6 +19,7 @@ from networks.models import NetworkAccount
 from scoring import write
 from scoring.models import DailyScore, Explanation, LatestScore, RunStatus, ScoringRun, bucket_for
 from scoring.queries import bump_privacy_epoch
+from scoring.topics import TopicScore
 
 CACHE_TTL = 60 * 60 * 48
 HISTORY = (1, 7, 30)  # days back for LatestScore's change_1d / 7d / 30d
@@ -176,6 +177,7 @@ def remove_scores_for_account(*, account_id: int) -> int:
     with transaction.atomic():
         LatestScore.objects.filter(account_id=account_id).delete()
         Explanation.objects.filter(score__account_id=account_id).delete()
+        TopicScore.objects.filter(account_id=account_id).delete()  # topics go with the score
         deleted, _ = DailyScore.objects.filter(account_id=account_id).delete()
     transaction.on_commit(lambda: cache.delete(latest_cache_key(account_id=account_id)))
     transaction.on_commit(bump_privacy_epoch)
@@ -191,6 +193,7 @@ def remove_scores_for_user(*, user_id: int) -> int:
         removed = sum(remove_scores_for_account(account_id=a) for a in account_ids)
         LatestScore.objects.filter(user_id=user_id).delete()
         Explanation.objects.filter(score__user_id=user_id).delete()
+        TopicScore.objects.filter(user_id=user_id).delete()  # topics go with the score
         deleted, _ = DailyScore.objects.filter(user_id=user_id).delete()
     transaction.on_commit(lambda: cache.delete(latest_cache_key(user_id=user_id)))
     transaction.on_commit(bump_privacy_epoch)

@@ -36,6 +36,8 @@ from scoring.read_model import (
     remove_scores_for_user,
 )
 from scoring.score_rows import Counts, previous_scores, write_scores
+from scoring.topic_run import prepare_topics, with_topic_breadth, write_topic_scores
+from scoring.topics import TopicScore
 
 __all__ = [
     "RunStateError",
@@ -152,9 +154,10 @@ def _compute_run(
         _emit(progress, run, 0.15, "engine")
         t0 = time.perf_counter()
         calibration = _stored_calibration(version)
+        prepared = prepare_topics(window)  # tags -> topics first: breadth feeds the style
         result = score_window(
             window.interactions,
-            window.posts,
+            with_topic_breadth(window.posts, prepared),
             as_of=window.as_of,
             version=algo,
             calibration=calibration,
@@ -174,6 +177,9 @@ def _compute_run(
             emit=lambda fraction: _emit(progress, run, fraction, "write"),
         )
         timings["write_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        topic_stats = write_topic_scores(run=run, window=window, result=result, prepared=prepared)
+        timings["topics_s"] = time.perf_counter() - t0
 
         held_reason = _anomaly(window=window, counts=counts)
         run.stats = {
@@ -184,6 +190,7 @@ def _compute_run(
             "people": window.interactions.n_people,
             "networks_today": window.day_counts,
             "networks_yesterday": window.yesterday_counts,
+            "topics": topic_stats,
         }
         run.progress = 1.0
         fields = ["stats", "progress"]
@@ -292,6 +299,7 @@ def discard_run(*, run_id: int, user_id: int) -> ScoringRun:
             return run
         Explanation.objects.filter(score__run_id=run.pk).delete()
         DailyScore.objects.filter(run_id=run.pk).delete()
+        TopicScore.objects.filter(run_id=run.pk).delete()
         run.status = RunStatus.DISCARDED
         run.decided_at = timezone.now()
         run.decided_by_id = user_id

@@ -245,17 +245,27 @@ class TopicScore(models.Model):
     @property
     def evidence_sentence(self) -> str:
         """Why the topic is there, in words ("17 people reacted to 6 of your posts about X")."""
+        return self.evidence_words(whose="your")
+
+    @property
+    def evidence_public(self) -> str:
+        """The same for others to read ("17 people reacted to 6 of their posts about X")."""
+        return self.evidence_words(whose="their")
+
+    def evidence_words(self, *, whose: str) -> str:
+        """Why the topic is there, seen by the person ("your") or by others ("their")."""
+        you = "you" if whose == "your" else "they"
         name = self.topic.display_name
         if self.reactors and self.posts:
             people = "1 person" if self.reactors == 1 else f"{self.reactors} people"
-            posts = "1 of your posts" if self.posts == 1 else f"{self.posts} of your posts"
+            posts = f"1 of {whose} posts" if self.posts == 1 else f"{self.posts} of {whose} posts"
             sentence = f"{people} reacted to {posts} about {name}"
         elif self.posts:
-            sentence = f"you posted about {name} ({self.posts} posts), no reactions yet"
+            sentence = f"{you} posted about {name} ({self.posts} posts), no reactions yet"
         elif self.inherited:
-            sentence = f"from your influence in topics within {name}"
+            sentence = f"from {whose} influence in topics within {name}"
         elif self.added:
-            sentence = f"you added {name} yourself"
+            sentence = f"{you} added {name} {'yourself' if you == 'you' else 'themselves'}"
         else:
             sentence = f"{name}"
         if self.plus_k:

@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import cache_control
@@ -27,6 +27,7 @@ from scoring import queries
 from scoring.badges import badge_svg
 from scoring.charts import history_svg, history_table_rows
 from scoring.models import DailyScore, LatestScore
+from scoring.topic_views import find_topics
 
 
 def _targets(request: HtmxHttpRequest, partial: str) -> bool:
@@ -141,6 +142,10 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
         else None
     )
     ctx.update(latest=ref if bulk is not None else None, bulk=bulk)
+    # Topics per request: hiding one must show at once (issue 14).
+    from scoring.topic_views import dashboard_topics
+
+    ctx.update(dashboard_topics(user_id))
     return render(request, "scoring/dashboard.html", ctx)
 
 
@@ -248,6 +253,11 @@ def profile_by_id(request: HtmxHttpRequest, network: str, account_id: int) -> Ht
 def _profile(request: HtmxHttpRequest, account: NetworkAccount | None) -> HttpResponse:
     if account is None:
         raise Http404("No public account with that handle on that network.")
+    if account.user_id is not None:
+        # a claimed account's page is its person's public profile
+        from scoring.topic_views import person_url
+
+        return redirect(person_url(user_id=account.user_id))
     latest = _latest_of(account)
     if latest is not None and latest.hidden:
         raise Http404("No public account with that handle on that network.")
@@ -301,6 +311,8 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
         "error": error,
         "results": results,
         "searched": bool(q.strip()),
+        # search finds topics too (issue 14)
+        "topics": find_topics(q) if not error else [],
     }
     template = (
         "scoring/search.html#results" if _targets(request, "results") else "scoring/search.html"

@@ -264,6 +264,7 @@ class StackExchangeImporter(Importer):
     def _parse(self, tables: dict[str, Path]) -> Iterator[Item]:
         # post id -> (owner, question id for answers); small next to the dump itself.
         owners: dict[str, tuple[str, str | None]] = {}
+        question_tags: dict[str, tuple[str, ...]] = {}
         for _n, row in self._rows(tables, "Users"):
             if isinstance(row, BadLine):
                 yield row
@@ -284,13 +285,19 @@ class StackExchangeImporter(Importer):
                 continue
             parent = row.get("ParentId") if kind == "2" else None
             owners[post_id] = (owner, parent)
+            tags = _tags(row.get("Tags", ""))
+            if kind == "1":
+                question_tags[post_id] = tags
+            elif parent:
+                # an answer is about its question's topics (answers carry no tags in the dump)
+                tags = question_tags.get(parent, ())
             yield PostRecord(
                 external_id=post_id,
                 account=owner,
                 posted_at=when,
                 text=row.get("Title", "")[:500],
                 kind=PostKind.ORIGINAL if kind == "1" else PostKind.REPLY,
-                tags=_tags(row.get("Tags", "")),
+                tags=tags,
             )
             if parent and parent in owners:
                 yield InteractionRecord(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import factory
 
 from scoring.engine.topic_names import ENTITY
+from scoring.ontology import EDGES_FILE, NAMES_FILE, TOPICS_FILE
 from scoring.topics import Topic, TopicEdge, TopicScore
 
 
@@ -44,3 +48,23 @@ class TopicScoreFactory(factory.django.DjangoModelFactory[TopicScore]):
     posts = 3
     reactions = 10
     reactors = 7
+
+
+def write_ontology(
+    folder: Path, topics: list[tuple[str, str, str]], edges: list[tuple[str, str]]
+) -> Path:
+    """A small ontology in the shipped files' format (every field quoted, header first)."""
+    folder.mkdir(exist_ok=True)
+    with (folder / TOPICS_FILE).open("w", newline="") as f:
+        w = csv.writer(f, quoting=csv.QUOTE_ALL)
+        w.writerow(["topicId", "topicSlug", "topicDisplayName", "wikiItemId", "freebaseMachineId"])
+        w.writerows([(i, s, n, "", "") for i, s, n in topics])
+    with (folder / EDGES_FILE).open("w", newline="") as f:
+        w = csv.writer(f, quoting=csv.QUOTE_ALL)
+        w.writerow(["parentTopicId", "parrentTopicSlug", "childTopicId", "childTopicSlug"])
+        w.writerows([(p, "", c, "") for p, c in [("0", "0"), *edges]])
+    with (folder / NAMES_FILE).open("w", newline="") as f:
+        w = csv.writer(f, quoting=csv.QUOTE_ALL)
+        w.writerow(["topicId", "language", "topicDisplayName"])
+        w.writerows([(i, "fr", n + " (fr)") for i, _, n in topics])
+    return folder

@@ -133,6 +133,10 @@ def test_stackexchange_dump_yields_answers_comments_accepts_and_tagged_posts():
     question = Post.objects.get(network="stackexchange", external_id="1")
     assert question.tags
     assert question.kind == "original"
+    # an answer is about its question's topics: it carries the question's tags (issue 14)
+    answer = Post.objects.get(network="stackexchange", external_id="18")  # accepted answer of 1
+    assert answer.kind == "reply"
+    assert answer.tags == question.tags
 
 
 def test_klout_sample_imports_both_files_with_posts():

@@ -151,13 +151,14 @@ def test_search_query_count_is_constant_in_results(client: Client) -> None:
     for i in range(15):
         scored(f"ivan{i}", days=1)
     scored("judy", days=1)
-    assert _count(client, "/search/?q=judy") == _count(client, "/search/?q=ivan") == 1
+    # people, then topics (search finds both)
+    assert _count(client, "/search/?q=judy") == _count(client, "/search/?q=ivan") == 2
 
 
-def test_search_fragment_query_count_is_one(client: Client) -> None:
+def test_search_fragment_query_count_is_two_people_and_topics(client: Client) -> None:
     for i in range(15):
         scored(f"oscar{i}", days=1)
-    assert _count(client, "/search/?q=oscar", HX_Request="true", HX_Target="results") == 1
+    assert _count(client, "/search/?q=oscar", HX_Request="true", HX_Target="results") == 2
 
 
 def test_search_of_an_empty_or_blank_query_runs_no_query(client: Client) -> None:

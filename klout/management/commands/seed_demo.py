@@ -36,6 +36,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.create_people()
+        # Topics (issue 14): the ontology before any scoring, so demo days have topic scores.
+        call_command("import_topics", stdout=self.stdout)
         call_command("import_demo", stdout=self.stdout)
         ends = sorted(
             Interaction.objects.values_list("network")
@@ -72,7 +74,9 @@ class Command(BaseCommand):
             )
             if created:
                 user.set_password(DEMO_PASSWORD)
-                user.save(update_fields=["password"])
+                # members for a few days already, so they may give +K (issue 14) at once
+                user.date_joined = user.date_joined - dt.timedelta(days=3)
+                user.save(update_fields=["password", "date_joined"])
             EmailAddress.objects.get_or_create(
                 user=user, email=email, defaults={"verified": True, "primary": True}
             )

@@ -30,6 +30,33 @@ class Command(BaseCommand):
         parser.add_argument("--json", default=str(REPO / "var" / "evaluation.json"))
         parser.add_argument("--bootstrap", type=int, default=100, help="bootstrap resamples")
 
+    def _topics(self, n_boot: int) -> list[dict[str, object]]:
+        """The spec's topic tables (item 6) on the Stack Exchange dump, and tag coverage."""
+        from scoring.engine import topic_evaluation
+        from scoring.ontology import matcher_from_files
+
+        folder = shared_data() / "stackexchange-quantumcomputing"
+        if not folder.is_dir():
+            self.stderr.write(f"no {folder}: topic tables skipped")
+            return []
+        say = self.stdout.write
+        say(f"topics: reading {folder}")
+        rows = topic_evaluation.evaluate_topics(folder, n_boot=max(n_boot, 1000))
+        say(topic_evaluation.format_topic_tables(rows))
+        ontology = shared_data() / "klout-topic-ontology"
+        if ontology.is_dir():
+            matcher, slugs = matcher_from_files(ontology)
+            dump = topic_evaluation.read_dump(folder)
+
+            def map_tag(tag: str) -> list[str]:
+                return sorted({slugs[c.topic] for c in matcher.candidates(tag) if not c.weak})
+
+            share, examples = topic_evaluation.tag_mass(dump, map_tag)
+            say(f"question tag mass mapped onto ontology topics: {share:.1%}; examples:")
+            for tag, topics in examples:
+                say(f"  {tag} -> {topics}")
+        return [r.as_json() for r in rows]
+
     def handle(self, *args: Any, **options: Any) -> None:
         say = self.stdout.write
         if options["edges"]:
@@ -53,7 +80,10 @@ class Command(BaseCommand):
             split = evaluation.make_split(edges, evaluation.parse_cut(edges, cut), name)
             rows += evaluation.evaluate_split(split, n_boot=options["bootstrap"], progress=say)
         say(evaluation.format_table(rows))
+        report = evaluation.rows_to_json(rows)
+        if not options["edges"]:
+            report["sets"] += self._topics(options["bootstrap"])
         out = Path(options["json"])
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(evaluation.rows_to_json(rows), indent=2) + "\n")
+        out.write_text(json.dumps(report, indent=2) + "\n")
         say(f"wrote {out}")

@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('networks', '0009_sequence_caches'),
-        ('scoring', '0003_kloutids'),
+        ('scoring', '0004_explanation_references'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

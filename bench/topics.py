@@ -1,0 +1,245 @@
+"""Benchmark: topic inference at scale, and the +K write path on PostgreSQL.
+
+Two phases, each in its own process (its own peak RSS):
+- `engine`: 1M people, 10M interactions, 2M tagged posts (synthetic, tags drawn from the real
+  ontology's aliases plus 20% tags it does not know): tag -> topic matching with the
+  Aho-Corasick automaton, topic breadth, then topic influence, propagation and calibration,
+  i.e. what topics add to a scoring run (the influence matrix comes from the score itself and is
+  built here from the interactions' pairs). Target: at most 10 s added, peak below 1.5 GB.
+- `plusk`: `give_plus_k` from 8 threads on PostgreSQL database `klout_bench_topics` (created,
+  migrated, emptied), every giver giving 5 and then a sixth that the limits refuse. Target:
+  500 gives/s with the limits enforced.
+
+Prints the figures; writes var/bench/topics.json. Environment: BENCH_PG (server URL, no database),
+BENCH_TOPICS_SCALE (1.0 = the sizes above), BENCH_GIVERS (default 400).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DB_NAME = "klout_bench_topics"
+SCALE = float(os.environ.get("BENCH_TOPICS_SCALE", "1.0"))
+GIVERS = int(os.environ.get("BENCH_GIVERS", "400"))
+THREADS = 8
+OUT = ROOT / "var" / "bench" / "topics.json"
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def engine_phase() -> dict[str, float]:
+    """Topic inference on synthetic data at the target size."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "klout.settings")
+    import django
+
+    django.setup()  # the ontology reader lives beside the models
+    from scoring.engine.topics import Evidence, topic_breadth, topic_scores
+    from scoring.ontology import matcher_from_files
+
+    n = int(1_000_000 * SCALE)
+    m = int(10_000_000 * SCALE)
+    n_posts = int(2_000_000 * SCALE)
+    rng = np.random.default_rng(7)
+    matcher, _slugs = matcher_from_files(_ontology())
+    vocabulary = sorted(matcher.aliases)[:: max(1, len(matcher.aliases) // 3000)]
+    vocabulary += [f"unknown-tag-{i}" for i in range(len(vocabulary) // 4)]
+    # a few popular tags, a long tail (Zipf-like), one to three tags a post
+    weights = 1.0 / np.arange(1, len(vocabulary) + 1)
+    weights /= weights.sum()
+    n_tags = rng.integers(1, 4, n_posts)
+    drawn = rng.choice(len(vocabulary), int(n_tags.sum()), p=weights)
+    starts = np.r_[0, np.cumsum(n_tags)]
+    post_tags = [[vocabulary[t] for t in drawn[starts[i] : starts[i + 1]]] for i in range(n_posts)]
+    author = (rng.pareto(1.2, n_posts) * 1000).astype(np.int64) % n
+    post_time = rng.uniform(0, 90 * 86_400.0, n_posts)
+    post = rng.integers(0, n_posts, m)
+    actor = rng.integers(0, n, m)
+    receiver = author[post]
+    pairs = np.unique(actor * n + receiver)
+    influence = sp.csr_array(
+        (rng.uniform(0.1, 1.0, pairs.shape[0]), (pairs // n, pairs % n)), shape=(n, n)
+    )
+    del pairs
+    print(f"engine: {n:,} people, {m:,} interactions, {n_posts:,} tagged posts", flush=True)
+
+    t0 = time.perf_counter()
+    post_topics = matcher.match(post_tags)
+    t_match = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    topic_breadth(author, post_topics, matcher.ontology, n_posts)
+    t_breadth = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    result = topic_scores(
+        n_people=n,
+        actor=actor,
+        receiver=receiver,
+        post=post,
+        influence=influence,
+        evidence=Evidence(author=author, time=post_time),
+        post_topics=post_topics,
+        ontology=matcher.ontology,
+        as_of=90 * 86_400.0,
+    )
+    t_scores = time.perf_counter() - t0
+    total = t_match + t_breadth + t_scores
+    print(
+        f"engine: match {t_match:.1f} s, breadth {t_breadth:.1f} s, scores {t_scores:.1f} s, "
+        f"total {total:.1f} s, {len(result):,} topic rows, peak {peak_rss_mb():.0f} MB",
+        flush=True,
+    )
+    return {
+        "engine_people": float(n),
+        "engine_interactions": float(m),
+        "engine_tagged_posts": float(n_posts),
+        "engine_match_s": round(t_match, 2),
+        "engine_breadth_s": round(t_breadth, 2),
+        "engine_scores_s": round(t_scores, 2),
+        "engine_added_s": round(total, 2),
+        "engine_topic_rows": float(len(result)),
+        "engine_peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+
+
+def _ontology() -> Path:
+    data = Path(os.environ.get("KLOUT_SHARED_DATA", str(ROOT.parent / "shared" / "data")))
+    return data / "klout-topic-ontology"
+
+
+def plusk_phase() -> dict[str, float]:
+    """+K gives per second on PostgreSQL, limits enforced, from several threads."""
+    import threading
+
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
+            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "klout.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import User
+    from networks.models import NetworkAccount
+    from scoring.kloutids import klout_ids_of
+    from scoring.models import AlgorithmVersion, PlusK, ScoringRun, Topic, TopicScore
+    from scoring.plusk import PlusKError, give_plus_k
+
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE scoring_plusk, scoring_topicscore, scoring_kloutid, scoring_scoringrun, "
+            "scoring_topic, networks_networkaccount, accounts_user CASCADE"
+        )
+    joined = timezone.now() - dt.timedelta(days=10)
+    users = User.objects.bulk_create(
+        User(email=f"giver{i}@bench.local", date_joined=joined) for i in range(GIVERS)
+    )
+    NetworkAccount.objects.bulk_create(
+        NetworkAccount(network="dev", external_id=f"bench{u.pk}", user=u) for u in users
+    )
+    topics = Topic.objects.bulk_create(
+        Topic(id=str(900 + i), slug=f"bench-topic-{i}", display_name=f"Bench {i}") for i in range(6)
+    )
+    version, _ = AlgorithmVersion.objects.get_or_create(name="bench", defaults={"is_current": True})
+    AlgorithmVersion.objects.filter(pk=version.pk).update(is_current=True)
+    run = ScoringRun.objects.create(day=dt.date.today(), version=version, status="published")
+    TopicScore.objects.bulk_create(
+        TopicScore(run=run, day=run.day, user=u, topic=t, score=50, raw=1, rank=1)
+        for u in users
+        for t in topics
+    )
+    ids, _ = klout_ids_of(user_ids=[u.pk for u in users])
+    # each giver gives to the next person, on 6 topics: 5 stand, the 6th is refused
+    work = [
+        (users[i].pk, ids[users[(i + 1) % GIVERS].pk], t.pk) for i in range(GIVERS) for t in topics
+    ]
+    chunks = [work[k::THREADS] for k in range(THREADS)]
+    given = [0] * THREADS
+    refused = [0] * THREADS
+
+    def run_chunk(k: int) -> None:
+        for giver, kid, topic in chunks[k]:
+            try:
+                give_plus_k(giver_id=giver, klout_id=kid, topic_id=topic)
+                given[k] += 1
+            except PlusKError:
+                refused[k] += 1
+        connection.close()
+
+    threads = [threading.Thread(target=run_chunk, args=(k,)) for k in range(THREADS)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    attempts = len(work)
+    stored = PlusK.objects.count()
+    assert stored == 5 * GIVERS, f"limits broken: {stored} stored for {GIVERS} givers"
+    print(
+        f"plusk: {attempts:,} attempts ({sum(given):,} given, {sum(refused):,} refused by the "
+        f"daily limit) in {elapsed:.1f} s: {attempts / elapsed:.0f} attempts/s, "
+        f"{sum(given) / elapsed:.0f} gives/s",
+        flush=True,
+    )
+    return {
+        "plusk_attempts": float(attempts),
+        "plusk_gives_per_s": round(sum(given) / elapsed, 1),
+        "plusk_attempts_per_s": round(attempts / elapsed, 1),
+        "plusk_stored_equals_limit": 1.0,
+        "plusk_threads": float(THREADS),
+    }
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--phase":
+        figures = engine_phase() if sys.argv[2] == "engine" else plusk_phase()
+        print("FIGURES " + json.dumps(figures), flush=True)
+        return
+    results: dict[str, float] = {}
+    for phase in ("engine", "plusk"):
+        proc = subprocess.run(
+            [sys.executable, __file__, "--phase", phase],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        sys.stderr.write(proc.stderr[-3000:])
+        for line in proc.stdout.splitlines():
+            if line.startswith("FIGURES "):
+                results.update(json.loads(line[len("FIGURES ") :]))
+            else:
+                print(line)
+        if proc.returncode:
+            raise SystemExit(f"phase {phase} failed")
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,288 @@
+"""+K: limits held by the database, tested under concurrency on PostgreSQL and across days."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from accounts.models import Notification, User
+from networks.models import NetworkAccount
+from scoring.kloutids import klout_id_of
+from scoring.plusk import PlusK, PlusKError, give_plus_k, remaining_today, take_back_plus_k
+from scoring.topics import ChoiceState, TopicChoice
+from tests.factories.accounts import UserFactory
+from tests.factories.networks import NetworkAccountFactory
+from tests.factories.scoring import ScoringRunFactory
+from tests.factories.topics import TopicFactory, TopicScoreFactory
+
+pytestmark = pytest.mark.django_db
+
+NOON = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
+LATE = dt.datetime(2026, 11, 20, 23, 59, 30, tzinfo=dt.UTC)
+
+
+def _giver(email: str = "giver@example.com", *, joined: dt.datetime | None = None) -> User:
+    user = UserFactory.create(email=email)
+    User.objects.filter(pk=user.pk).update(date_joined=joined or NOON - dt.timedelta(days=3))
+    NetworkAccountFactory.create(user=user)
+    return User.objects.get(pk=user.pk)
+
+
+def _with_topics(n: int, *, user: User | None = None, account: NetworkAccount | None = None):
+    """A subject with n shown topics in the current published run; returns the topics."""
+    run = ScoringRunFactory.create()
+    topics = TopicFactory.create_batch(n)
+    for rank, topic in enumerate(topics, start=1):
+        TopicScoreFactory.create(run=run, user=user, account=account, topic=topic, rank=rank)
+    return topics
+
+
+def test_give_plus_k_stores_one_and_tells_the_receiver(alice):
+    bob = _giver()
+    (topic,) = _with_topics(1, user=alice)
+
+    with_commit = give_plus_k(giver_id=bob.pk, klout_id=klout_id_of(user_id=alice.pk),
+                              topic_id=topic.pk, now=NOON)  # fmt: skip
+
+    assert with_commit.receiver_user_id == alice.pk
+    assert remaining_today(user_id=bob.pk, now=NOON) == 4
+
+
+def test_the_receiver_is_notified_on_commit(alice, django_capture_on_commit_callbacks):
+    bob = _giver()
+    (topic,) = _with_topics(1, user=alice)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        give_plus_k(giver_id=bob.pk, klout_id=klout_id_of(user_id=alice.pk), topic_id=topic.pk)
+
+    note = Notification.objects.get(user=alice)
+    assert note.kind == "plus_k"
+    assert topic.display_name in note.title
+
+
+def test_give_plus_k_rejects_self_vouch_and_own_accounts():
+    bob = _giver()
+    own = NetworkAccount.objects.get(user=bob)
+    (topic,) = _with_topics(1, user=bob)
+
+    with pytest.raises(PlusKError, match="yourself"):
+        give_plus_k(giver_id=bob.pk, klout_id=klout_id_of(user_id=bob.pk), topic_id=topic.pk)
+    with pytest.raises(PlusKError, match="yourself"):
+        # the account's own id resolves to its person: bob
+        give_plus_k(giver_id=bob.pk, klout_id=klout_id_of(account_id=own.pk), topic_id=topic.pk)
+    assert not PlusK.objects.exists()
+
+
+def test_the_database_refuses_a_self_vouch_even_without_the_service(alice):
+    (topic,) = _with_topics(1, user=alice)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PlusK.objects.create(
+            giver=alice, receiver_user=alice, receiver_klout_id=1, topic=topic, day=NOON.date(),
+            slot=1, created_at=NOON, expires_at=NOON + dt.timedelta(days=7),
+        )  # fmt: skip
+
+
+def test_the_database_refuses_a_sixth_slot_and_a_repeated_slot(alice):
+    bob = _giver()
+    topics = _with_topics(2, user=alice)
+    fields = {
+        "giver": bob, "receiver_user": alice, "receiver_klout_id": 1, "day": NOON.date(),
+        "created_at": NOON, "expires_at": NOON + dt.timedelta(days=7),
+    }  # fmt: skip
+    PlusK.objects.create(topic=topics[0], slot=1, **fields)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PlusK.objects.create(topic=topics[1], slot=1, **fields)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PlusK.objects.create(topic=topics[1], slot=6, **fields)
+
+
+def test_only_shown_topics_can_get_plus_k(alice):
+    bob = _giver()
+    shown, hidden = _with_topics(2, user=alice)
+    stranger_topic = TopicFactory.create()
+    TopicChoice.objects.create(user=alice, topic=hidden, state=ChoiceState.HIDDEN)
+    kid = klout_id_of(user_id=alice.pk)
+
+    for topic in (hidden, stranger_topic):
+        with pytest.raises(PlusKError, match="topics shown"):
+            give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=topic.pk, now=NOON)
+    give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=shown.pk, now=NOON)
+
+
+def test_a_new_person_or_one_without_a_network_cannot_give(alice):
+    (topic,) = _with_topics(1, user=alice)
+    kid = klout_id_of(user_id=alice.pk)
+    newcomer = _giver("new@example.com", joined=NOON - dt.timedelta(hours=5))
+    unlinked = UserFactory.create(email="unlinked@example.com")
+    User.objects.filter(pk=unlinked.pk).update(date_joined=NOON - dt.timedelta(days=9))
+
+    with pytest.raises(PlusKError, match="second day"):
+        give_plus_k(giver_id=newcomer.pk, klout_id=kid, topic_id=topic.pk, now=NOON)
+    with pytest.raises(PlusKError, match="link a network"):
+        give_plus_k(giver_id=unlinked.pk, klout_id=kid, topic_id=topic.pk, now=NOON)
+
+
+def test_unknown_klout_id_is_a_clear_error():
+    bob = _giver()
+    with pytest.raises(PlusKError, match="nobody"):
+        give_plus_k(giver_id=bob.pk, klout_id="99999999", topic_id="1", now=NOON)
+
+
+def test_at_most_five_a_day_and_the_limit_resets_at_midnight_utc(alice):
+    bob = _giver()
+    topics = _with_topics(8, user=alice)
+    kid = klout_id_of(user_id=alice.pk)
+    for topic in topics[:5]:
+        give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=topic.pk, now=LATE)
+
+    with pytest.raises(PlusKError, match="5 \\+K for today"):
+        give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=topics[5].pk, now=LATE)
+    assert remaining_today(user_id=bob.pk, now=LATE) == 0
+
+    tomorrow = LATE + dt.timedelta(seconds=60)
+    give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=topics[5].pk, now=tomorrow)
+    assert remaining_today(user_id=bob.pk, now=tomorrow) == 4
+
+
+def test_once_per_receiver_and_topic_in_any_seven_days_across_the_day_boundary(alice):
+    bob = _giver()
+    (topic,) = _with_topics(1, user=alice)
+    kid = klout_id_of(user_id=alice.pk)
+    give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=topic.pk, now=LATE)
+
+    for later in (dt.timedelta(minutes=1), dt.timedelta(days=6, hours=23)):
+        with pytest.raises(PlusKError, match="7 days"):
+            give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=topic.pk, now=LATE + later)
+
+    give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=topic.pk, now=LATE + dt.timedelta(days=7))
+    assert PlusK.objects.live().count() == 2
+
+
+def test_taking_back_within_the_hour_returns_the_allowance(alice):
+    bob = _giver()
+    topics = _with_topics(6, user=alice)
+    kid = klout_id_of(user_id=alice.pk)
+    given = [
+        give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=t.pk, now=NOON) for t in topics[:5]
+    ]
+
+    take_back_plus_k(giver_id=bob.pk, plus_k_id=given[0].pk, now=NOON + dt.timedelta(minutes=59))
+
+    assert remaining_today(user_id=bob.pk, now=NOON) == 1
+    give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=topics[5].pk, now=NOON)
+    # and the topic taken back may be +K'd again
+    with pytest.raises(PlusKError, match="5 \\+K"):
+        give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=topics[0].pk, now=NOON)
+
+
+def test_taking_back_after_the_hour_or_someone_elses_is_refused(alice, charlie):
+    bob = _giver()
+    (topic,) = _with_topics(1, user=alice)
+    plus_k = give_plus_k(
+        giver_id=bob.pk, klout_id=klout_id_of(user_id=alice.pk), topic_id=topic.pk, now=NOON
+    )
+
+    with pytest.raises(PlusKError, match="within the hour"):
+        take_back_plus_k(giver_id=charlie.pk, plus_k_id=plus_k.pk, now=NOON)
+    with pytest.raises(PlusKError, match="within the hour"):
+        take_back_plus_k(giver_id=bob.pk, plus_k_id=plus_k.pk, now=NOON + dt.timedelta(hours=1))
+    assert PlusK.objects.live().count() == 1
+
+
+def test_plus_k_to_an_unclaimed_account(alice):
+    bob = _giver()
+    account = NetworkAccountFactory.create()
+    (topic,) = _with_topics(1, account=account)
+
+    plus_k = give_plus_k(
+        giver_id=bob.pk, klout_id=klout_id_of(account_id=account.pk), topic_id=topic.pk, now=NOON
+    )
+
+    assert plus_k.receiver_account_id == account.pk
+    assert plus_k.receiver_user_id is None
+
+
+def _concurrently(n: int, work) -> list[str]:
+    barrier = threading.Barrier(n)
+    outcomes: list[str] = []
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            work(i)
+            outcomes.append("given")
+        except PlusKError as exc:
+            outcomes.append(str(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_fifty_concurrent_gives_by_one_person_store_exactly_five():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers, so there is no race to test")
+    bob = _giver()
+    receivers = [UserFactory.create() for _ in range(10)]
+    cases = []
+    for receiver in receivers:
+        for topic in _with_topics(5, user=receiver):
+            cases.append((klout_id_of(user_id=receiver.pk), topic.pk))
+
+    outcomes = _concurrently(
+        50, lambda i: give_plus_k(giver_id=bob.pk, klout_id=cases[i][0], topic_id=cases[i][1])
+    )
+
+    assert outcomes.count("given") == 5
+    assert PlusK.objects.filter(giver=bob).count() == 5
+    assert sorted(s or 0 for s in PlusK.objects.values_list("slot", flat=True)) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_repeats_of_one_plus_k_store_one():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers, so there is no race to test")
+    bob = _giver()
+    alice = UserFactory.create()
+    (topic,) = _with_topics(1, user=alice)
+    kid = klout_id_of(user_id=alice.pk)
+
+    outcomes = _concurrently(
+        10, lambda i: give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=topic.pk)
+    )
+
+    assert outcomes.count("given") == 1
+    assert PlusK.objects.count() == 1
+
+
+@pytest.mark.postgres
+def test_postgres_itself_refuses_an_overlapping_week(alice):
+    if connection.vendor != "postgresql":
+        pytest.skip("the exclusion constraint is PostgreSQL's")
+    bob = _giver()
+    (topic,) = _with_topics(1, user=alice)
+    fields = {
+        "giver": bob, "receiver_user": alice, "receiver_klout_id": 7, "topic": topic,
+        "expires_at": NOON + dt.timedelta(days=7),
+    }  # fmt: skip
+    PlusK.objects.create(day=NOON.date(), slot=1, created_at=NOON, **fields)
+
+    later = NOON + dt.timedelta(days=2)
+    with pytest.raises(IntegrityError, match="plus_k_once_per_week"), transaction.atomic():
+        PlusK.objects.create(
+            day=later.date(),
+            slot=1,
+            created_at=later,
+            **{**fields, "expires_at": later + dt.timedelta(days=7)},
+        )

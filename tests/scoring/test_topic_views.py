@@ -1,0 +1,268 @@
+"""Public person profiles, topic pages, the +K button and topic choices."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from networks.models import NetworkAccount
+from scoring.kloutids import ProfileSlug, klout_id_of, set_profile_slug
+from scoring.plusk import PlusK
+from scoring.topics import ChoiceState, TopicChoice
+from tests.factories.accounts import UserFactory
+from tests.factories.networks import NetworkAccountFactory
+from tests.factories.scoring import ScoringRunFactory, score_history
+from tests.factories.topics import TopicEdgeFactory, TopicFactory, TopicScoreFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def quantum():
+    return TopicFactory.create(slug="quantum-computing", display_name="Quantum Computing")
+
+
+@pytest.fixture
+def run():
+    """The latest published run (after any score_history)."""
+    return ScoringRunFactory.create(day=dt.date.today())
+
+
+def _eligible(user: User) -> User:
+    User.objects.filter(pk=user.pk).update(date_joined=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    NetworkAccountFactory.create(user=user)
+    return user
+
+
+def test_a_persons_public_profile_shows_topics_with_evidence(client, alice, quantum, run):
+    score_history(user=alice, days=3)
+    TopicScoreFactory.create(run=run, user=alice, topic=quantum, reactors=17, posts=6)
+
+    page = client.get(f"/p/{klout_id_of(user_id=alice.pk)}/")
+
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "Alice" in body
+    assert "17 people reacted to 6 of their posts about Quantum Computing" in body
+    assert "Sign in to give +K" in body
+
+
+def test_hidden_and_unknown_people_are_404(client, alice):
+    kid = klout_id_of(user_id=alice.pk)
+    User.objects.filter(pk=alice.pk).update(opted_out=True)
+
+    assert client.get(f"/p/{kid}/").status_code == 404
+    assert client.get("/p/987654321/").status_code == 404
+    assert client.get("/p/no-such-slug/").status_code == 404
+
+
+def test_a_claimed_accounts_ids_and_pages_lead_to_its_person(client, alice):
+    account = NetworkAccountFactory.create(handle="alice_dev")
+    account_kid = klout_id_of(account_id=account.pk)
+    NetworkAccount.objects.filter(pk=account.pk).update(user=alice)
+    person_kid = klout_id_of(user_id=alice.pk)
+
+    assert client.get(f"/p/{account_kid}/").url == f"/p/{person_kid}/"
+    assert client.get(f"/u/dev/{account.handle}").url == f"/p/{person_kid}/"
+
+
+def test_an_unclaimed_accounts_klout_id_leads_to_its_account_page(client):
+    account = NetworkAccountFactory.create(handle="someone")
+    page = client.get(f"/p/{klout_id_of(account_id=account.pk)}/")
+    assert page.url == "/u/dev/someone"
+
+
+def test_a_chosen_slug_is_the_profile_address_and_the_id_redirects(client, alice):
+    set_profile_slug(user_id=alice.pk, slug="Alice-Q")
+
+    assert client.get(f"/p/{klout_id_of(user_id=alice.pk)}/").url == "/p/alice-q/"
+    assert client.get("/p/alice-q/").status_code == 200
+
+
+@pytest.mark.parametrize("slug", ["12345", "a", "-abc", "has space", "x" * 41])
+def test_a_slug_is_never_all_digits_nor_malformed(alice, slug):
+    with pytest.raises(ValueError, match="profile address"):
+        set_profile_slug(user_id=alice.pk, slug=slug)
+
+
+def test_a_taken_slug_is_refused(alice, bob):
+    set_profile_slug(user_id=alice.pk, slug="quantum")
+    with pytest.raises(ValueError, match="taken"):
+        set_profile_slug(user_id=bob.pk, slug="quantum")
+
+
+def test_giving_plus_k_with_htmx_swaps_the_button_and_the_allowance(alice, bob, quantum, run):
+    _eligible(bob)
+    TopicScoreFactory.create(run=run, user=alice, topic=quantum)
+    client = Client()
+    client.force_login(bob)
+    kid = klout_id_of(user_id=alice.pk)
+    page = client.get(f"/p/{kid}/").content.decode()
+    assert "You can give 5 more +K today." in page
+    assert 'hx-post="/plusk/give/"' in page
+
+    fragment = client.post(
+        "/plusk/give/", {"klout_id": kid, "topic_id": quantum.pk}, headers={"HX-Request": "true"}
+    ).content.decode()
+
+    assert "You gave +K" in fragment
+    assert "1 +K" in fragment
+    assert 'id="plusk-allowance" class="muted" hx-swap-oob="true"' in fragment
+    assert "You can give 4 more +K today." in fragment
+    assert PlusK.objects.get().giver_id == bob.pk
+
+
+def test_the_plain_form_gives_plus_k_and_comes_back(alice, bob, quantum, run):
+    _eligible(bob)
+    TopicScoreFactory.create(run=run, user=alice, topic=quantum)
+    client = Client()
+    client.force_login(bob)
+    kid = klout_id_of(user_id=alice.pk)
+
+    response = client.post(
+        "/plusk/give/", {"klout_id": kid, "topic_id": quantum.pk, "next": f"/p/{kid}/"}
+    )
+    again = client.post(
+        "/plusk/give/", {"klout_id": kid, "topic_id": quantum.pk, "next": "https://evil.example/"}
+    )
+
+    assert response["Location"] == f"/p/{kid}/"
+    assert again["Location"] == "/topics/"  # a foreign next is ignored
+    assert PlusK.objects.count() == 1
+
+
+def test_signed_out_people_cannot_give(client, alice, quantum, run):
+    TopicScoreFactory.create(run=run, user=alice, topic=quantum)
+    response = client.post("/plusk/give/", {"klout_id": klout_id_of(user_id=alice.pk)})
+    assert response.status_code == 302
+    assert "/accounts/login/" in response.url
+    assert not PlusK.objects.exists()
+
+
+def test_only_the_giver_takes_back_and_both_sides_see_history(alice, bob, charlie, quantum, run):
+    _eligible(bob)
+    TopicScoreFactory.create(run=run, user=alice, topic=quantum)
+    giver = Client()
+    giver.force_login(bob)
+    giver.post("/plusk/give/", {"klout_id": klout_id_of(user_id=alice.pk), "topic_id": quantum.pk})
+    plus_k = PlusK.objects.get()
+    stranger = Client()
+    stranger.force_login(charlie)
+    receiver = Client()
+    receiver.force_login(alice)
+
+    stranger.post(f"/plusk/{plus_k.pk}/take-back/")
+    assert PlusK.objects.live().count() == 1
+    assert "Quantum Computing" not in stranger.get("/plusk/").content.decode()
+    assert "Bob on" in receiver.get("/plusk/").content.decode()
+    assert "Take back" in giver.get("/plusk/").content.decode()
+
+    giver.post(f"/plusk/{plus_k.pk}/take-back/")
+    assert PlusK.objects.live().count() == 0
+
+
+def test_hiding_a_topic_removes_it_from_the_dashboard_and_profile_at_once(
+    alice, alice_client, quantum, run
+):
+    score_history(user=alice, days=2)
+    klout_id_of(user_id=alice.pk)
+    TopicScoreFactory.create(run=run, user=alice, topic=quantum)
+    assert "Quantum Computing" in alice_client.get("/dashboard/").content.decode()
+
+    alice_client.post("/me/topics/", {"action": "hide", "topic": quantum.pk})
+
+    assert TopicChoice.objects.get(user=alice).state == ChoiceState.HIDDEN
+    dashboard = alice_client.get("/dashboard/").content.decode()
+    assert "Hidden:" in dashboard
+    profile = Client().get(f"/p/{klout_id_of(user_id=alice.pk)}/").content.decode()
+    assert "Quantum Computing" not in profile
+
+    alice_client.post("/me/topics/", {"action": "unhide", "topic": quantum.pk})
+    assert not TopicChoice.objects.exists()
+
+
+def test_adding_a_topic_by_name(alice, alice_client, quantum):
+    response = alice_client.post("/me/topics/", {"action": "add", "topic": "quantum computing"})
+    assert response.url == "/dashboard/"
+    assert TopicChoice.objects.get(user=alice).state == ChoiceState.ADDED
+    alice_client.post("/me/topics/", {"action": "add", "topic": "no such topic"})
+    assert TopicChoice.objects.count() == 1
+
+
+def test_topic_page_lists_top_people_without_hidden_ones(client, alice, bob, quantum, run):
+    physics = TopicFactory.create(slug="physics", display_name="Physics", depth=2)
+    TopicEdgeFactory.create(parent=physics, child=quantum)
+    TopicScoreFactory.create(run=run, user=alice, topic=quantum, score=90)
+    TopicScoreFactory.create(run=run, user=bob, topic=quantum, score=40)
+    TopicChoice.objects.create(user=bob, topic=quantum, state=ChoiceState.HIDDEN)
+
+    body = client.get("/topics/quantum-computing/").content.decode()
+
+    assert "Alice" in body
+    assert "Bob" not in body
+    assert 'href="/topics/physics/"' in body
+
+
+def _board_queries(client: Client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/topics/quantum-computing/").status_code == 200
+    return len(queries.captured_queries)
+
+
+def test_topic_page_query_count_does_not_grow_with_people(client, quantum, run):
+    for _ in range(2):
+        TopicScoreFactory.create(run=run, user=UserFactory.create(), topic=quantum)
+    TopicScoreFactory.create(run=run, account=NetworkAccountFactory.create(), topic=quantum)
+    _board_queries(client)  # the people get their kloutIds once
+    few = _board_queries(client)
+    for _ in range(15):
+        TopicScoreFactory.create(run=run, user=UserFactory.create(), topic=quantum)
+    for _ in range(5):
+        TopicScoreFactory.create(run=run, account=NetworkAccountFactory.create(), topic=quantum)
+    _board_queries(client)  # newcomers get their kloutIds once
+
+    assert _board_queries(client) == few
+
+
+def test_topics_page_query_count_does_not_grow_with_categories(client):
+    def category(i: int) -> None:
+        c = TopicFactory.create(depth=1, topic_type="sub", display_name=f"Category {i}")
+        TopicEdgeFactory.create(parent=c, child=TopicFactory.create(depth=2))
+
+    category(0)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/topics/").status_code == 200
+    for i in range(1, 10):
+        category(i)
+    with CaptureQueriesContext(connection) as many:
+        body = client.get("/topics/?q=Category").content.decode()
+
+    assert "Category 9" in body
+    assert len(many.captured_queries) <= len(few.captured_queries) + 1  # the search
+
+
+def test_search_finds_topics_as_well_as_people(client, quantum):
+    from scoring.topics import TopicAlias
+
+    TopicAlias.objects.create(topic=quantum, alias="quantum computing", source="name")
+
+    body = client.get("/search/", {"q": "Quantum"}).content.decode()
+
+    assert 'href="/topics/quantum-computing/"' in body
+
+
+def test_choosing_a_profile_address_from_the_dashboard(alice, alice_client, bob):
+    set_profile_slug(user_id=bob.pk, slug="taken")
+
+    alice_client.post("/me/profile-address/", {"slug": "taken"})
+    alice_client.post("/me/profile-address/", {"slug": "2024"})
+    assert not ProfileSlug.objects.filter(user=alice).exists()  # both refused
+    response = alice_client.post("/me/profile-address/", {"slug": "alice-q"})
+
+    assert response["Location"] == "/dashboard/"
+    assert Client().get("/p/alice-q/").status_code == 200
