@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery import Task
+from celery.contrib.django.task import DjangoTask
 from celery.exceptions import Reject
 from django.conf import settings
 from django.core.cache import cache
@@ -37,8 +37,11 @@ def count_delivery(task_id: str, retries: int) -> int:
         return 1
 
 
-class BoundedDeliveryTask(Task):
-    """The project's task class: gives up on a task whose deliveries keep killing workers."""
+class BoundedDeliveryTask(DjangoTask):
+    """The project's task class: gives up on a task whose deliveries keep killing workers.
+
+    A DjangoTask, so `delay_on_commit` stays available as Celery gives it to Django projects.
+    """
 
     def before_start(self, task_id: str, args: Any, kwargs: Any) -> None:
         request = self.request
