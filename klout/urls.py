@@ -14,4 +14,6 @@ urlpatterns = [
     path("", include("networks.urls")),
     path("", include("scoring.urls")),
     path("", include("scoring.staff_urls")),
+    # --- public API (issue 15): legacy Klout paths at the root, the modern API under /api/ ---
+    path("", include("klout.api_urls")),
 ]

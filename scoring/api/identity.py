@@ -1,0 +1,140 @@
+"""Who an API call is about: kloutIds and the legacy network codes.
+
+A subject is a person (a user, the combined score of their linked accounts) or an unclaimed public
+network account. A claimed account's kloutId resolves to its person. Hidden subjects (opted out,
+protected, deleted) are not found, whichever way they are asked for.
+
+Legacy network codes (`../shared/specs/klout-api.md`): `twitter` (a screen name) and `tw` (a numeric
+Twitter id) cover every Twitter-origin network the store holds: X, and the Higgs Twitter sample,
+whose anonymised numeric ids stand in for Twitter ids and double as screen names (the profile pages
+show them so). `fb` is Facebook. `gp` and `ig` (Google+, Instagram) are not ingested: not found.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from django.db.models import Q
+
+from networks.models import Network, NetworkAccount
+
+TWITTER_NETWORKS = (Network.X.value, Network.HIGGS.value)
+# code -> (networks, how the value names an account)
+NETWORK_CODES: dict[str, tuple[tuple[str, ...], str]] = {
+    "twitter": (TWITTER_NETWORKS, "handle"),
+    "tw": (TWITTER_NETWORKS, "id"),
+    "fb": ((Network.FACEBOOK.value,), "id"),
+    "gp": ((), "id"),
+    "ig": ((), "id"),
+}
+MAX_ID_CHARS = 64
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Subject:
+    """One scored subject: exactly one of user_id / account_id is set."""
+
+    user_id: int | None
+    account_id: int | None
+
+    @property
+    def klout_id(self) -> str:
+        return klout_id_of(user_id=self.user_id, account_id=self.account_id)
+
+
+# kloutIds: until the identity of issue 14 lands, a reversible stand-in keeps the two kinds apart
+# (even = account, odd = person). Only this module knows the encoding.
+def klout_id_of(*, user_id: int | None = None, account_id: int | None = None) -> str:
+    """The decimal-string kloutId of a subject."""
+    if user_id is not None:
+        return str(2 * user_id + 1)
+    assert account_id is not None
+    return str(2 * account_id)
+
+
+def parse_klout_id(value: str) -> Subject | None:
+    """The subject a kloutId names (not checked for visibility); None for malformed ids."""
+    if not value.isascii() or not value.isdigit() or len(value) > 19:
+        return None
+    number = int(value)
+    if number <= 0 or str(number) != value:
+        return None
+    if number % 2:
+        return Subject(user_id=(number - 1) // 2, account_id=None)
+    return Subject(user_id=None, account_id=number // 2)
+
+
+def _visible_person(user_id: int) -> bool:
+    from accounts.models import User
+
+    return User.objects.filter(pk=user_id, opted_out=False, is_active=True).exists()
+
+
+def resolve_klout_id(value: str) -> Subject | None:
+    """The visible subject a kloutId names; a claimed account's id resolves to its person."""
+    subject = parse_klout_id(value)
+    if subject is None:
+        return None
+    if subject.user_id is not None:
+        return subject if _visible_person(subject.user_id) else None
+    account = (
+        NetworkAccount.objects.visible()
+        .filter(pk=subject.account_id or 0)
+        .values_list("pk", "user_id")
+        .first()
+    )
+    if account is None:
+        return None
+    if account[1] is not None:
+        return Subject(user_id=account[1], account_id=None)
+    return subject
+
+
+def subject_of_account(account: NetworkAccount) -> Subject:
+    """A claimed account speaks for its person, an unclaimed one for itself."""
+    if account.user_id is not None:
+        return Subject(user_id=account.user_id, account_id=None)
+    return Subject(user_id=None, account_id=account.pk)
+
+
+def find_accounts(code: str, values: list[str]) -> dict[str, NetworkAccount]:
+    """Visible accounts named by a legacy network code, keyed by the value that named them."""
+    networks, by = NETWORK_CODES.get(code, ((), "id"))
+    wanted = [v for v in values if v and len(v) <= MAX_ID_CHARS]
+    if not networks or not wanted:
+        return {}
+    if by == "handle":
+        # Higgs accounts have no handle: their screen name is their numeric id.
+        condition = Q(handle__in=wanted) | Q(handle="", external_id__in=wanted)
+    else:
+        condition = Q(external_id__in=wanted)
+    found: dict[str, NetworkAccount] = {}
+    rows = (
+        NetworkAccount.objects.visible()
+        .filter(condition, network__in=networks)
+        .order_by("network", "pk")  # X before Higgs when both hold a name
+    )
+    for account in rows:
+        name = account.slug if by == "handle" else account.external_id
+        if name in wanted:
+            found.setdefault(name, account)
+    return found
+
+
+def find_subject(code: str, value: str) -> tuple[Subject, NetworkAccount] | None:
+    """The visible subject behind one network code and value, with the account that named it."""
+    account = find_accounts(code, [value]).get(value)
+    if account is None:
+        return None
+    subject = subject_of_account(account)
+    if subject.user_id is not None and not _visible_person(subject.user_id):
+        return None
+    return subject, account
+
+
+def twitter_account_of(subject: Subject) -> NetworkAccount | None:
+    """The subject's Twitter-origin account (for the reverse lookup and v1's twitter_id)."""
+    qs = NetworkAccount.objects.visible().filter(network__in=TWITTER_NETWORKS)
+    if subject.user_id is not None:
+        return qs.filter(user_id=subject.user_id).order_by("pk").first()
+    return qs.filter(pk=subject.account_id or 0).first()
