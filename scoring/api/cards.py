@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import Q
 
 from networks.models import NetworkAccount
-from scoring.api.identity import TWITTER_NETWORKS, Subject, klout_id_of
+from scoring.api.identity import TWITTER_NETWORKS, Subject, klout_ids_of
 from scoring.models import DailyScore, LatestScore
 
 FIVE_DAYS = dt.timedelta(days=5)
@@ -38,10 +38,11 @@ def _visible_latest() -> Any:
     )
 
 
-def _subject_filter(subjects: Iterable[Subject]) -> Q:
-    subjects = list(subjects)
-    users = [s.user_id for s in subjects if s.user_id is not None]
-    accounts = [s.account_id for s in subjects if s.account_id is not None]
+def _subject_filter(pairs: Iterable[tuple[int | None, int | None]]) -> Q:
+    """Rows of these (user id, account id) subjects."""
+    pairs = list(pairs)
+    users = [u for u, _ in pairs if u is not None]
+    accounts = [a for u, a in pairs if u is None and a is not None]
     return Q(user_id__in=users) | Q(account_id__in=accounts)
 
 
@@ -73,7 +74,11 @@ def cards_for(subjects: list[Subject]) -> dict[str, dict[str, Any]]:
     if not subjects:
         return {}
     return build_cards(
-        list(_visible_latest().filter(_subject_filter(subjects)).values(*LATEST_FIELDS))
+        list(
+            _visible_latest()
+            .filter(_subject_filter((s.user_id, s.account_id) for s in subjects))
+            .values(*LATEST_FIELDS)
+        )
     )
 
 
@@ -89,12 +94,18 @@ def build_cards(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         ]
     )
     twitter = _twitter_accounts(rows)
+    by_user, by_account = klout_ids_of(
+        user_ids=[r["user_id"] for r in rows if r["user_id"] is not None],
+        account_ids=[r["account_id"] for r in rows if r["account_id"] is not None],
+    )
     cards: dict[str, dict[str, Any]] = {}
     for row in rows:
         subject_key = (
             ("u", row["user_id"]) if row["user_id"] is not None else ("a", row["account_id"])
         )
-        kid = klout_id_of(user_id=row["user_id"], account_id=row["account_id"])
+        kid = (
+            by_user[row["user_id"]] if row["user_id"] is not None else by_account[row["account_id"]]
+        )
         past = five.get(subject_key)
         reasons = row["daily__style_reasons"] or []
         tw = twitter.get(subject_key)
@@ -137,7 +148,7 @@ def _five_days_before(rows: list[dict[str, Any]]) -> dict[tuple[str, int], float
     condition = Q(pk__in=[])
     for (version_id, day), group in by_day.items():
         condition |= Q(version_id=version_id, day=day) & _subject_filter(
-            Subject(r["user_id"], r["account_id"]) for r in group
+            (r["user_id"], r["account_id"]) for r in group
         )
     out: dict[tuple[str, int], float] = {}
     for user_id, account_id, score in (
@@ -161,8 +172,8 @@ def _people(entries: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
         .values_list("pk", "user_id", "handle", "external_id")
     }
     users = {u for u, _ in accounts.values() if u is not None}
-    subjects = [Subject(u, None) for u in users] + [
-        Subject(None, pk) for pk, (u, _) in accounts.items() if u is None
+    subjects = [(u, None) for u in users] + [
+        (None, pk) for pk, (u, _) in accounts.items() if u is None
     ]
     latest = {
         ("u", r["user_id"]) if r["user_id"] is not None else ("a", r["account_id"]): r
@@ -170,6 +181,7 @@ def _people(entries: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
         .filter(_subject_filter(subjects))
         .values("user_id", "account_id", "score", "change_1d", "change_7d", "change_30d", "handle")
     }
+    _, kids = klout_ids_of(account_ids=list(accounts))
     out: dict[int, dict[str, Any]] = {}
     for pk, (user_id, screen_name) in accounts.items():
         key = ("u", user_id) if user_id is not None else ("a", pk)
@@ -177,7 +189,7 @@ def _people(entries: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
         if row is None:
             continue
         out[pk] = {
-            "kloutId": klout_id_of(user_id=user_id, account_id=None if user_id else pk),
+            "kloutId": kids[pk],
             "nick": row["handle"] or screen_name,
             "screen_name": screen_name,
             "score": row["score"],

@@ -12,11 +12,13 @@ show them so). `fb` is Facebook. `gp` and `ig` (Google+, Instagram) are not inge
 
 from __future__ import annotations
 
-import dataclasses
-
 from django.db.models import Q
 
 from networks.models import Network, NetworkAccount
+from scoring import kloutids
+from scoring.kloutids import Subject, klout_id_of, klout_ids_of
+
+__all__ = ["Subject", "klout_id_of", "klout_ids_of"]
 
 TWITTER_NETWORKS = (Network.X.value, Network.HIGGS.value)
 # code -> (networks, how the value names an account)
@@ -30,40 +32,6 @@ NETWORK_CODES: dict[str, tuple[tuple[str, ...], str]] = {
 MAX_ID_CHARS = 64
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Subject:
-    """One scored subject: exactly one of user_id / account_id is set."""
-
-    user_id: int | None
-    account_id: int | None
-
-    @property
-    def klout_id(self) -> str:
-        return klout_id_of(user_id=self.user_id, account_id=self.account_id)
-
-
-# kloutIds: until the identity of issue 14 lands, a reversible stand-in keeps the two kinds apart
-# (even = account, odd = person). Only this module knows the encoding.
-def klout_id_of(*, user_id: int | None = None, account_id: int | None = None) -> str:
-    """The decimal-string kloutId of a subject."""
-    if user_id is not None:
-        return str(2 * user_id + 1)
-    assert account_id is not None
-    return str(2 * account_id)
-
-
-def parse_klout_id(value: str) -> Subject | None:
-    """The subject a kloutId names (not checked for visibility); None for malformed ids."""
-    if not value.isascii() or not value.isdigit() or len(value) > 19:
-        return None
-    number = int(value)
-    if number <= 0 or str(number) != value:
-        return None
-    if number % 2:
-        return Subject(user_id=(number - 1) // 2, account_id=None)
-    return Subject(user_id=None, account_id=number // 2)
-
-
 def _visible_person(user_id: int) -> bool:
     from accounts.models import User
 
@@ -72,29 +40,22 @@ def _visible_person(user_id: int) -> bool:
 
 def resolve_klout_id(value: str) -> Subject | None:
     """The visible subject a kloutId names; a claimed account's id resolves to its person."""
-    subject = parse_klout_id(value)
+    if len(value) > 19:
+        return None
+    subject = kloutids.resolve_klout_id(value)
     if subject is None:
         return None
     if subject.user_id is not None:
         return subject if _visible_person(subject.user_id) else None
-    account = (
-        NetworkAccount.objects.visible()
-        .filter(pk=subject.account_id or 0)
-        .values_list("pk", "user_id")
-        .first()
-    )
-    if account is None:
-        return None
-    if account[1] is not None:
-        return Subject(user_id=account[1], account_id=None)
-    return subject
+    visible = NetworkAccount.objects.visible().filter(pk=subject.account_id or 0).exists()
+    return subject if visible else None
 
 
 def subject_of_account(account: NetworkAccount) -> Subject:
     """A claimed account speaks for its person, an unclaimed one for itself."""
     if account.user_id is not None:
-        return Subject(user_id=account.user_id, account_id=None)
-    return Subject(user_id=None, account_id=account.pk)
+        return kloutids.subject_of(user_id=account.user_id)
+    return kloutids.subject_of(account_id=account.pk)
 
 
 def find_accounts(code: str, values: list[str]) -> dict[str, NetworkAccount]:

@@ -13,7 +13,7 @@ from django.test import Client
 
 from accounts.services import create_api_key
 from networks.models import Network
-from scoring.api.identity import klout_id_of
+from scoring.kloutids import klout_id_of
 from tests.factories.networks import NetworkAccountFactory
 from tests.factories.scoring import score_history
 

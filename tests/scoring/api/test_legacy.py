@@ -12,7 +12,7 @@ from django.test import Client
 
 from accounts.models import ApiKey
 from accounts.services import revoke_api_key
-from scoring.api.identity import klout_id_of
+from scoring.kloutids import klout_id_of
 
 pytestmark = pytest.mark.django_db
 
@@ -86,12 +86,12 @@ def test_a_claimed_accounts_kloutid_resolves_to_its_person(legacy, api_key, alic
     from networks.models import Network
     from tests.factories.networks import NetworkAccountFactory
 
-    account = NetworkAccountFactory.create(
-        network=Network.X, handle="alicex", external_id="7", user=alice
-    )
-    status, body = legacy.json(
-        f"/v2/identity.json/ks/{klout_id_of(account_id=account.pk)}", key=api_key
-    )
+    account = NetworkAccountFactory.create(network=Network.X, handle="alicex", external_id="7")
+    own_id = klout_id_of(account_id=account.pk)  # scored alone first, then claimed
+    account.user = alice
+    account.save(update_fields=["user"])
+    status, body = legacy.json(f"/v2/identity.json/ks/{own_id}", key=api_key)
+    assert own_id != klout_id_of(user_id=alice.pk)
     assert (status, body["id"]) == (200, klout_id_of(user_id=alice.pk))
     status, body = legacy.json("/v2/identity.json/twitter", screenName="alicex", key=api_key)
     assert body["id"] == klout_id_of(user_id=alice.pk)
