@@ -66,6 +66,8 @@ LATEST_FIELDS = (
     "daily__style_reasons",
     "daily__influencers",
     "daily__influencees",
+    "daily__influencers_count",
+    "daily__influencees_count",
 )
 
 
@@ -129,9 +131,10 @@ def build_cards(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "network_score": row["daily__network_score"],
             "style": row["daily__style"],
             "style_reason": reasons[0] if reasons else "",
-            # Only the top five are kept per day; totals come with the run when it counts them.
-            "influencers_count": row.get("influencers_count", len(influencers)),
-            "influencees_count": row.get("influencees_count", len(influencees)),
+            # The top five are kept per day; the totals are counted by the run (rows written
+            # before it counted them say 0: their lists are the floor).
+            "influencers_count": max(row["daily__influencers_count"], len(influencers)),
+            "influencees_count": max(row["daily__influencees_count"], len(influencees)),
             "influencers": influencers,
             "influencees": influencees,
             "topics": [],
