@@ -1,8 +1,9 @@
-"""The API routers: the original Klout paths (v2, v1) at the root, the modern API under /api/v1/."""
+"""The API routers: the original Klout paths (v2, v1) at the root, the modern API under /api/."""
 
 from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from scoring.api import legacy
+from scoring.api import legacy, modern, problems
 
 KID = r"(?P<klout_id>[^/]{1,64})"
 
@@ -21,4 +22,17 @@ legacy_urlpatterns = [
     path("1/soi/influencer_of.json", legacy.v1_influencer_of),
 ]
 
-urlpatterns = [*legacy_urlpatterns]
+modern_urlpatterns = [
+    path("api/v1/subjects", modern.bulk, name="api_bulk"),
+    path("api/v1/subjects/lookup", modern.lookup, name="api_lookup"),
+    path("api/v1/subjects/<str:klout_id>", modern.subject, name="api_subject"),
+    path("api/v1/subjects/<str:klout_id>/history", modern.history, name="api_history"),
+    path("api/v1/subjects/<str:klout_id>/topics", modern.topics, name="api_topics"),
+    path("api/v1/subjects/<str:klout_id>/influence", modern.influence, name="api_influence"),
+    path("api/v1/enums", modern.enums, name="api_enums"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
+    re_path(r"^api/", problems.not_found),
+]
+
+urlpatterns = [*legacy_urlpatterns, *modern_urlpatterns]

@@ -68,6 +68,7 @@ LATEST_FIELDS = (
     "daily__influencees",
     "daily__influencers_count",
     "daily__influencees_count",
+    "daily__run__decided_at",
 )
 
 
@@ -120,6 +121,7 @@ def build_cards(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "name": row["display_name"],
             "network": row["network"],
             "day": row["day"].isoformat(),
+            "published_at": _published_at(row),
             "version": row["version__name"],
             "score": row["score"],
             "change_1d": row["change_1d"],
@@ -142,6 +144,14 @@ def build_cards(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "twitter_screen_name": tw[1] if tw else "",
         }
     return cards
+
+
+def _published_at(row: dict[str, Any]) -> str:
+    """When the day was published (runs published before that was recorded: the day's end)."""
+    decided = row["daily__run__decided_at"]
+    if decided is None:
+        decided = dt.datetime.combine(row["day"] + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    return decided.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def _five_days_before(rows: list[dict[str, Any]]) -> dict[tuple[str, int], float]:

@@ -48,8 +48,11 @@ def epoch_key() -> str:
 
 
 def render_all(card: dict[str, Any]) -> dict[str, bytes]:
-    """Every field of a subject's hash."""
-    return {field: shapes.dumps(render(card)) for field, render in RENDERERS.items()}
+    """Every field of a subject's hash. The modern answer is stored after its publication time
+    and a newline (its Last-Modified, with no need to parse the JSON)."""
+    fields = {field: shapes.dumps(render(card)) for field, render in RENDERERS.items()}
+    fields["modern"] = card["published_at"].encode() + b"\n" + fields["modern"]
+    return fields
 
 
 def current_epoch() -> int | None:

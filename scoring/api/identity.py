@@ -99,3 +99,40 @@ def twitter_account_of(subject: Subject) -> NetworkAccount | None:
     if subject.user_id is not None:
         return qs.filter(user_id=subject.user_id).order_by("pk").first()
     return qs.filter(pk=subject.account_id or 0).first()
+
+
+def resolve_klout_ids(values: list[str]) -> dict[str, Subject]:
+    """`resolve_klout_id` for many ids in a fixed number of queries (bulk lookups)."""
+    from accounts.models import User
+
+    numbers = {v: kloutids.parse_klout_id(v) for v in values if len(v) <= 19}
+    wanted = {n for n in numbers.values() if n is not None}
+    rows = {
+        pk: (user_id, account_id, owner_id)
+        for pk, user_id, account_id, owner_id in kloutids.KloutId.objects.filter(
+            pk__in=wanted
+        ).values_list("pk", "user_id", "account_id", "account__user_id")
+    }
+    people = {u for u, _, o in rows.values() for u in (u, o) if u is not None}
+    visible_people = set(
+        User.objects.filter(pk__in=people, opted_out=False, is_active=True).values_list(
+            "pk", flat=True
+        )
+    )
+    alone = {a for _, a, o in rows.values() if a is not None and o is None}
+    visible_accounts = set(
+        NetworkAccount.objects.visible().filter(pk__in=alone).values_list("pk", flat=True)
+    )
+    person_ids, _ = klout_ids_of(user_ids=sorted(visible_people))
+    found: dict[str, Subject] = {}
+    for value, number in numbers.items():
+        if number is None or number not in rows:
+            continue
+        user_id, account_id, owner_id = rows[number]
+        person = user_id if user_id is not None else owner_id
+        if person is not None:
+            if person in visible_people:
+                found[value] = Subject(klout_id=person_ids[person], user_id=person)
+        elif account_id in visible_accounts:
+            found[value] = Subject(klout_id=str(number), account_id=account_id)
+    return found

@@ -245,4 +245,5 @@ def modern_subject(card: dict[str, Any]) -> dict[str, Any]:
         "scoreDescription": score_description(card["score"]),
         "influencersCount": int(card["influencers_count"]),
         "influenceesCount": int(card["influencees_count"]),
+        "publishedAt": card["published_at"],
     }
