@@ -311,7 +311,10 @@ def subject(request: Request, klout_id: str) -> HttpResponse:
             "network", OpenApiTypes.STR, enum=[n.value for n in Network], required=True
         ),
         OpenApiParameter(
-            "handle", OpenApiTypes.STR, required=True, description="Handle, else the network's id."
+            "handle",
+            {"type": "string", "minLength": 1, "maxLength": 255},
+            required=True,
+            description="Handle, else the network's id.",
         ),
     ],
     tags=["subjects"],
@@ -355,7 +358,7 @@ def lookup(request: Request) -> HttpResponse:
     parameters=[
         OpenApiParameter(
             "ids",
-            OpenApiTypes.STR,
+            {"type": "string", "pattern": r"^[1-9][0-9]{0,18}(,[1-9][0-9]{0,18}){0,99}$"},
             required=True,
             description="Comma-separated kloutIds, at most 100.",
         ),
@@ -398,7 +401,7 @@ def bulk(request: Request) -> HttpResponse:
         KLOUT_ID,
         OpenApiParameter(
             "days",
-            OpenApiTypes.INT,
+            {"type": "integer", "minimum": 1, "maximum": HISTORY_MAX_DAYS},
             description=f"1-{HISTORY_MAX_DAYS}, default {HISTORY_DEFAULT_DAYS}.",
         ),
     ],
@@ -471,9 +474,15 @@ def topics(request: Request, klout_id: str) -> HttpResponse:
     responses=_responses(InfluenceSerializer, *COMMON_ERRORS),
     parameters=[
         KLOUT_ID,
-        OpenApiParameter("page", OpenApiTypes.INT, description="1 and up, default 1."),
         OpenApiParameter(
-            "pageSize", OpenApiTypes.INT, description=f"1-{PAGE_SIZE_MAX}, default 5."
+            "page",
+            {"type": "integer", "minimum": 1, "maximum": 100_000},
+            description="1 and up, default 1.",
+        ),
+        OpenApiParameter(
+            "pageSize",
+            {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX},
+            description=f"1-{PAGE_SIZE_MAX}, default 5.",
         ),
     ],
     tags=["subjects"],
