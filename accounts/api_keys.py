@@ -20,6 +20,7 @@ import secrets
 import time
 
 from django.core.cache import cache
+from redis.exceptions import RedisError
 
 from accounts.models import ApiKey
 from klout.redis_client import raw_key, raw_redis
@@ -183,7 +184,7 @@ def pass_gate(
             rec, s, d, doc, epoch = _script(client)(keys=keys, args=args)  # type: ignore[operator]
             if not rec:  # revoked in between
                 return Gate(key=None)
-    except Exception as exc:  # redis.RedisError and socket errors: fail open to the database
+    except (RedisError, OSError) as exc:  # fail open to the database (module docstring)
         logger.warning("API gate: Redis unavailable (%s); calls are not counted", exc)
         record = _record_from_db(hashed)
         return Gate(key=record, counted=False)

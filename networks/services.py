@@ -15,6 +15,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from networks import signals
 from networks.columnar import settle
 from networks.edges import EdgeBlock
 from networks.helper import Helper
@@ -115,6 +116,7 @@ def set_account_protected(*, account_id: int, protected: bool = True) -> None:
         NetworkAccount.objects.filter(pk=account_id).update(protected=protected)
         if protected:
             purge_account(account_id=account_id)
+            signals.account_hidden.send(sender=NetworkAccount, account_id=account_id)
 
 
 def opt_out_accounts_of_user(*, user_id: int) -> int:

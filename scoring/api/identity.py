@@ -61,7 +61,8 @@ def subject_of_account(account: NetworkAccount) -> Subject:
 def find_accounts(code: str, values: list[str]) -> dict[str, NetworkAccount]:
     """Visible accounts named by a legacy network code, keyed by the value that named them."""
     networks, by = NETWORK_CODES.get(code, ((), "id"))
-    wanted = [v for v in values if v and len(v) <= MAX_ID_CHARS]
+    # A NUL can be in no stored name (PostgreSQL text refuses it): such a value names nobody.
+    wanted = [v for v in values if v and len(v) <= MAX_ID_CHARS and "\x00" not in v]
     if not networks or not wanted:
         return {}
     if by == "handle":

@@ -331,6 +331,8 @@ def lookup(request: Request) -> HttpResponse:
     network, handle = request.GET.get("network", ""), request.GET.get("handle", "")
     if network not in Network.values or not handle or len(handle) > 255:
         return _bad(request, result, "Give network (one of the documented values) and handle.")
+    if "\x00" in handle:  # no stored handle holds a NUL (PostgreSQL text refuses it)
+        return _not_found(request, result)
     account = (
         NetworkAccount.objects.visible()
         .filter(Q(handle=handle) | Q(handle="", external_id=handle), network=network)
