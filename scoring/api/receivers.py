@@ -3,11 +3,14 @@ them. Connected from `ScoringConfig.ready`."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.db import transaction
 
 from scoring.queries import bump_privacy_epoch
+
+logger = logging.getLogger(__name__)
 
 
 def forget_cached_answers(sender: Any, **kwargs: Any) -> None:
@@ -24,8 +27,10 @@ def forget_cached_answers(sender: Any, **kwargs: Any) -> None:
 def _bump() -> None:
     try:
         bump_privacy_epoch()
-    except Exception:  # Redis away: nothing is served from it either (the gate fails open)
-        pass
+    except Exception as exc:
+        # Redis away: nothing is served from it meanwhile (the gate fails open), but answers
+        # cached before could be served again when it returns, until they expire (48 h).
+        logger.error("privacy epoch not bumped (%s): flush the API's cached answers", exc)
 
 
 def prime_after_publish(sender: Any, *, run_id: int, **kwargs: Any) -> None:
