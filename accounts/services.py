@@ -353,3 +353,15 @@ def set_api_key_quota(*, key_id: int, per_second: int, per_day: int) -> ApiKey:
         hashed = key.hashed
         transaction.on_commit(lambda: forget_key(hashed))
     return key
+
+
+def rename_api_key(*, key_id: int, user_id: int, name: str) -> ApiKey:
+    """Give a key another name (its secret and counters stay)."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ApiKeyError("A key needs a name of 1 to 100 characters.")
+    with transaction.atomic():
+        key = _owned_key(key_id=key_id, user_id=user_id)
+        key.name = name
+        key.save(update_fields=["name"])
+    return key
