@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 
 from scoring.kloutids import KloutId  # noqa: F401  (the model lives with its services)
+from scoring.topics import Topic, TopicAlias, TopicChoice, TopicEdge, TopicScore  # noqa: F401
 
 
 def one_subject(*, name: str) -> models.CheckConstraint:
