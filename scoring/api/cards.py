@@ -97,6 +97,7 @@ def build_cards(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         ]
     )
     twitter = _twitter_accounts(rows)
+    topics = _topics(rows)
     by_user, by_account = klout_ids_of(
         user_ids=[r["user_id"] for r in rows if r["user_id"] is not None],
         account_ids=[r["account_id"] for r in rows if r["account_id"] is not None],
@@ -139,11 +140,69 @@ def build_cards(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "influencees_count": max(row["daily__influencees_count"], len(influencees)),
             "influencers": influencers,
             "influencees": influencees,
-            "topics": [],
+            "topics": topics.get(subject_key, []),
             "twitter_id": tw[0] if tw else "",
             "twitter_screen_name": tw[1] if tw else "",
         }
     return cards
+
+
+TOPICS_SHOWN = 10
+
+
+def _topics(rows: list[dict[str, Any]]) -> dict[tuple[str, int], list[dict[str, Any]]]:
+    """The shown topics of each subject in the latest published run, best first (one query)."""
+    from scoring.topics import TopicScore
+
+    pairs = [(r["user_id"], r["account_id"]) for r in rows]
+    out: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
+    scores = (
+        TopicScore.objects.current()
+        .shown()
+        .filter(_subject_filter(pairs))
+        .order_by("rank", "topic_id")
+        .values_list(
+            "user_id",
+            "account_id",
+            "topic_id",
+            "topic__display_name",
+            "topic__slug",
+            "topic__topic_type",
+            "score",
+            "posts",
+            "reactions",
+            "reactors",
+        )
+    )
+    for (
+        user_id,
+        account_id,
+        topic_id,
+        name,
+        slug,
+        kind,
+        score,
+        posts,
+        reactions,
+        reactors,
+    ) in scores:
+        key = ("u", user_id) if user_id is not None else ("a", account_id)
+        if len(out[key]) < TOPICS_SHOWN:
+            out[key].append(
+                {
+                    "id": str(topic_id),
+                    "displayName": name,
+                    "name": name,
+                    "slug": slug,
+                    "imageUrl": "",
+                    "topicType": kind,
+                    "score": round(score, 2),
+                    "evidence": posts,
+                    "reactions": reactions,
+                    "reactors": reactors,
+                }
+            )
+    return out
 
 
 def _published_at(row: dict[str, Any]) -> str:

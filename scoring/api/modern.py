@@ -113,6 +113,8 @@ class TopicSerializer(serializers.Serializer):
     topicType = serializers.ChoiceField(choices=shapes.TOPIC_TYPES)
     score = serializers.FloatField(allow_null=True, help_text="1-100 within the topic.")
     evidence = serializers.IntegerField(min_value=0, help_text="Posts behind the topic.")
+    reactions = serializers.IntegerField(min_value=0, help_text="Reactions those posts received.")
+    reactors = serializers.IntegerField(min_value=0, help_text="Distinct people who reacted.")
 
 
 class TopicsSerializer(serializers.Serializer):
@@ -461,7 +463,13 @@ def topics(request: Request, klout_id: str) -> HttpResponse:
     if card is None:
         return _not_found(request, result)
     shown = [
-        {**legacy, "score": topic.get("score"), "evidence": int(topic.get("evidence", 0))}
+        {
+            **legacy,
+            "score": topic.get("score"),
+            "evidence": int(topic.get("evidence", 0)),
+            "reactions": int(topic.get("reactions", 0)),
+            "reactors": int(topic.get("reactors", 0)),
+        }
         for legacy, topic in zip(shapes.v2_topics(card), card.get("topics", []), strict=True)
     ]
     for item in shown:

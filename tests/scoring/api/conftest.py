@@ -15,7 +15,9 @@ from accounts.services import create_api_key
 from networks.models import Network
 from scoring.kloutids import klout_id_of
 from tests.factories.networks import NetworkAccountFactory
+from scoring.models import DailyScore
 from tests.factories.scoring import score_history
+from tests.factories.topics import TopicFactory, TopicScoreFactory
 
 
 @pytest.fixture
@@ -72,6 +74,14 @@ def twitter_star(db):
         network_score=27.5,
         latest={"change_1d": 0.12, "change_7d": -1.3, "change_30d": 2.0},
     )
+    run = DailyScore.objects.filter(account=star).latest("day").run
+    quantum = TopicFactory.create(
+        id="6044850417586066071", slug="quantum-computing", display_name="Quantum Computing",
+        topic_type="sub",
+    )  # fmt: skip
+    higgs = TopicFactory.create(id="123", slug="higgs-boson", display_name="Higgs Boson")
+    TopicScoreFactory.create(run=run, account=star, topic=quantum, rank=1, score=71.5, posts=6)
+    TopicScoreFactory.create(run=run, account=star, topic=higgs, rank=2, score=40.0, posts=2)
     return star
 
 

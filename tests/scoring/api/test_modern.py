@@ -128,10 +128,21 @@ def test_influence_has_totals_and_pages(client: Client, api_key, star_id) -> Non
     assert page2["hasMore"] is False
 
 
-def test_topics_answer_a_list(client: Client, api_key, star_id) -> None:
+def test_topics_with_topic_scores_and_evidence(client: Client, api_key, star_id) -> None:
     body = client.get(f"/api/v1/subjects/{star_id}/topics", headers=bearer(api_key)).json()
     assert body["kloutId"] == star_id
-    assert isinstance(body["topics"], list)
+    first, second = body["topics"]
+    assert (first["id"], first["slug"], first["topicType"]) == (
+        "6044850417586066071",
+        "quantum-computing",
+        "sub",
+    )
+    assert (first["score"], first["evidence"]) == (71.5, 6)
+    assert (second["displayName"], second["topicType"], second["evidence"]) == (
+        "Higgs Boson",
+        "entity",
+        2,
+    )
 
 
 def test_enums_document_styles_buckets_and_topic_types(client: Client, api_key) -> None:
