@@ -14,8 +14,8 @@ from django.test import Client
 from accounts.services import create_api_key
 from networks.models import Network
 from scoring.kloutids import klout_id_of
-from tests.factories.networks import NetworkAccountFactory
 from scoring.models import DailyScore
+from tests.factories.networks import NetworkAccountFactory
 from tests.factories.scoring import score_history
 from tests.factories.topics import TopicFactory, TopicScoreFactory
 
