@@ -24,3 +24,9 @@ def healthz(request: HtmxHttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def livez(request: HtmxHttpRequest) -> JsonResponse:
+    """Liveness only (no database): the process answers. Also the API benchmark's bare view."""
+    return JsonResponse({"status": "ok"})
