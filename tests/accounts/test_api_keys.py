@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 
 from accounts.api_keys import calls_per_day, pass_gate
@@ -130,3 +133,29 @@ def test_the_admin_change_form_raises_quotas(admin_client: Client) -> None:
     assert response.status_code == 302
     key.refresh_from_db()
     assert (key.per_second, key.per_day) == (50, 50_000)
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="quotas are counted in Redis")
+@pytest.mark.django_db(transaction=True)
+def test_quota_counting_is_atomic_under_concurrency() -> None:
+    """40 threads, 5 calls each, a 120/day key: exactly 120 pass, every call is counted."""
+    key, raw = create_api_key(name="busy")
+    ApiKey.objects.filter(pk=key.pk).update(per_second=10**6, per_day=120)
+    pass_gate(raw)  # the record is cached; this call counts too
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def calls() -> None:
+        mine = [not pass_gate(raw).over_quota for _ in range(5)]
+        with lock:
+            results.extend(mine)
+        connection.close()
+
+    threads = [threading.Thread(target=calls) for _ in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(results) == 119  # 120 minus the first call above
+    today = dt.datetime.now(dt.UTC).date()
+    assert calls_per_day([key.pk], today=today)[key.pk][0][1] == 201
