@@ -120,14 +120,12 @@ end
 return {rec, s, d, doc, epoch}
 """.replace("DAY_SECONDS", str(DAY_COUNTER_SECONDS))
 
-_scripts: dict[int, object] = {}
-
-
 def _script(client: object) -> object:
-    script = _scripts.get(id(client))
+    """The gate script bound to this client (registered once; EVALSHA afterwards)."""
+    script = getattr(client, "_klout_gate_script", None)
     if script is None:
         script = client.register_script(_GATE_LUA)  # type: ignore[attr-defined]
-        _scripts[id(client)] = script
+        client._klout_gate_script = script  # type: ignore[attr-defined]
     return script
 
 

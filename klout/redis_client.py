@@ -14,12 +14,21 @@ from django.core.cache import cache
 
 
 def raw_redis() -> Any | None:
-    """The redis-py client of the default cache, or None when the cache is not Redis."""
+    """The redis-py client of the default cache, or None when the cache is not Redis.
+
+    Django makes a client object per cache call; this one is made once per cache object (one per
+    thread) and kept on it, since it is on the API's hot path.
+    """
     inner = getattr(cache, "_cache", None)
+    client = getattr(inner, "_klout_raw_client", None)
+    if client is not None:
+        return client
     get_client = getattr(inner, "get_client", None)
     if get_client is None:
         return None
-    return get_client(write=True)
+    client = get_client(write=True)
+    inner._klout_raw_client = client  # type: ignore[union-attr]
+    return client
 
 
 def raw_key(key: str) -> str:
