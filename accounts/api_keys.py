@@ -120,6 +120,7 @@ end
 return {rec, s, d, doc, epoch}
 """.replace("DAY_SECONDS", str(DAY_COUNTER_SECONDS))
 
+
 def _script(client: object) -> object:
     """The gate script bound to this client (registered once; EVALSHA afterwards)."""
     script = getattr(client, "_klout_gate_script", None)

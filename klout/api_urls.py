@@ -4,6 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from scoring.api import legacy, modern, problems
+from scoring.api.modern import cors
 
 KID = r"(?P<klout_id>[^/]{1,64})"
 
@@ -23,13 +24,13 @@ legacy_urlpatterns = [
 ]
 
 modern_urlpatterns = [
-    path("api/v1/subjects", modern.bulk, name="api_bulk"),
-    path("api/v1/subjects/lookup", modern.lookup, name="api_lookup"),
-    path("api/v1/subjects/<str:klout_id>", modern.subject, name="api_subject"),
-    path("api/v1/subjects/<str:klout_id>/history", modern.history, name="api_history"),
-    path("api/v1/subjects/<str:klout_id>/topics", modern.topics, name="api_topics"),
-    path("api/v1/subjects/<str:klout_id>/influence", modern.influence, name="api_influence"),
-    path("api/v1/enums", modern.enums, name="api_enums"),
+    path("api/v1/subjects", cors(modern.bulk), name="api_bulk"),
+    path("api/v1/subjects/lookup", cors(modern.lookup), name="api_lookup"),
+    path("api/v1/subjects/<str:klout_id>", cors(modern.subject), name="api_subject"),
+    path("api/v1/subjects/<str:klout_id>/history", cors(modern.history), name="api_history"),
+    path("api/v1/subjects/<str:klout_id>/topics", cors(modern.topics), name="api_topics"),
+    path("api/v1/subjects/<str:klout_id>/influence", cors(modern.influence), name="api_influence"),
+    path("api/v1/enums", cors(modern.enums), name="api_enums"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     re_path(r"^api/", problems.not_found),

@@ -189,6 +189,17 @@ def test_cors_is_read_only_and_open(client: Client, api_key, star_id) -> None:
         f"/api/v1/subjects/{star_id}", headers={**bearer(api_key), "Origin": "https://x.example"}
     )
     assert response["Access-Control-Allow-Origin"] == "*"
+    preflight = client.options(
+        f"/api/v1/subjects/{star_id}",
+        headers={
+            "Origin": "https://x.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
+    assert preflight.status_code == 204
+    assert preflight["Access-Control-Allow-Methods"] == "GET"
+    assert "Authorization" in preflight["Access-Control-Allow-Headers"]
     post = client.post(f"/api/v1/subjects/{star_id}", headers=bearer(api_key))
     assert post.status_code == 405
     assert post["Content-Type"] == "application/problem+json"
