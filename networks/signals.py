@@ -1,11 +1,11 @@
-"""What the network store tells higher apps.
+"""What networks tells higher apps (scoring) about its accounts.
 
-`account_hidden` is sent (inside the transaction) when an account turns protected: kwargs
-account_id. Caches that might still show it (the API's pre-serialised answers) drop it.
+`accounts_hidden` is sent (on commit) when accounts became hidden by any path (opt-out, protection
+seen in ingested data or set by staff, claimed by a person who opted out): kwargs account_ids.
 """
 
 from __future__ import annotations
 
 from django.dispatch import Signal
 
-account_hidden = Signal()
+accounts_hidden = Signal()

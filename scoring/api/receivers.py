@@ -50,5 +50,5 @@ def connect() -> None:
         forget_cached_answers, dispatch_uid="api-account-opt-out"
     )
     account_signals.user_deleting.connect(forget_cached_answers, dispatch_uid="api-deleting")
-    network_signals.account_hidden.connect(forget_cached_answers, dispatch_uid="api-hidden")
+    network_signals.accounts_hidden.connect(forget_cached_answers, dispatch_uid="api-hidden")
     scoring_signals.day_published.connect(prime_after_publish, dispatch_uid="api-prime")
