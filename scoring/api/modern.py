@@ -29,7 +29,7 @@ from accounts.api_keys import Gate
 from networks.models import Network, NetworkAccount
 from scoring.api import shapes
 from scoring.api.access import gate, rate_limit_headers, retry_after
-from scoring.api.documents import cached_cards, current_epoch, fetch_cards
+from scoring.api.documents import cached_modern, current_epoch, fetch_cards
 from scoring.api.identity import resolve_klout_id, resolve_klout_ids, subject_of_account
 from scoring.api.problems import PROBLEM, problem
 from scoring.models import DailyScore
@@ -394,17 +394,23 @@ def bulk(request: Request) -> HttpResponse:
         return _bad(request, result, f"Give 1 to {BULK_MAX} comma-separated kloutIds as ids=.")
     if any(not (i.isascii() and i.isdigit()) or len(i) > 19 for i in ids):
         return _bad(request, result, "kloutIds are decimal strings.")
-    cards, epoch = cached_cards(ids)
-    missing = [i for i in ids if i not in cards]
+    # Cached answers are spliced in as they are (no JSON parsing on the way).
+    docs, epoch = cached_modern(ids)
+    missing = [i for i in ids if i not in docs]
     if missing:
         # Not cached (or a claimed account's own id, which names its person): the database.
         resolved = resolve_klout_ids(missing)
         fresh = fetch_cards(list(set(resolved.values())), epoch=epoch)
         for kid, found in resolved.items():
             if found.klout_id in fresh:
-                cards[kid] = fresh[found.klout_id]
-    results = [shapes.modern_subject(cards[i]) for i in ids if i in cards]
-    body = shapes.dumps({"results": results, "missing": [i for i in ids if i not in cards]})
+                docs[kid] = shapes.dumps(shapes.modern_subject(fresh[found.klout_id]))
+    body = (
+        b'{"results":['
+        + b",".join(docs[i] for i in ids if i in docs)
+        + b'],"missing":'
+        + shapes.dumps([i for i in ids if i not in docs])
+        + b"}"
+    )
     return _json(request, body, result)
 
 

@@ -99,6 +99,7 @@ def test_a_cached_single_lookup_makes_no_database_query(client: Client, api_key,
 def test_cached_and_database_answers_are_the_same_bytes(client: Client, api_key, star_id):
     paths = [f"/v2/user.json/{star_id}{tail}" for tail in ("", "/score", "/topics", "/influence")]
     paths.append(f"/api/v1/subjects/{star_id}")
+    paths.append(f"/api/v1/subjects?ids={star_id},999999999")
     from_db = [client.get(f"{p}?key={api_key}").content for p in paths]
     prime_documents()
     from_cache = [client.get(f"{p}?key={api_key}").content for p in paths]
