@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from networks.models import network_label
 from scoring.kloutids import KloutId  # noqa: F401  (the model lives with its services)
 from scoring.topics import Topic, TopicAlias, TopicChoice, TopicEdge, TopicScore  # noqa: F401
 
@@ -136,7 +137,8 @@ class DailyScore(models.Model):
     style = models.CharField(max_length=32, blank=True)
     style_reasons = models.JSONField(default=list, blank=True)
     network_contributions = models.JSONField(default=dict, blank=True)  # network -> share 0..1
-    # Top influencers/influencees and moments: [{"account_id", "network", "handle", "weight"}, ...]
+    # Top influencers/influencees: [{"account_id", "network", "weight"}, ...] (names are looked up
+    # when shown, through the hidden rule); moments: the subject's own posts.
     influencers = models.JSONField(default=list, blank=True)
     influencees = models.JSONField(default=list, blank=True)
     # Totals behind the top five above (the API's influencer and influencee counts).
@@ -200,13 +202,25 @@ def bucket_for(score: float) -> str:
 
 
 class Explanation(models.Model):
-    """One sentence saying what moved a daily score ("+2.1: 14 new people shared your post")."""
+    """One sentence saying what moved a daily score ("+2.1: 14 new people shared your post").
+
+    The stored text names nobody: a sentence about another person ("your strongest reactor")
+    refers to their account, and pages name it at view time only while it is visible
+    (`scoring.wording.render_explanations`).
+    """
 
     score = models.ForeignKey(DailyScore, on_delete=models.CASCADE, related_name="explanations")
     points = models.FloatField()
     kind = models.CharField(max_length=32)  # engine Driver.kind: reach, amplification, decay, ...
     text = models.TextField()
     position = models.PositiveSmallIntegerField(default=0)
+    about_account = models.ForeignKey(
+        "networks.NetworkAccount",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["position"]
@@ -271,6 +285,4 @@ class LatestScore(models.Model):
     @property
     def network_label(self) -> str:
         """The network's human name ("Stack Exchange"), or the raw value if we no longer know it."""
-        from scoring.queries import network_label
-
         return network_label(self.network)

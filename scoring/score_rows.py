@@ -163,7 +163,6 @@ def write_scores(
         counts.explanations = _write_explanations(
             window=window,
             result=result,
-            meta=meta,
             moments=details["moments"],
             subjects=np.flatnonzero(shown_moved),
             person=person,
@@ -177,7 +176,6 @@ def _write_explanations(
     *,
     window: Window,
     result: EngineResult,
-    meta: _Meta,
     moments: list[list[dict[str, Any]]],
     subjects: npt.NDArray[np.int64],
     person: npt.NDArray[np.int64],
@@ -194,14 +192,14 @@ def _write_explanations(
         )
     )
     cur_result = _with_csc(result)
-    rows: list[tuple[int, float, str, str, int]] = []
+    account_ids = window.account_ids.tolist()
+    rows: list[tuple[int, float, str, str, int, int | None]] = []
     for k in subjects.tolist():
         i = int(person[k])
         for position, d in enumerate(explain_change(prev_result, cur_result, i)):
-            rows.append(
-                (int(score_ids[k]), d.points, d.kind, words(d, i, meta.handle, moments), position)
-            )
-    columns = ("score_id", "points", "kind", "text", "position")
+            text, about = words(d, i, account_ids, moments)
+            rows.append((int(score_ids[k]), d.points, d.kind, text, position, about))
+    columns = ("score_id", "points", "kind", "text", "position", "about_account_id")
     write.insert(Explanation, columns, rows, with_ids=False)
     return len(rows)
 
@@ -300,12 +298,9 @@ def _top_people(
             n,
             key,
             [
-                {
-                    "account_id": ids[o],
-                    "network": meta.network[o],
-                    "handle": meta.handle[o],
-                    "weight": round(ww, 4),
-                }
+                # No handle: pages name people at view time through the hidden rule, and a
+                # final row must not keep naming someone who later deletes themselves.
+                {"account_id": ids[o], "network": meta.network[o], "weight": round(ww, 4)}
                 for o, ww in zip(other.tolist(), w.tolist(), strict=True)
             ],
         )

@@ -134,8 +134,6 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
         "unread": unread,
         # Overrides the nav's lazy COUNT: the query above already counted.
         "unread_notification_count": unread_count,
-        "notifications_url": queries.url_or_none("notifications"),
-        "notification_settings_url": queries.url_or_none("notification_settings"),
     }
     bulk = (
         _dashboard_bulk(ref, user_id=user_id, asked_day=asked_day, day_error=day_error)
@@ -257,7 +255,6 @@ def _profile(request: HtmxHttpRequest, account: NetworkAccount | None) -> HttpRe
         "account": account,
         "network_label": queries.network_label(account.network),
         "latest": latest,
-        "opt_out_url": queries.url_or_none("opt_out_public") or queries.url_or_none("privacy"),
     }
     if latest is not None:
         end = latest.day
@@ -367,11 +364,16 @@ def _badge_etag(request: HtmxHttpRequest, network: str, handle: str) -> str | No
     return f"{latest.version_id}-{latest.day.isoformat()}-{round(latest.score)}"
 
 
+# Caches (browsers, other sites' proxies) may keep a badge this long, then must revalidate it
+# with its ETag: after an opt-out the badge stops being served within minutes.
+BADGE_MAX_AGE_SECONDS = 300
+
+
 @require_GET
-@cache_control(public=True, max_age=3600)
+@cache_control(public=True, max_age=BADGE_MAX_AGE_SECONDS)
 @condition(etag_func=_badge_etag)
 def badge(request: HtmxHttpRequest, network: str, handle: str) -> HttpResponse:
-    """An embeddable SVG badge of the account's current score; cached for an hour, with an ETag."""
+    """An embeddable SVG badge of the account's current score; cached for minutes, with an ETag."""
     latest = _badge_score(request, network, handle)
     if latest is None:
         raise Http404("No public score for that account.")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scoring', '0004_topics'),
+        ('scoring', '0005_merge_topics_and_explanation_references'),
     ]
 
     operations = [
