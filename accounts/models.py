@@ -223,3 +223,51 @@ class DigestSend(models.Model):
 
     def __str__(self) -> str:
         return f"digest of {self.user_id} for {self.week}"
+
+
+# --- API keys (partners' access to the public API) ------------------------------------------------
+
+API_KEY_DEFAULT_PER_SECOND = 10  # the original Klout's developer quota
+API_KEY_DEFAULT_PER_DAY = 10_000
+
+
+class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
+    def active(self) -> ApiKeyQuerySet:
+        """Keys that may call the API: not revoked."""
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiKey(models.Model):
+    """A partner's key to the API. Only its SHA-256 is stored; the key is shown once, at creation.
+
+    Keys are 190+ random bits, so a fast hash is enough (nothing to brute-force), and the hash is
+    what every request looks up. `prefix` (the first characters) lets people tell keys apart.
+    """
+
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16)
+    hashed = models.CharField(max_length=64, unique=True)
+    per_second = models.PositiveIntegerField(default=API_KEY_DEFAULT_PER_SECOND)
+    per_day = models.PositiveIntegerField(default=API_KEY_DEFAULT_PER_DAY)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[ApiKeyQuerySet] = ApiKeyQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"], name="apikey_user_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(per_second__gte=1), name="apikey_per_second"),
+            models.CheckConstraint(condition=models.Q(per_day__gte=1), name="apikey_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        """True until the key is revoked."""
+        return self.revoked_at is None

@@ -16,9 +16,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import signals
+from accounts.api_keys import KEY_PREFIX, forget_key, generate_key, hash_key
 from accounts.crypto import decrypt_token, encrypt_token
 from accounts.external_ids import network_external_id
 from accounts.models import (
+    ApiKey,
     CredentialStatus,
     ExportJob,
     ExportStatus,
@@ -321,3 +323,84 @@ def set_person_location(*, user_id: int, country: str, region: str = "") -> User
             sender=User, user_id=user.pk, country=str(user.country), region=user.region
         )
     return user
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+
+class ApiKeyError(ValueError):
+    """The key cannot be changed that way (revoked, someone else's, a bad quota)."""
+
+
+def create_api_key(*, name: str, user_id: int | None = None) -> tuple[ApiKey, str]:
+    """A new key for a partner: returns the row and the key itself, which is never stored."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ApiKeyError("A key needs a name of 1 to 100 characters.")
+    raw = generate_key()
+    key = ApiKey.objects.create(
+        user_id=user_id, name=name, prefix=raw[: len(KEY_PREFIX) + 6], hashed=hash_key(raw)
+    )
+    return key, raw
+
+
+def _owned_key(*, key_id: int, user_id: int | None) -> ApiKey:
+    qs = ApiKey.objects.select_for_update().filter(pk=key_id)
+    if user_id is not None:
+        qs = qs.filter(user_id=user_id)
+    key = qs.first()
+    if key is None:
+        raise ApiKeyError("No such key.")
+    return key
+
+
+def rotate_api_key(*, key_id: int, user_id: int | None) -> tuple[ApiKey, str]:
+    """Replace a key's secret (same name, quotas and counters); the old secret stops at once."""
+    with transaction.atomic():
+        key = _owned_key(key_id=key_id, user_id=user_id)
+        if not key.is_active:
+            raise ApiKeyError("A revoked key cannot be rotated; create a new one.")
+        old = key.hashed
+        raw = generate_key()
+        key.hashed = hash_key(raw)
+        key.prefix = raw[: len(KEY_PREFIX) + 6]
+        key.save(update_fields=["hashed", "prefix"])
+        transaction.on_commit(lambda: forget_key(old))
+    return key, raw
+
+
+def revoke_api_key(*, key_id: int, user_id: int | None) -> ApiKey:
+    """Stop a key for good (its row stays so its calls per day can still be seen)."""
+    with transaction.atomic():
+        key = _owned_key(key_id=key_id, user_id=user_id)
+        if key.revoked_at is None:
+            key.revoked_at = timezone.now()
+            key.save(update_fields=["revoked_at"])
+        hashed = key.hashed
+        transaction.on_commit(lambda: forget_key(hashed))
+    return key
+
+
+def set_api_key_quota(*, key_id: int, per_second: int, per_day: int) -> ApiKey:
+    """Staff raise (or lower) one key's quotas; the new limits apply from the next call."""
+    if per_second < 1 or per_day < 1:
+        raise ApiKeyError("Quotas are at least one call.")
+    with transaction.atomic():
+        key = _owned_key(key_id=key_id, user_id=None)
+        key.per_second, key.per_day = per_second, per_day
+        key.save(update_fields=["per_second", "per_day"])
+        hashed = key.hashed
+        transaction.on_commit(lambda: forget_key(hashed))
+    return key
+
+
+def rename_api_key(*, key_id: int, user_id: int, name: str) -> ApiKey:
+    """Give a key another name (its secret and counters stay)."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ApiKeyError("A key needs a name of 1 to 100 characters.")
+    with transaction.atomic():
+        key = _owned_key(key_id=key_id, user_id=user_id)
+        key.name = name
+        key.save(update_fields=["name"])
+    return key

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import developer_views, views
 
 urlpatterns = [
     path("settings/accounts/", views.linked_accounts, name="linked_accounts"),
@@ -21,4 +21,9 @@ urlpatterns = [
     path("settings/location/", views.location_settings, name="location_settings"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    # --- API keys (issue 15) ---
+    path("developers/", developer_views.developers, name="developers"),
+    path("developers/keys/<int:key_id>/rotate/", developer_views.rotate_key, name="rotate_key"),
+    path("developers/keys/<int:key_id>/revoke/", developer_views.revoke_key, name="revoke_key"),
+    path("developers/keys/<int:key_id>/rename/", developer_views.rename_key, name="rename_key"),
 ]

@@ -342,7 +342,7 @@ STORAGES = {
     },
 }
 
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, object] = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
@@ -371,3 +371,35 @@ KLOUT_UPLOAD_MAX_BYTES = env_int("KLOUT_UPLOAD_MAX_BYTES", 200 * 1024 * 1024, mi
 OUTBOUND_ALLOWED_PRIVATE_HOSTS = env_list("KLOUT_OUTBOUND_ALLOWED_PRIVATE_HOSTS")
 # The Bluesky PDS (or entryway) for sign-in, token refresh and sync.
 BLUESKY_PDS_URL = env_str("BLUESKY_PDS_URL", "https://bsky.social").rstrip("/")
+
+# --- Public API (issue 15): OpenAPI 3.1 by drf-spectacular, docs from our own static files -----
+INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar"]
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
+REST_FRAMEWORK["EXCEPTION_HANDLER"] = "scoring.api.problems.drf_exception_handler"
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Klout API",
+    "DESCRIPTION": (
+        "Influence scores of people and public accounts. Send your key as "
+        "`Authorization: Bearer <key>` (or `key=`). Quotas: 10 calls/s and 10,000/day per key "
+        "unless raised; every answer has `RateLimit` headers, over quota is 429 with "
+        "`Retry-After`. Errors are RFC 9457 problem details. CORS is read-only: any origin may "
+        "GET with a Bearer key. The original Klout v1/v2 paths are served unchanged at the root."
+    ),
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "key": {"type": "apiKey", "in": "query", "name": "key"},
+        }
+    },
+    "SECURITY": [{"bearer": []}, {"key": []}],
+    "ENUM_NAME_OVERRIDES": {},
+}

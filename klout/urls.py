@@ -13,6 +13,7 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("livez", views.livez, name="livez"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
@@ -22,4 +23,6 @@ urlpatterns = [
     path("", include("perks.urls")),  # perks and the brand dashboard
     # topics, +K and public person profiles (issue 14)
     path("", include("scoring.topic_urls")),
+    # --- public API (issue 15): legacy Klout paths at the root, the modern API under /api/ ---
+    path("", include("klout.api_urls")),
 ]

@@ -63,3 +63,9 @@ def healthz(request: HtmxHttpRequest) -> JsonResponse:
     else:
         status = "ok"
     return JsonResponse({"status": status, **checks}, status=503 if status == "down" else 200)
+
+
+@require_GET
+def livez(request: HtmxHttpRequest) -> JsonResponse:
+    """Liveness only (no database): the process answers. Also the API benchmark's bare view."""
+    return JsonResponse({"status": "ok"})

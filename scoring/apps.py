@@ -8,5 +8,7 @@ class ScoringConfig(AppConfig):
 
     def ready(self) -> None:
         from scoring import signals
+        from scoring.api import receivers as api_receivers
 
         signals.connect()
+        api_receivers.connect()

@@ -142,6 +142,9 @@ class DailyScore(models.Model):
     # when shown, through the hidden rule); moments: the subject's own posts.
     influencers = models.JSONField(default=list, blank=True)
     influencees = models.JSONField(default=list, blank=True)
+    # Totals behind the top five above (the API's influencer and influencee counts).
+    influencers_count = models.PositiveIntegerField(default=0, db_default=0)
+    influencees_count = models.PositiveIntegerField(default=0, db_default=0)
     moments = models.JSONField(default=list, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
 

@@ -24,6 +24,7 @@ from scoring.collect import Window
 from scoring.engine.explain import explain_change
 from scoring.engine.registry import DAY
 from scoring.engine.score import EngineResult, combine_persons, score_window
+from scoring.influence import influence_totals
 from scoring.models import AlgorithmVersion, DailyScore, Explanation, ScoringRun
 from scoring.wording import words
 
@@ -212,6 +213,7 @@ def _details(result: EngineResult, window: Window, meta: _Meta) -> dict[str, lis
     """The DailyScore fields that describe a person, one entry per dense person index."""
     n = window.interactions.n_people
     influencees, influencers = _top_people(result, window.account_ids, meta, TOP_K)
+    influencers_count, influencees_count = influence_totals(result, n)
     return {
         "true_reach": [round(v, 3) for v in result.true_reach[:n].astype(np.float64).tolist()],
         "amplification": result.amplification[:n].astype(np.float64).tolist(),
@@ -221,6 +223,8 @@ def _details(result: EngineResult, window: Window, meta: _Meta) -> dict[str, lis
         "network_contributions": _contributions(result, window.networks, n),
         "influencers": influencers,
         "influencees": influencees,
+        "influencers_count": influencers_count,
+        "influencees_count": influencees_count,
         "moments": _moments(result, window, TOP_K),
         "last_activity_at": [
             dt.datetime.fromtimestamp(t, tz=dt.UTC) if math.isfinite(t) else None

@@ -22,3 +22,11 @@ def score_yesterday() -> int:
     """Nightly: score the day that just ended (UTC) under the current version."""
     yesterday = timezone.now().astimezone(dt.UTC).date() - dt.timedelta(days=1)
     return services.compute_day(day=yesterday).pk
+
+
+@shared_task(name="scoring.prime_api_documents")
+def prime_api_documents(run_id: int) -> int:
+    """After a day is published: cache every visible subject's API answers; return how many."""
+    from scoring.api.documents import prime_documents
+
+    return prime_documents()

@@ -25,3 +25,9 @@ def test_pages_send_a_content_security_policy_without_inline_scripts(client: Cli
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
     assert b"<script>" not in response.content
+
+
+@pytest.mark.django_db
+def test_livez_answers_without_the_database(client: Client, django_assert_num_queries) -> None:
+    with django_assert_num_queries(0):
+        assert client.get("/livez").json() == {"status": "ok"}
