@@ -80,10 +80,10 @@ def generated(n: int = 20_000, m: int = 160_000, seed: int = 18) -> WindowArrays
     inter = Interactions(
         actor=actor.astype(np.int32),
         receiver=receiver.astype(np.int32),
-        kind=rng.integers(0, 8, total).astype(np.int8),
+        kind=np.asarray(rng.integers(0, 8, total), dtype=np.int8),
         time=time,
         post=post,
-        network=rng.choice(np.array([0, 1, 4], dtype=np.int8), total),
+        network=np.asarray(rng.choice(np.array([0, 1, 4]), total), dtype=np.int8),
         n_people=n,
     )
     posts = Posts(
