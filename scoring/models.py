@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from scoring.kloutids import KloutId  # noqa: F401  (the model lives with its services)
+
 
 def one_subject(*, name: str) -> models.CheckConstraint:
     """A score belongs to exactly one subject: a user (combined) or a network account."""

@@ -27,6 +27,7 @@ from scoring.engine.calibration import Calibration
 from scoring.engine.registry import LATEST, get_version
 from scoring.engine.score import EngineResult, score_window
 from scoring.engine.types import Interactions, Posts
+from scoring.kloutids import assign_klout_ids
 from scoring.models import AlgorithmVersion, DailyScore, Explanation, RunStatus, ScoringRun
 from scoring.read_model import (
     CACHE_TTL,
@@ -388,6 +389,7 @@ def publish_run(*, run_id: int, user_id: int | None = None) -> ScoringRun:
         run.decided_at = timezone.now()
         run.decided_by_id = user_id
         run.save(update_fields=["status", "decided_at", "decided_by"])
+        assign_klout_ids(run_id=run.pk)
         cached = rebuild_latest(run)
         transaction.on_commit(lambda: cache.set_many(cached, CACHE_TTL))
         transaction.on_commit(lambda: signals.day_published.send(sender=ScoringRun, run_id=run.pk))
