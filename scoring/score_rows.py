@@ -166,7 +166,6 @@ def write_scores(
             yesterday=yesterday,
             window=window,
             result=result,
-            meta=meta,
             moments=details["moments"],
             subjects=np.flatnonzero(shown_moved),
             person=person,
@@ -181,7 +180,6 @@ def _write_explanations(
     yesterday: Callable[[], EngineResult] | None,
     window: Window,
     result: EngineResult,
-    meta: _Meta,
     moments: list[list[dict[str, Any]]],
     subjects: npt.NDArray[np.int64],
     person: npt.NDArray[np.int64],
@@ -200,14 +198,14 @@ def _write_explanations(
         )
     prev_result = _with_csc(before)
     cur_result = _with_csc(result)
-    rows: list[tuple[int, float, str, str, int]] = []
+    account_ids = window.account_ids.tolist()
+    rows: list[tuple[int, float, str, str, int, int | None]] = []
     for k in subjects.tolist():
         i = int(person[k])
         for position, d in enumerate(explain_change(prev_result, cur_result, i)):
-            rows.append(
-                (int(score_ids[k]), d.points, d.kind, words(d, i, meta.handle, moments), position)
-            )
-    columns = ("score_id", "points", "kind", "text", "position")
+            text, about = words(d, i, account_ids, moments)
+            rows.append((int(score_ids[k]), d.points, d.kind, text, position, about))
+    columns = ("score_id", "points", "kind", "text", "position", "about_account_id")
     write.insert(Explanation, columns, rows, with_ids=False)
     return len(rows)
 
