@@ -71,7 +71,13 @@ def _rows(run: ScoringRun) -> dict[tuple[int | None, int | None], tuple[Any, ...
 def _explanations(run: ScoringRun) -> set[tuple[Any, ...]]:
     return set(
         Explanation.objects.filter(score__run=run).values_list(
-            "score__account_id", "score__user_id", "points", "kind", "text", "position"
+            "score__account_id",
+            "score__user_id",
+            "points",
+            "kind",
+            "text",
+            "position",
+            "about_account_id",
         )
     )
 
