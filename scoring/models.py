@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from networks.models import network_label
 from scoring.kloutids import KloutId  # noqa: F401  (the model lives with its services)
+from scoring.topics import Topic, TopicAlias, TopicChoice, TopicEdge, TopicScore  # noqa: F401
 
 
 def one_subject(*, name: str) -> models.CheckConstraint:
@@ -136,7 +137,8 @@ class DailyScore(models.Model):
     style = models.CharField(max_length=32, blank=True)
     style_reasons = models.JSONField(default=list, blank=True)
     network_contributions = models.JSONField(default=dict, blank=True)  # network -> share 0..1
-    # Top influencers/influencees and moments: [{"account_id", "network", "handle", "weight"}, ...]
+    # Top influencers/influencees: [{"account_id", "network", "weight"}, ...] (names are looked up
+    # when shown, through the hidden rule); moments: the subject's own posts.
     influencers = models.JSONField(default=list, blank=True)
     influencees = models.JSONField(default=list, blank=True)
     moments = models.JSONField(default=list, blank=True)
