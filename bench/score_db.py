@@ -1,6 +1,7 @@
 """Benchmark scoring through the database: COPY a power-law graph in, then collect + engine + write.
 
-Default: 200k people / 2M interactions in 90 days (``--large``: 1M / 10M). Uses the PostgreSQL
+Default: 200k people / 2M interactions in 90 days (``--large``: 1M / 10M; opt-in ``--huge``:
+10M / 100M, which needs tens of GB of memory and disk and a long time). Uses the PostgreSQL
 database ``klout_bench_score`` (created and migrated if missing; its store is replaced each run).
 Prints wall time per stage (collect, engine, write = DailyScore/Explanation rows, publish = the
 LatestScore read model), scores/s of the two write stages, end-to-end events/s and peak RSS; writes
@@ -131,12 +132,15 @@ def load(n_people: int, n_edges: int, day: dt.date) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--large", action="store_true", help="1M people / 10M interactions")
+    parser.add_argument("--huge", action="store_true", help="10M people / 100M interactions")
     parser.add_argument("--people", type=int, default=None)
     parser.add_argument("--interactions", type=int, default=None)
     parser.add_argument("--json", default=str(REPO / "var" / "bench" / "score_db.json"))
     args = parser.parse_args()
-    n_people = args.people or (1_000_000 if args.large else 200_000)
-    n_edges = args.interactions or (10_000_000 if args.large else 2_000_000)
+    n_people = args.people or (10_000_000 if args.huge else 1_000_000 if args.large else 200_000)
+    n_edges = args.interactions or (
+        100_000_000 if args.huge else 10_000_000 if args.large else 2_000_000
+    )
 
     base = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     os.environ["DATABASE_URL"] = ensure_database(base)

@@ -108,12 +108,15 @@ def write_scores(
     result: EngineResult,
     previous: Previous,
     emit: Callable[[float], None],
+    yesterday: Callable[[], EngineResult] | None = None,
 ) -> Counts:
     """DailyScore rows per account and per linked user, then their explanations.
 
     Subjects are columns: every account (dense person index order), then every linked user, whose
     row shows the details of their best account (`person`). Rows go in through `scoring.write`
     (COPY on PostgreSQL), with primary keys known up front so explanations can refer to them.
+    Explanations compare with `yesterday()` (default: the day before rescored on the window's
+    arrays; Spark's imported scores bring their own).
     """
     n = window.interactions.n_people
     meta = _account_meta(window.account_ids)
@@ -161,6 +164,7 @@ def write_scores(
     )
     if previous.day is not None and shown_moved.any():
         counts.explanations = _write_explanations(
+            yesterday=yesterday,
             window=window,
             result=result,
             moments=details["moments"],
@@ -174,6 +178,7 @@ def write_scores(
 
 def _write_explanations(
     *,
+    yesterday: Callable[[], EngineResult] | None,
     window: Window,
     result: EngineResult,
     moments: list[list[dict[str, Any]]],
@@ -182,15 +187,17 @@ def _write_explanations(
     score_ids: npt.NDArray[np.int64],
 ) -> int:
     """Why each of `subjects` moved: yesterday rescored on the same arrays and calibration."""
-    prev_result = _with_csc(
-        score_window(
+    if yesterday is not None:
+        before = yesterday()
+    else:
+        before = score_window(
             window.interactions,
             window.posts,
             as_of=window.as_of - DAY,
             version=result.version,
             calibration=result.calibration,
         )
-    )
+    prev_result = _with_csc(before)
     cur_result = _with_csc(result)
     account_ids = window.account_ids.tolist()
     rows: list[tuple[int, float, str, str, int, int | None]] = []

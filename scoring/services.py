@@ -21,10 +21,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from scoring import signals
-from scoring.collect import Window, collect_window
+from scoring.collect import Window, collect_window, window_bounds
 from scoring.engine.calibration import Calibration
 from scoring.engine.registry import LATEST, get_version
-from scoring.engine.score import score_window
+from scoring.engine.score import EngineResult, score_window
+from scoring.engine.types import Interactions, Posts
 from scoring.kloutids import assign_klout_ids
 from scoring.models import AlgorithmVersion, DailyScore, Explanation, RunStatus, ScoringRun
 from scoring.read_model import (
@@ -36,7 +37,13 @@ from scoring.read_model import (
     remove_scores_for_user,
 )
 from scoring.score_rows import Counts, previous_scores, write_scores
-from scoring.topic_run import prepare_topics, with_topic_breadth, write_topic_scores
+from scoring.spark.results import ImportedScores
+from scoring.topic_run import (
+    Prepared,
+    prepare_topics,
+    with_topic_breadth,
+    write_topic_scores,
+)
 from scoring.topics import TopicScore
 
 __all__ = [
@@ -45,6 +52,7 @@ __all__ = [
     "discard_run",
     "get_or_create_version",
     "held_runs",
+    "import_day",
     "latest_api_json",
     "latest_cache_key",
     "make_version_current",
@@ -165,42 +173,155 @@ def _compute_run(
         if calibration is None:
             _store_calibration(version, result.calibration)
         timings["engine_s"] = time.perf_counter() - t0
-
-        _emit(progress, run, 0.35, "write")
-        t0 = time.perf_counter()
-        previous = previous_scores(day=day, version=version)
-        counts = write_scores(
+        _record_run(
             run=run,
             window=window,
             result=result,
-            previous=previous,
-            emit=lambda fraction: _emit(progress, run, fraction, "write"),
+            yesterday=None,
+            timings=timings,
+            inputs={"interactions": len(window.interactions), "posts": len(window.posts)},
+            progress=progress,
+            topics=prepared,
         )
-        timings["write_s"] = time.perf_counter() - t0
+    cache.delete(progress_cache_key(day, version.pk))
+    return run
+
+
+def _record_run(
+    *,
+    run: ScoringRun,
+    window: Window,
+    result: EngineResult,
+    yesterday: Callable[[], EngineResult] | None,
+    timings: dict[str, float],
+    inputs: dict[str, object],
+    progress: Progress | None,
+    topics: Prepared | None = None,
+) -> None:
+    """Write a scored day's rows into `run`, then let the anomaly guard hold it or not.
+
+    `topics` (the window's tags mapped to topics) adds the day's topic scores; scores imported
+    from Spark come without them.
+    """
+    _emit(progress, run, 0.35, "write")
+    t0 = time.perf_counter()
+    previous = previous_scores(day=run.day, version=run.version)
+    counts = write_scores(
+        run=run,
+        window=window,
+        result=result,
+        previous=previous,
+        emit=lambda fraction: _emit(progress, run, fraction, "write"),
+        yesterday=yesterday,
+    )
+    timings["write_s"] = time.perf_counter() - t0
+    topic_stats: dict[str, object] = {}
+    if topics is not None:
         t0 = time.perf_counter()
-        topic_stats = write_topic_scores(run=run, window=window, result=result, prepared=prepared)
+        topic_stats = write_topic_scores(run=run, window=window, result=result, prepared=topics)
         timings["topics_s"] = time.perf_counter() - t0
 
-        held_reason = _anomaly(window=window, counts=counts)
-        run.stats = {
-            **counts.as_stats(),
-            **{k: round(v, 3) for k, v in timings.items()},
-            "interactions": len(window.interactions),
-            "posts": len(window.posts),
-            "people": window.interactions.n_people,
-            "networks_today": window.day_counts,
-            "networks_yesterday": window.yesterday_counts,
-            "topics": topic_stats,
-        }
-        run.progress = 1.0
-        fields = ["stats", "progress"]
-        if held_reason:
-            run.status = RunStatus.HELD
-            run.held_reason = held_reason
-            fields += ["status", "held_reason"]
-        run.save(update_fields=fields)
-        if held_reason:
-            transaction.on_commit(lambda: _notify_staff_held(run))
+    held_reason = _anomaly(window=window, counts=counts)
+    run.stats = {
+        **counts.as_stats(),
+        **{k: round(v, 3) for k, v in timings.items()},
+        **inputs,
+        "people": window.interactions.n_people,
+        "networks_today": window.day_counts,
+        "networks_yesterday": window.yesterday_counts,
+        **({"topics": topic_stats} if topics is not None else {}),
+    }
+    run.progress = 1.0
+    fields = ["stats", "progress"]
+    if held_reason:
+        run.status = RunStatus.HELD
+        run.held_reason = held_reason
+        fields += ["status", "held_reason"]
+    run.save(update_fields=fields)
+    if held_reason:
+        transaction.on_commit(lambda: _notify_staff_held(run))
+
+
+# --- scores computed elsewhere (Spark) --------------------------------------------------------
+
+
+def import_day(
+    *, day: dt.date, scores: ImportedScores, progress: Progress | None = None
+) -> ScoringRun:
+    """Spark's scores for `day` through the same write -> guard -> publish path as `compute_day`.
+
+    Idempotent like `compute_day`: when the (day, version) already has a live run (computed here
+    or imported before; held or published), that run is returned untouched, so a held run stays
+    held and published history is never rewritten.
+    """
+    if scores.meta.get("day") != day.isoformat():
+        raise ValueError(f"the scores are for {scores.meta.get('day')}, not {day.isoformat()}")
+    version = get_or_create_version(name=str(scores.meta["version"]))
+    existing = _live_run(day=day, version=version)
+    if existing is None:
+        try:
+            existing = _import_run(day=day, version=version, scores=scores, progress=progress)
+        except IntegrityError:
+            existing = _live_run(day=day, version=version)
+            if existing is None:
+                raise
+    if existing.status == RunStatus.COMPUTING:
+        existing = _decide(run=existing)
+    return existing
+
+
+def _import_run(
+    *, day: dt.date, version: AlgorithmVersion, scores: ImportedScores, progress: Progress | None
+) -> ScoringRun:
+    with transaction.atomic():
+        stored = _stored_calibration(version)
+        if stored is None:
+            _store_calibration(version, scores.calibration)
+            stored = _stored_calibration(version)
+        if stored != scores.calibration:
+            raise ValueError(
+                f"Spark scored with calibration k={scores.calibration.k!r}, but {version.name} "
+                f"is calibrated with k={stored.k if stored else None!r}: export the window again"
+            )
+        run = ScoringRun.objects.create(day=day, version=version)
+        start, end = window_bounds(day)
+        n = int(scores.account_ids.shape[0])
+        meta = scores.meta
+        window = Window(
+            day=day,
+            start=start,
+            end=end,
+            interactions=Interactions.from_arrays([], [], [], n_people=n),
+            posts=Posts.empty(),
+            account_ids=scores.account_ids,
+            post_ids=scores.post_ids,
+            groups=scores.groups,
+            day_counts={k: int(v) for k, v in meta.get("day_counts", {}).items()},
+            yesterday_counts={k: int(v) for k, v in meta.get("yesterday_counts", {}).items()},
+        )
+
+        def yesterday() -> EngineResult:
+            if scores.yesterday is None:
+                raise ValueError(
+                    "the scores lack the day before, which explanations need: "
+                    "run the Spark job without --no-yesterday"
+                )
+            return scores.yesterday
+
+        rows = meta.get("rows", {})
+        _record_run(
+            run=run,
+            window=window,
+            result=scores.today,
+            yesterday=yesterday,
+            timings={},
+            inputs={
+                "interactions": int(rows.get("interactions", 0)),
+                "posts": int(rows.get("posts", 0)),
+                "engine": "spark",
+            },
+            progress=progress,
+        )
     cache.delete(progress_cache_key(day, version.pk))
     return run
 
