@@ -2,7 +2,7 @@
 
 from scoring.engine.calibration import Calibration, calibrate
 from scoring.engine.explain import explain_change
-from scoring.engine.registry import LATEST, AlgorithmVersion, get_version
+from scoring.engine.registry import LATEST, Algorithm, get_version
 from scoring.engine.score import EngineResult, PersonScores, combine_persons, score_window
 from scoring.engine.styles import STYLES
 from scoring.engine.types import Driver, Interactions, Kind, PersonResult, Posts
@@ -10,7 +10,7 @@ from scoring.engine.types import Driver, Interactions, Kind, PersonResult, Posts
 __all__ = [
     "LATEST",
     "STYLES",
-    "AlgorithmVersion",
+    "Algorithm",
     "Calibration",
     "Driver",
     "EngineResult",

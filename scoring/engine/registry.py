@@ -8,8 +8,11 @@ DAY = 86400.0
 
 
 @dataclass(frozen=True)
-class AlgorithmVersion:
-    """A named, frozen set of model parameters; a new version starts a new score series."""
+class Algorithm:
+    """A named, frozen set of model parameters; a new version starts a new score series.
+
+    The database's `scoring.models.AlgorithmVersion` row records one by name (with its calibration).
+    """
 
     name: str
     window_days: float = 90.0
@@ -59,13 +62,13 @@ class AlgorithmVersion:
         return asdict(self)
 
 
-VERSIONS: dict[str, AlgorithmVersion] = {
+VERSIONS: dict[str, Algorithm] = {
     # 2026.1: no network term (published series stay as they were)
-    "klout-2026.1": AlgorithmVersion(name="klout-2026.1"),
+    "klout-2026.1": Algorithm(name="klout-2026.1"),
     # 2026.2: reactors weigh by their own standing (spec properties 5 and 6 in the raw score)
-    "klout-2026.2": AlgorithmVersion(name="klout-2026.2", network_weight=0.1),
+    "klout-2026.2": Algorithm(name="klout-2026.2", network_weight=0.1),
     # 2026.3: who is hot right now (recent actions, 3 h half-life) and a floor for being acted on
-    "klout-2026.3": AlgorithmVersion(
+    "klout-2026.3": Algorithm(
         name="klout-2026.3",
         network_weight=0.1,
         hot_weight=0.5,
@@ -74,7 +77,7 @@ VERSIONS: dict[str, AlgorithmVersion] = {
     ),
     # 2026.4: back-scratching is a mutual pair inside a closed circle on both sides (genuine
     # two-way conversation is no longer discounted as back-scratching)
-    "klout-2026.4": AlgorithmVersion(
+    "klout-2026.4": Algorithm(
         name="klout-2026.4",
         network_weight=0.1,
         hot_weight=0.5,
@@ -86,9 +89,9 @@ VERSIONS: dict[str, AlgorithmVersion] = {
 LATEST = "klout-2026.4"
 
 
-def get_version(name: str | AlgorithmVersion) -> AlgorithmVersion:
-    """Look up a registered algorithm version by name (an AlgorithmVersion passes through)."""
-    if isinstance(name, AlgorithmVersion):
+def get_version(name: str | Algorithm) -> Algorithm:
+    """Look up a registered algorithm version by name (an Algorithm passes through)."""
+    if isinstance(name, Algorithm):
         return name
     try:
         return VERSIONS[name]

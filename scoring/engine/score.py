@@ -56,7 +56,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from scoring.engine.calibration import Calibration, calibrate
-from scoring.engine.registry import DAY, LATEST, AlgorithmVersion, get_version
+from scoring.engine.registry import DAY, LATEST, Algorithm, get_version
 from scoring.engine.styles import (
     N_WEEKS,
     PARTICIPATING_KINDS,
@@ -181,7 +181,7 @@ class _Rows:
     post_receivers: npt.NDArray[np.int32]
 
 
-def _scan_rows(inter: Interactions, as_of: float, algo: AlgorithmVersion) -> _Rows:
+def _scan_rows(inter: Interactions, as_of: float, algo: Algorithm) -> _Rows:
     n = inter.n_people
     m = len(inter)
     start = as_of - algo.window_days * DAY
@@ -313,7 +313,7 @@ class _Pairs:
         return key
 
 
-def _pairs(rows: _Rows, n: int, algo: AlgorithmVersion) -> _Pairs:
+def _pairs(rows: _Rows, n: int, algo: Algorithm) -> _Pairs:
     """Run-length the sorted keys into (pair, bucket) and then pair totals; frees the keys.
 
     The keys are walked from the end in chunks that start on a pair boundary: every per-pair sum
@@ -371,7 +371,7 @@ def _count_runs(keys: IntArray, shift: int) -> int:
 
 
 def _pair_chunk(
-    keys: IntArray, rows: _Rows, algo: AlgorithmVersion, bucket_decay: FloatArray
+    keys: IntArray, rows: _Rows, algo: Algorithm, bucket_decay: FloatArray
 ) -> tuple[
     npt.NDArray[np.int32],
     npt.NDArray[np.int32],
@@ -431,7 +431,7 @@ def _pair_chunk(
     return pairs.astype(np.int32), p_recv, reach, volume, latest, hot
 
 
-def _fine_per_bucket(algo: AlgorithmVersion) -> int:
+def _fine_per_bucket(algo: Algorithm) -> int:
     """Fine ("hot") age buckets per reach bucket; 1 when the version has no "hot" term."""
     if algo.hot_weight <= 0:
         return 1
@@ -476,9 +476,7 @@ def _quantize(x: FloatArray, q: float) -> FloatArray:
     return np.round(x / q) * q if q > 0 else x
 
 
-def _back_scratching(
-    p: _Pairs, n: int, selectivity: FloatArray, algo: AlgorithmVersion
-) -> IntArray:
+def _back_scratching(p: _Pairs, n: int, selectivity: FloatArray, algo: Algorithm) -> IntArray:
     """Sorted indices of pairs discounted as back-scratching (mutual peers in a closed circle)."""
     din = _count_by(p.receiver, n).astype(np.float64)
     dout = _count_by(p.actor, n).astype(np.float64)
@@ -522,7 +520,7 @@ def raw_components(
     posts: Posts | None,
     *,
     as_of: float,
-    algo: AlgorithmVersion,
+    algo: Algorithm,
 ) -> tuple[dict[str, FloatArray], dict[str, object]]:
     """The named raw components per person, plus intermediate arrays for explanations."""
     n = inter.n_people
@@ -650,7 +648,7 @@ def score_window(
     posts: Posts | None = None,
     *,
     as_of: float,
-    version: AlgorithmVersion | str = LATEST,
+    version: Algorithm | str = LATEST,
     calibration: Calibration | None = None,
 ) -> EngineResult:
     """Score every person from the window of interactions before ``as_of``."""
@@ -705,7 +703,7 @@ def score_window(
 
 
 def _credit(
-    raw: FloatArray, reach: FloatArray, self_acted: npt.NDArray[np.bool_], algo: AlgorithmVersion
+    raw: FloatArray, reach: FloatArray, self_acted: npt.NDArray[np.bool_], algo: Algorithm
 ) -> FloatArray:
     """Being acted on at all is evidence: any reach is at least one step, self-actions a share."""
     if algo.self_credit <= 0:

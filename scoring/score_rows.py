@@ -1,0 +1,375 @@
+"""The rows a scoring run writes, shaped from the engine's output.
+
+One DailyScore row per account and per linked user (figures, style, network shares, top
+influencers and influencees, moments), then Explanation rows for the subjects whose shown score
+moved since the previous published day. Rows go in through `scoring.write` (COPY on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+import math
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.conf import settings
+
+from networks.models import NetworkAccount, Post
+from scoring import write
+from scoring.collect import Window
+from scoring.engine.explain import explain_change
+from scoring.engine.registry import DAY
+from scoring.engine.score import EngineResult, combine_persons, score_window
+from scoring.models import AlgorithmVersion, DailyScore, Explanation, ScoringRun
+from scoring.wording import words
+
+TOP_K = 5
+# Explanations explain a change people can see: the shown (rounded) score moved.
+EXPLAIN_MIN_POINTS = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class _Lookup:
+    """Scores by subject id as sorted columns, looked up many at a time."""
+
+    ids: npt.NDArray[np.int64]
+    scores: npt.NDArray[np.float64]
+
+    @classmethod
+    def of(cls, pairs: Sequence[tuple[int, float]]) -> _Lookup:
+        ids = np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs))
+        scores = np.fromiter((p[1] for p in pairs), dtype=np.float64, count=len(pairs))
+        order = np.argsort(ids, kind="stable")
+        return cls(ids=ids[order], scores=scores[order])
+
+    def get(self, ids: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """The score of each id; NaN where there is none."""
+        out = np.full(ids.shape[0], np.nan)
+        if self.ids.size and ids.size:
+            pos = np.minimum(np.searchsorted(self.ids, ids), self.ids.size - 1)
+            found = self.ids[pos] == ids
+            out[found] = self.scores[pos[found]]
+        return out
+
+
+@dataclasses.dataclass
+class Previous:
+    """The subjects' previous published scores under the same version."""
+
+    day: dt.date | None
+    accounts: _Lookup
+    users: _Lookup
+
+
+def previous_scores(*, day: dt.date, version: AlgorithmVersion) -> Previous:
+    prev_run = (
+        ScoringRun.objects.published()
+        .filter(version=version, day__lt=day)
+        .order_by("-day")
+        .only("pk", "day")
+        .first()
+    )
+    if prev_run is None:
+        return Previous(day=None, accounts=_Lookup.of([]), users=_Lookup.of([]))
+    rows = DailyScore.objects.filter(run_id=prev_run.pk).values_list(
+        "account_id", "user_id", "score"
+    )
+    accounts: list[tuple[int, float]] = []
+    users: list[tuple[int, float]] = []
+    for account_id, user_id, score in rows.iterator(chunk_size=20_000):
+        if account_id is not None:
+            accounts.append((account_id, score))
+        else:
+            users.append((user_id, score))
+    return Previous(day=prev_run.day, accounts=_Lookup.of(accounts), users=_Lookup.of(users))
+
+
+@dataclasses.dataclass
+class Counts:
+    accounts: int = 0
+    users: int = 0
+    explanations: int = 0
+    compared: int = 0
+    moved: int = 0
+
+    def as_stats(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+
+def write_scores(
+    *,
+    run: ScoringRun,
+    window: Window,
+    result: EngineResult,
+    previous: Previous,
+    emit: Callable[[float], None],
+) -> Counts:
+    """DailyScore rows per account and per linked user, then their explanations.
+
+    Subjects are columns: every account (dense person index order), then every linked user, whose
+    row shows the details of their best account (`person`). Rows go in through `scoring.write`
+    (COPY on PostgreSQL), with primary keys known up front so explanations can refer to them.
+    """
+    n = window.interactions.n_people
+    meta = _account_meta(window.account_ids)
+    user_ids = sorted(window.groups)
+    combined = combine_persons(result, [window.groups[u] for u in user_ids])
+    users = np.asarray(user_ids, dtype=np.int64)
+    best_member = np.asarray(
+        [float(result.score[window.groups[u]].max()) for u in user_ids], dtype=np.float64
+    )
+    person = np.concatenate([np.arange(n, dtype=np.int64), combined.best_account.astype(np.int64)])
+    score = np.concatenate(
+        [
+            result.score[:n].astype(np.float64),
+            np.maximum(combined.score.astype(np.float64), best_member),
+        ]
+    )
+    raw = np.concatenate([result.raw[:n].astype(np.float64), combined.raw.astype(np.float64)])
+    prev = np.concatenate([previous.accounts.get(window.account_ids), previous.users.get(users)])
+    counts = Counts(accounts=n, users=len(user_ids))
+
+    details = _details(result, window, meta)
+    columns = ("run_id", "version_id", "day", "account_id", "user_id", "score", "raw", *details)
+    fields = list(details.values())
+    rows = (
+        (run.pk, run.version_id, run.day, account_id, user_id, s, r, *(f[p] for f in fields))
+        for account_id, user_id, s, r, p in zip(
+            [*window.account_ids.tolist(), *([None] * len(user_ids))],
+            [*([None] * n), *user_ids],
+            score.tolist(),
+            raw.tolist(),
+            person.tolist(),
+            strict=True,
+        )
+    )
+    score_ids = write.insert(DailyScore, columns, rows, with_ids=True)
+    emit(0.8)
+
+    # Explanations: a change people can see (the shown score moved) since the previous day.
+    compared = ~np.isnan(prev)
+    counts.compared = int(compared.sum())
+    counts.moved = int((np.abs(score - prev)[compared] > settings.KLOUT_ANOMALY_POINTS).sum())
+    shown_moved = compared.copy()
+    shown_moved[compared] = (
+        np.abs(np.rint(score[compared]) - np.rint(prev[compared])) >= EXPLAIN_MIN_POINTS
+    )
+    if previous.day is not None and shown_moved.any():
+        counts.explanations = _write_explanations(
+            window=window,
+            result=result,
+            meta=meta,
+            moments=details["moments"],
+            subjects=np.flatnonzero(shown_moved),
+            person=person,
+            score_ids=score_ids,
+        )
+    emit(0.95)
+    return counts
+
+
+def _write_explanations(
+    *,
+    window: Window,
+    result: EngineResult,
+    meta: _Meta,
+    moments: list[list[dict[str, Any]]],
+    subjects: npt.NDArray[np.int64],
+    person: npt.NDArray[np.int64],
+    score_ids: npt.NDArray[np.int64],
+) -> int:
+    """Why each of `subjects` moved: yesterday rescored on the same arrays and calibration."""
+    prev_result = _with_csc(
+        score_window(
+            window.interactions,
+            window.posts,
+            as_of=window.as_of - DAY,
+            version=result.version,
+            calibration=result.calibration,
+        )
+    )
+    cur_result = _with_csc(result)
+    rows: list[tuple[int, float, str, str, int]] = []
+    for k in subjects.tolist():
+        i = int(person[k])
+        for position, d in enumerate(explain_change(prev_result, cur_result, i)):
+            rows.append(
+                (int(score_ids[k]), d.points, d.kind, words(d, i, meta.handle, moments), position)
+            )
+    columns = ("score_id", "points", "kind", "text", "position")
+    write.insert(Explanation, columns, rows, with_ids=False)
+    return len(rows)
+
+
+def _with_csc(result: EngineResult) -> EngineResult:
+    # explain_change slices influence by column per person; CSC makes that O(column), not O(nnz).
+    return dataclasses.replace(result, influence=result.influence.tocsc())
+
+
+def _details(result: EngineResult, window: Window, meta: _Meta) -> dict[str, list[Any]]:
+    """The DailyScore fields that describe a person, one entry per dense person index."""
+    n = window.interactions.n_people
+    influencees, influencers = _top_people(result, window.account_ids, meta, TOP_K)
+    return {
+        "true_reach": [round(v, 3) for v in result.true_reach[:n].astype(np.float64).tolist()],
+        "amplification": result.amplification[:n].astype(np.float64).tolist(),
+        "network_score": result.network_score[:n].astype(np.float64).tolist(),
+        "style": [result.style_name(i) for i in range(n)],
+        "style_reasons": [[result.style_reason(i)] for i in range(n)],
+        "network_contributions": _contributions(result, window.networks, n),
+        "influencers": influencers,
+        "influencees": influencees,
+        "moments": _moments(result, window, TOP_K),
+        "last_activity_at": [
+            dt.datetime.fromtimestamp(t, tz=dt.UTC) if math.isfinite(t) else None
+            for t in result.last_received[:n].astype(np.float64).tolist()
+        ],
+    }
+
+
+def _contributions(result: EngineResult, networks: Sequence[str], n: int) -> list[dict[str, float]]:
+    """Per person: network -> share of their raw score, to 4 places (zero shares left out)."""
+    raw = result.raw[:n].astype(np.float64)
+    contrib = result.network_contributions[:n].astype(np.float64)
+    shares = np.zeros_like(contrib)
+    positive = raw > 0
+    shares[positive] = contrib[positive] / raw[positive, None]
+    names = [networks[int(net)] for net in result.networks]
+    out: list[dict[str, float]] = [{} for _ in range(n)]
+    rows, cols = np.nonzero(shares > 0)
+    for i, c, share in zip(rows.tolist(), cols.tolist(), shares[rows, cols].tolist(), strict=True):
+        out[i][names[c]] = round(share, 4)
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class _Meta:
+    network: list[str]
+    handle: list[str]
+    display_name: list[str]
+
+
+def _account_meta(account_ids: npt.NDArray[np.int64]) -> _Meta:
+    """Network, handle and name of every account in the window, aligned with the dense index."""
+    n = account_ids.shape[0]
+    networks, handles, names = [""] * n, [""] * n, [""] * n
+    if not n:
+        return _Meta(networks, handles, names)
+    rows = list(
+        NetworkAccount.objects.filter(pk__gte=int(account_ids[0]), pk__lte=int(account_ids[-1]))
+        .values_list("pk", "network", "handle", "external_id", "display_name")
+        .order_by()
+        .iterator(chunk_size=20_000)
+    )
+    pks = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    pos = np.minimum(np.searchsorted(account_ids, pks), n - 1)
+    found = account_ids[pos] == pks
+    for i, (_pk, network, handle, external_id, name) in zip(
+        pos[found].tolist(), itertools.compress(rows, found.tolist()), strict=True
+    ):
+        networks[i] = network
+        handles[i] = handle or external_id
+        names[i] = name
+    return _Meta(networks, handles, names)
+
+
+def _top_people(
+    result: EngineResult, account_ids: npt.NDArray[np.int64], meta: _Meta, k: int
+) -> tuple[list[list[dict[str, Any]]], list[list[dict[str, Any]]]]:
+    """Per person: the top reactors on them (influencees) and the top people they react to."""
+    coo = result.influence.tocoo()
+    actor = coo.row.astype(np.int64)
+    recv = coo.col.astype(np.int64)
+    weight = coo.data.astype(np.float64)
+    keep = weight > 0
+    actor, recv, weight = actor[keep], recv[keep], weight[keep]
+    ids = account_ids.tolist()
+    n = account_ids.shape[0]
+
+    def people(key: npt.NDArray[np.int64], other: npt.NDArray[np.int64]) -> list[list[Any]]:
+        key, other, w = _group_top(key, other, weight, k)
+        return _per_key(
+            n,
+            key,
+            [
+                {
+                    "account_id": ids[o],
+                    "network": meta.network[o],
+                    "handle": meta.handle[o],
+                    "weight": round(ww, 4),
+                }
+                for o, ww in zip(other.tolist(), w.tolist(), strict=True)
+            ],
+        )
+
+    return people(recv, actor), people(actor, recv)
+
+
+def _group_top(
+    key: npt.NDArray[np.int64],
+    other: npt.NDArray[np.int64],
+    weight: npt.NDArray[np.float64],
+    k: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """The first k (other, weight) of each key by weight, as (key, other, weight) columns."""
+    # Sort by (key, -weight, other): deterministic ties, then take the first k of each key.
+    order = np.lexsort((other, -weight, key))
+    key, other, weight = key[order], other[order], weight[order]
+    if key.shape[0] == 0:
+        return key, other, weight
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    lengths = np.diff(np.r_[starts, key.shape[0]])
+    rank = np.arange(key.shape[0]) - np.repeat(starts, lengths)
+    sel = rank < k
+    return key[sel], other[sel], weight[sel]
+
+
+def _per_key(n: int, key: npt.NDArray[np.int64], items: list[Any]) -> list[list[Any]]:
+    """Items grouped by their key (0..n-1), in order, one list per key."""
+    out: list[list[Any]] = [[] for _ in range(n)]
+    for kk, item in zip(key.tolist(), items, strict=True):
+        out[kk].append(item)
+    return out
+
+
+def _moments(result: EngineResult, window: Window, k: int) -> list[list[dict[str, Any]]]:
+    """Per person, the k posts that drove the most action (post ids, actions, text, time)."""
+    n = window.interactions.n_people
+    actions = result.post_actions
+    author = result.post_author[: actions.shape[0]]
+    idx = np.arange(actions.shape[0], dtype=np.int64)
+    keep = (actions > 0) & (author >= 0)
+    key, post, weight = _group_top(author[keep], idx[keep], actions[keep].astype(np.float64), k)
+    post_ids = window.post_ids[post].tolist()
+    texts: dict[int, tuple[str, dt.datetime | None]] = {}
+    for chunk in _chunks(sorted(set(post_ids)), 2_000):
+        for pk, body, when in Post.objects.filter(pk__in=chunk).values_list(
+            "pk", "text", "posted_at"
+        ):
+            texts[pk] = (body, when)
+    items = []
+    for post_id, w in zip(post_ids, weight.tolist(), strict=True):
+        text, posted_at = texts.get(post_id, ("", None))
+        items.append(
+            {
+                "post_id": post_id,
+                "text": _snippet(text),
+                "posted_at": posted_at.isoformat() if posted_at else None,
+                "actions": int(round(w, 4)),
+            }
+        )
+    return _per_key(n, key, items)
+
+
+def _snippet(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
