@@ -138,7 +138,12 @@ def write_figures(*, run: ScoringRun, window: Window, result: EngineResult) -> i
     columns = ("run_id", "day", "user_id", *names)
     values = [getattr(figures, name) for name in names]
     rows = (
-        (run.pk, run.day, uid, *(_db_value(name, col[i]) for name, col in zip(names, values)))
+        (
+            run.pk,
+            run.day,
+            uid,
+            *(_db_value(name, col[i]) for name, col in zip(names, values, strict=True)),
+        )
         for i, uid in enumerate(figures.user_ids.tolist())
     )
     write.insert(PersonFigures, columns, rows, with_ids=False)

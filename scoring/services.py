@@ -26,7 +26,15 @@ from scoring.collect import Window, collect_window
 from scoring.engine.calibration import Calibration
 from scoring.engine.registry import LATEST, get_version
 from scoring.engine.score import score_window
-from scoring.models import AlgorithmVersion, DailyScore, Explanation, RunStatus, ScoringRun
+from scoring.figures import write_figures
+from scoring.models import (
+    AlgorithmVersion,
+    DailyScore,
+    Explanation,
+    PersonFigures,
+    RunStatus,
+    ScoringRun,
+)
 from scoring.read_model import (
     CACHE_TTL,
     latest_api_json,
@@ -175,6 +183,9 @@ def _compute_run(
             emit=lambda fraction: _emit(progress, run, fraction, "write"),
         )
         timings["write_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        counts_figures = write_figures(run=run, window=window, result=result)
+        timings["figures_s"] = time.perf_counter() - t0
 
         held_reason = _anomaly(window=window, counts=counts)
         run.stats = {
@@ -185,6 +196,7 @@ def _compute_run(
             "people": window.interactions.n_people,
             "networks_today": window.day_counts,
             "networks_yesterday": window.yesterday_counts,
+            "figures": counts_figures,
         }
         run.progress = 1.0
         fields = ["stats", "progress"]
@@ -296,6 +308,7 @@ def discard_run(*, run_id: int, user_id: int) -> ScoringRun:
             return run
         Explanation.objects.filter(score__run_id=run.pk).delete()
         DailyScore.objects.filter(run_id=run.pk).delete()
+        PersonFigures.objects.filter(run_id=run.pk).delete()
         run.status = RunStatus.DISCARDED
         run.decided_at = timezone.now()
         run.decided_by_id = user_id
