@@ -62,9 +62,13 @@ class Rule:
                 out += (values > 0) & (values <= threshold)
         return out
 
-    def progress(self, value: int) -> Progress:
-        """Where a person stands: level held, the next target and a sentence with the numbers."""
-        level = self.level(value)
+    def progress(self, value: int, held: int = 0) -> Progress:
+        """Where a person stands: level held, the next target and a sentence with the numbers.
+
+        `held` is a level already unlocked: a figure that later falls (mentions leaving the
+        window) never takes a level back.
+        """
+        level = max(self.level(value), held)
         target = self.thresholds[min(level, 2)]
         if self.better == "higher":
             shown = min(value, target)
@@ -213,6 +217,11 @@ def evaluate(figures: Mapping[str, npt.ArrayLike], n: int) -> npt.NDArray[np.int
     return out
 
 
-def progress_for(figures: Mapping[str, int]) -> list[Progress]:
+def progress_for(
+    figures: Mapping[str, int], held: Mapping[str, int] | None = None
+) -> list[Progress]:
     """One person's progress on every rule, in rule order (missing figures count as zero)."""
-    return [rule.progress(int(figures.get(rule.figure, 0))) for rule in RULES]
+    held = held or {}
+    return [
+        rule.progress(int(figures.get(rule.figure, 0)), held.get(rule.key, 0)) for rule in RULES
+    ]

@@ -14,4 +14,6 @@ urlpatterns = [
     path("", include("networks.urls")),
     path("", include("scoring.urls")),
     path("", include("scoring.staff_urls")),
+    # achievements (issue 17)
+    path("", include("achievements.urls")),
 ]

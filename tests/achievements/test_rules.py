@@ -93,3 +93,9 @@ def test_progress_for_covers_every_rule_and_the_early_member_rank() -> None:
     assert by_key["early_member"].level_name == "gold"
     assert by_key["mentioned"].level_name == "bronze"
     assert by_key["plus_k_given"].level == 0
+
+
+@given(rules, values, st.integers(min_value=0, max_value=3))
+def test_a_level_once_held_is_never_shown_lower(rule: Rule, v: int, held: int) -> None:
+    progress = rule.progress(v, held)
+    assert progress.level == max(rule.level(v), held)
