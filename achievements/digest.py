@@ -22,6 +22,8 @@ def build_week_section(user_ids: Sequence[int], since: dt.datetime) -> dict[int,
             moved = round(score) - round(score - change)
             sign = "+" if moved > 0 else ""
             mine.append(f"Your score is {round(score)} ({sign}{moved} this week).")
+        else:
+            mine.append(f"Your score is {round(score)}.")
         if moments:
             top = moments[0]
             about = f"“{top['text']}”" if top.get("text") else "Your top post"

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import connection, models, transaction
 
 BATCH = 5_000
+COPY_CHUNK = 50_000
 
 
 def insert_ignoring_conflicts(
@@ -57,9 +58,15 @@ def _copy_then_insert(
             f"SELECT {names} FROM {table} WITH NO DATA"
         )
         raw = cursor.cursor
-        with raw.copy(f"COPY _bulk_rows ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(tuple(_plain(v) for v in row))
+        iterator = iter(rows)
+        # Rows are taken a chunk at a time before each COPY: a generator of rows may itself query
+        # this connection, which a COPY in progress would block.
+        while chunk := [
+            tuple(_plain(v) for v in r) for r in itertools.islice(iterator, COPY_CHUNK)
+        ]:
+            with raw.copy(f"COPY _bulk_rows ({names}) FROM STDIN") as copy:
+                for row in chunk:
+                    copy.write_row(row)
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM _bulk_rows ON CONFLICT DO NOTHING"
         )
