@@ -70,6 +70,7 @@ def test_a_higher_scored_account_acting_for_the_first_time_today_is_named(alice_
 
     figures = PersonFigures.objects.get(run=run, user=alice_world["alice"])
     assert figures.new_high_actor_id == alice_world["star"].pk
+    assert figures.new_high_actor_score is not None
     assert figures.new_high_actor_score > figures.score
 
 
