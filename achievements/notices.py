@@ -79,7 +79,8 @@ def _person_rows(run: ScoringRun, previous: int | None) -> Iterator[dict[str, An
         "high_actor", "high_actor_score", "high_actor_handle", "high_actor_ext",
         "prev_influencee", "prev_influencer",
     )  # fmt: skip
-    with connection.cursor() as cursor:
+    # A server-side cursor on PostgreSQL: a million rows stream instead of landing in memory.
+    with connection.chunked_cursor() as cursor:
         cursor.execute(sql, [previous or 0, previous or 0, run.pk])
         while batch := cursor.fetchmany(20_000):
             for values in batch:

@@ -109,7 +109,7 @@ def _columns(
 ) -> list[npt.NDArray[Any]]:
     """Run `sql` and return its n columns as numpy arrays (the first always int64 ids)."""
     chunks: list[npt.NDArray[Any]] = []
-    with connection.cursor() as cursor:
+    with connection.chunked_cursor() as cursor:  # server-side on PostgreSQL: rows stream
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(50_000):
             chunks.append(np.asarray(batch, dtype=np.float64 if dtype is np.float64 else np.int64))
