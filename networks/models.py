@@ -26,10 +26,28 @@ class Network(models.TextChoices):
     DEV = "dev", "Development network"
 
 
+# The one "hidden" rule: an account that is protected, opted out, or claimed by a person who opted
+# out is never scored, shown, searched or served. Staging, collect, queries and pages all ask
+# `hidden_ids()` / `hidden()` / `visible()`; nothing else spells the rule out.
+HIDDEN_BY_FLAGS = Q(protected=True) | Q(opted_out=True)
+HIDDEN_BY_OWNER = Q(user__opted_out=True)
+
+
 class NetworkAccountQuerySet(models.QuerySet["NetworkAccount"]):
+    def hidden_ids(self) -> models.QuerySet[NetworkAccount, int]:
+        """Ids of the hidden accounts among these (the one rule; a UNION of two index-friendly
+        halves, as an OR across the user join would scan every account of the network)."""
+        flagged = self.filter(HIDDEN_BY_FLAGS).values_list("pk", flat=True)
+        owned = self.filter(HIDDEN_BY_OWNER).values_list("pk", flat=True)
+        return flagged.union(owned)
+
+    def hidden(self) -> NetworkAccountQuerySet:
+        """Accounts never scored or shown: protected, opted out, or their person opted out."""
+        return self.filter(pk__in=NetworkAccount.objects.hidden_ids())
+
     def visible(self) -> NetworkAccountQuerySet:
-        """Accounts that may be scored, shown, searched and served: not protected, not opted out."""
-        return self.filter(protected=False, opted_out=False).exclude(user__opted_out=True)
+        """Accounts that may be scored, shown, searched and served: everything `hidden` is not."""
+        return self.exclude(pk__in=NetworkAccount.objects.hidden_ids())
 
     def claimed_by(self, user_id: int) -> NetworkAccountQuerySet:
         """The accounts a user has linked."""
@@ -92,11 +110,6 @@ class NetworkAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.network}:{self.handle or self.external_id}"
-
-    @property
-    def is_visible(self) -> bool:
-        """True when the account may be scored and shown."""
-        return not (self.protected or self.opted_out)
 
     @property
     def slug(self) -> str:

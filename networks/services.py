@@ -38,6 +38,7 @@ from networks.records import (
     InteractionRecord,
     PostRecord,
 )
+from networks.signals import accounts_hidden
 from networks.staging import (
     Merge,
     PreparedBatch,
@@ -89,8 +90,7 @@ def ingest_batch(
     with transaction.atomic(), connection.cursor() as cursor:
         result = merge.run(cursor, prepared, load)
         if any(a.protected for a in prepared.accounts):
-            for account_id in merge.newly_protected_ids(cursor):
-                purge_account(account_id=account_id)
+            hide_accounts(account_ids=merge.newly_protected_ids(cursor))
         if sync_run is not None:
             SyncRun.objects.filter(pk=sync_run.pk).update(
                 inserted_count=F("inserted_count") + result.interactions_inserted,
@@ -109,21 +109,32 @@ def purge_account(*, account_id: int) -> int:
     return deleted + posts
 
 
+def hide_accounts(*, account_ids: Sequence[int]) -> int:
+    """Accounts just became hidden (by any path): purge their interactions and posts and tell
+    higher apps (`accounts_hidden`: scores, read models, privacy epoch); return rows purged."""
+    ids = sorted(set(account_ids))
+    if not ids:
+        return 0
+    with transaction.atomic():
+        purged = sum(purge_account(account_id=account_id) for account_id in ids)
+        accounts_hidden.send(sender=NetworkAccount, account_ids=ids)
+    return purged
+
+
 def set_account_protected(*, account_id: int, protected: bool = True) -> None:
-    """Mark an account protected (purging its interactions) or public again."""
+    """Mark an account protected (hiding it everywhere, as on opt-out) or public again."""
     with transaction.atomic():
         NetworkAccount.objects.filter(pk=account_id).update(protected=protected)
         if protected:
-            purge_account(account_id=account_id)
+            hide_accounts(account_ids=[account_id])
 
 
 def opt_out_accounts_of_user(*, user_id: int) -> int:
-    """Flag every account the person claimed as opted out and purge them; return how many."""
+    """Flag every account the person claimed as opted out and hide them; return how many."""
     ids = list(NetworkAccount.objects.filter(user_id=user_id).values_list("pk", flat=True))
     with transaction.atomic():
         NetworkAccount.objects.filter(pk__in=ids).update(opted_out=True)
-        for account_id in ids:
-            purge_account(account_id=account_id)
+        hide_accounts(account_ids=ids)
     return len(ids)
 
 
@@ -145,6 +156,8 @@ def claim_account(
             fields["handle"] = handle
         NetworkAccount.objects.filter(pk=account.pk).update(**fields)
         account.refresh_from_db()
+    if NetworkAccount.objects.filter(pk=account.pk).hidden().exists():
+        hide_accounts(account_ids=[account.pk])  # claimed by a person who opted out
     return account
 
 
@@ -193,7 +206,7 @@ def opt_out_network_account(*, provider: str, uid: str) -> NetworkAccount | None
     with transaction.atomic():
         account, _ = NetworkAccount.objects.get_or_create(network=network, external_id=uid)
         NetworkAccount.objects.filter(pk=account.pk).update(opted_out=True)
-        purge_account(account_id=account.pk)
+        hide_accounts(account_ids=[account.pk])
     account.refresh_from_db()
     return account
 

@@ -19,7 +19,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -135,15 +134,11 @@ def prepare_batch(
 
 
 def hidden_account_ids(cursor: Any, network: str) -> set[int]:
-    """Ids of the network's protected or opted-out accounts (read through a small partial index;
-    an OR across the user join would scan the network's accounts)."""
-    acc = NetworkAccount._meta.db_table
-    cursor.execute(
-        f"SELECT id FROM {acc} WHERE network = %s AND (protected OR opted_out)"
-        f" UNION SELECT a.id FROM {acc} a JOIN {get_user_model()._meta.db_table} u"
-        " ON u.id = a.user_id WHERE a.network = %s AND u.opted_out",
-        [network, network],
-    )
+    """Ids of the network's hidden accounts, by the one rule (`NetworkAccount.objects.hidden_ids`),
+    run on the caller's cursor."""
+    ids = NetworkAccount.objects.filter(network=network).hidden_ids()
+    sql, params = ids.query.sql_with_params()
+    cursor.execute(sql, params)
     return {row[0] for row in cursor.fetchall()}
 
 

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.db import connection
-from django.db.models import Q
 
 from networks.models import Interaction, InteractionKind, Network, NetworkAccount, Post, PostKind
 from scoring.engine.types import Interactions, Kind, Posts
@@ -150,11 +149,9 @@ def _case(column: str, codes: dict[str, int], default: int) -> str:
 
 
 def _hidden_account_ids() -> Int64Array:
-    """Accounts that must never be scored: protected, opted out, or owned by an opted-out user."""
-    ids = NetworkAccount.objects.filter(
-        Q(protected=True) | Q(opted_out=True) | Q(user__opted_out=True)
-    ).values_list("pk", flat=True)
-    return np.sort(np.fromiter(ids.iterator(chunk_size=10_000), dtype=np.int64))
+    """Accounts that must never be scored (the one rule: `NetworkAccount.objects.hidden_ids`)."""
+    ids = NetworkAccount.objects.hidden_ids()
+    return np.sort(np.fromiter(ids, dtype=np.int64))
 
 
 def _interaction_sql(start: dt.datetime, end: dt.datetime) -> tuple[str, list[Any]]:

@@ -12,6 +12,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from scoring.kloutids import KloutId  # noqa: F401  (the model lives with its services)
+from scoring.plusk import PlusK  # noqa: F401
+from scoring.topics import Topic, TopicAlias, TopicChoice, TopicEdge, TopicScore  # noqa: F401
+
 
 def one_subject(*, name: str) -> models.CheckConstraint:
     """A score belongs to exactly one subject: a user (combined) or a network account."""

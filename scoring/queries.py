@@ -321,11 +321,11 @@ def find_account(network: str, handle: str) -> NetworkAccount | None:
 
 
 def visible_accounts_scores() -> QuerySet[LatestScore]:
-    """Read-model rows of accounts that may be shown; re-checks the account's own privacy flags."""
+    """Read-model rows of accounts that may be shown (the one hidden rule, checked again)."""
     return (
         LatestScore.objects.visible()
-        .filter(account__isnull=False, account__protected=False, account__opted_out=False)
-        .exclude(account__user__opted_out=True)
+        .filter(account__isnull=False)
+        .exclude(account_id__in=NetworkAccount.objects.hidden_ids())
     )
 
 

@@ -27,6 +27,7 @@ from scoring.engine.calibration import Calibration
 from scoring.engine.registry import LATEST, get_version
 from scoring.engine.score import score_window
 from scoring.figures import write_figures
+from scoring.kloutids import assign_klout_ids
 from scoring.models import (
     AlgorithmVersion,
     DailyScore,
@@ -44,6 +45,8 @@ from scoring.read_model import (
     remove_scores_for_user,
 )
 from scoring.score_rows import Counts, previous_scores, write_scores
+from scoring.topic_run import prepare_topics, with_topic_breadth, write_topic_scores
+from scoring.topics import TopicScore
 
 __all__ = [
     "RunStateError",
@@ -161,9 +164,10 @@ def _compute_run(
         _emit(progress, run, 0.15, "engine")
         t0 = time.perf_counter()
         calibration = _stored_calibration(version)
+        prepared = prepare_topics(window)  # tags -> topics first: breadth feeds the style
         result = score_window(
             window.interactions,
-            window.posts,
+            with_topic_breadth(window.posts, prepared),
             as_of=window.as_of,
             version=algo,
             calibration=calibration,
@@ -184,6 +188,9 @@ def _compute_run(
         )
         timings["write_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
+        topic_stats = write_topic_scores(run=run, window=window, result=result, prepared=prepared)
+        timings["topics_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
         counts_figures = write_figures(run=run, window=window, result=result)
         timings["figures_s"] = time.perf_counter() - t0
 
@@ -196,6 +203,7 @@ def _compute_run(
             "people": window.interactions.n_people,
             "networks_today": window.day_counts,
             "networks_yesterday": window.yesterday_counts,
+            "topics": topic_stats,
             "figures": counts_figures,
         }
         run.progress = 1.0
@@ -292,6 +300,7 @@ def publish_run(*, run_id: int, user_id: int | None = None) -> ScoringRun:
         run.decided_at = timezone.now()
         run.decided_by_id = user_id
         run.save(update_fields=["status", "decided_at", "decided_by"])
+        assign_klout_ids(run_id=run.pk)
         cached = rebuild_latest(run)
         transaction.on_commit(lambda: cache.set_many(cached, CACHE_TTL))
         transaction.on_commit(lambda: signals.day_published.send(sender=ScoringRun, run_id=run.pk))
@@ -308,6 +317,7 @@ def discard_run(*, run_id: int, user_id: int) -> ScoringRun:
             return run
         Explanation.objects.filter(score__run_id=run.pk).delete()
         DailyScore.objects.filter(run_id=run.pk).delete()
+        TopicScore.objects.filter(run_id=run.pk).delete()
         PersonFigures.objects.filter(run_id=run.pk).delete()
         run.status = RunStatus.DISCARDED
         run.decided_at = timezone.now()

@@ -19,25 +19,19 @@ def on_person_opted_out(sender: Any, *, user_id: int, **kwargs: Any) -> None:
     remove_scores_for_user(user_id=user_id)
 
 
-def on_network_account_opted_out(sender: Any, *, provider: str, uid: str, **kwargs: Any) -> None:
-    """Someone proved control of an account and opted it out: its scores go."""
-    from networks.models import NetworkAccount
-    from networks.services import PROVIDER_NETWORKS
+def on_accounts_hidden(sender: Any, *, account_ids: list[int], **kwargs: Any) -> None:
+    """Accounts became hidden by any path (opt-out, protection): their scores and read-model rows
+    go and the privacy epoch moves, exactly as on opt-out."""
     from scoring.services import remove_scores_for_account
 
-    network = PROVIDER_NETWORKS.get(provider, provider)
-    ids = NetworkAccount.objects.filter(network=network, external_id=str(uid)).values_list(
-        "pk", flat=True
-    )
-    for account_id in list(ids):
+    for account_id in account_ids:
         remove_scores_for_account(account_id=account_id)
 
 
 def connect() -> None:
     """Hook scoring's receivers to the lower apps' signals (called from AppConfig.ready)."""
     from accounts import signals as account_signals
+    from networks import signals as network_signals
 
     account_signals.person_opted_out.connect(on_person_opted_out, dispatch_uid="scoring-opt-out")
-    account_signals.network_account_opted_out.connect(
-        on_network_account_opted_out, dispatch_uid="scoring-account-opt-out"
-    )
+    network_signals.accounts_hidden.connect(on_accounts_hidden, dispatch_uid="scoring-hidden")

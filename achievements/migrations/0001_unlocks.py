@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('scoring', '0003_person_figures'),
+        ('scoring', '0006_person_figures'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

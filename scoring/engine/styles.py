@@ -106,9 +106,11 @@ def style_traits(activity: Activity, posts: Posts | None, as_of: float, n: int) 
         if posts.is_reply is not None:
             replies = np.bincount(pa[posts.is_reply], minlength=n).astype(np.float64)
         if posts.topic_breadth is not None:
-            tb_sum = np.bincount(pa, weights=posts.topic_breadth, minlength=n)
-            tb_n = np.bincount(pa, minlength=n)
-            breadth = np.divide(tb_sum, tb_n, out=np.zeros(n), where=tb_n > 0)
+            # posts without topics (NaN) say nothing about breadth
+            known = ~np.isnan(posts.topic_breadth)
+            tb_sum = np.bincount(pa[known], weights=posts.topic_breadth[known], minlength=n)
+            tb_n = np.bincount(pa[known], minlength=n)
+            breadth = np.divide(tb_sum, tb_n, out=np.full(n, np.nan), where=tb_n > 0)
         weeks_flags = weeks_flags.copy()
         weeks_flags[pa, _week_of(posts.time, as_of)] = True
     creating = np.divide(
@@ -119,11 +121,11 @@ def style_traits(activity: Activity, posts: Posts | None, as_of: float, n: int) 
         talk + replies, acts + originals, out=np.zeros(n), where=acts + originals > 0
     )
     participating = np.where(broadcasts > acts, participating * 0.5, participating)
-    if breadth is None:
-        # acting on few people again and again is focused; spreading over many is broad
-        focused = np.divide(acts - activity.distinct_targets, acts, out=np.zeros(n), where=acts > 0)
-    else:
-        focused = 1.0 - np.clip(breadth, 0.0, 1.0)
+    # acting on few people again and again is focused; spreading over many is broad
+    focused = np.divide(acts - activity.distinct_targets, acts, out=np.zeros(n), where=acts > 0)
+    if breadth is not None:
+        # topic breadth where a person's posts have topics; the fallback above elsewhere
+        focused = np.where(np.isnan(breadth), focused, 1.0 - np.clip(breadth, 0.0, 1.0))
     # consistency: share of the last 13 weeks with any activity
     consistent = weeks_flags.sum(axis=1, dtype=np.float64) / 13.0
     code = np.zeros(n, dtype=np.int8)

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scoring', '0002_dailyscore_immutable'),
+        ('scoring', '0005_plus_k'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,646 @@
+"""Topic inference and topic scores (pure Python + numpy, no Django).
+
+1. **Mapping** (`TopicMatcher`): a post's tags and hashtags map to ontology topics through an
+   Aho-Corasick automaton over the normalised aliases (`topic_names`). A tag that *is* an alias
+   maps with weight 1; aliases found as whole words inside a longer tag ("quantum-algorithms" ->
+   Algorithms) map with `partial_weight`, longest first, never overlapping. Ambiguity rules: an
+   alias shared by several topics, a short alias (<= 3 characters) or a stop-listed common word
+   needs *corroboration*: another tag of the same post maps firmly to a topic of the same
+   category; else it is dropped. Tags that map to nothing are counted (kept as evidence for a
+   later ontology), not lost.
+2. **Topic influence**: a reaction on a post about topic t counts for its author in t, weighted
+   like the score weights it: the actor->receiver pair's weight from the engine's influence
+   matrix (selectivity, decay, back-scratching discount) split over the pair's interactions,
+   times the reactor's quality (who reacts matters). Anonymous reactions (Stack Exchange
+   up-votes) count with `neutral_weight`, decayed by age. +K on a topic adds a bounded amount
+   (`plus_k_weight`, at most `plus_k_cap`), discounted inside closed circles of givers, and only
+   where the person has reactions in the topic or added it.
+3. **Propagation**: influence flows to parent topics with `damping` per level (a DAG walk that
+   stops at the ontology's depth).
+4. **Calibration per topic**: raw = log1p(influence); the topic's 90th percentile of raw maps to
+   90, so 90 means "top of that topic" in a small topic and a big one alike.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping, Sequence
+
+import ahocorasick
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from scoring.engine.topic_names import normalise
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+DAY = 86_400.0
+
+# Common words that are also topic names: they map only with corroboration.
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "the",
+        "of",
+        "in",
+        "on",
+        "for",
+        "to",
+        "with",
+        "at",
+        "by",
+        "from",
+        "is",
+        "are",
+        "be",
+        "it",
+        "this",
+        "that",
+        "as",
+        "or",
+        "not",
+        "new",
+        "help",
+        "question",
+        "questions",
+        "answer",
+        "answers",
+        "issue",
+        "problem",
+        "error",
+        "general",
+        "other",
+        "misc",
+        "meta",
+        "discussion",
+        "best",
+        "good",
+        "love",
+        "life",
+        "fun",
+        "home",
+        "time",
+        "news",
+        "today",
+        "people",
+        "world",
+        "free",
+        "top",
+        "community",
+        "data",
+        "support",
+        "update",
+        "test",
+        "tests",
+        "example",
+        "examples",
+        "history",
+        "reference",
+        "theory",
+        "definition",
+        "terminology",
+        "notation",
+    ]
+)
+SHORT = 3  # aliases this short (in characters) need corroboration
+
+
+@dataclasses.dataclass(frozen=True)
+class Ontology:
+    """The topic index space: ids, categories (depth-1 ancestor index or -1) and parent links."""
+
+    ids: tuple[str, ...]
+    category: IntArray
+    depth: IntArray
+    parent_child: tuple[IntArray, IntArray]  # (parent index, child index) per edge
+
+    @property
+    def n(self) -> int:
+        """How many topics."""
+        return len(self.ids)
+
+    @classmethod
+    def build(
+        cls, ids: Sequence[str], depth: Sequence[int], edges: Iterable[tuple[str, str]]
+    ) -> Ontology:
+        """From topic ids, their depths and (parent id, child id) edges."""
+        index = {t: i for i, t in enumerate(ids)}
+        pairs = [(index[p], index[c]) for p, c in edges if p in index and c in index]
+        parent = np.asarray([p for p, _ in pairs], dtype=np.int64)
+        child = np.asarray([c for _, c in pairs], dtype=np.int64)
+        d = np.asarray(depth, dtype=np.int64)
+        category = np.full(len(ids), -1, dtype=np.int64)
+        category[d == 1] = np.flatnonzero(d == 1)
+        # walk down level by level: a child's category is its shallowest parent's
+        for level in range(2, int(d.max(initial=0)) + 1):
+            sel = (d[child] == level) & (d[parent] == level - 1)
+            category[child[sel]] = category[parent[sel]]
+        return cls(ids=tuple(ids), category=category, depth=d, parent_child=(parent, child))
+
+
+@dataclasses.dataclass(frozen=True)
+class PostTopics:
+    """Which posts are about which topics: one row per (post, topic) with a match weight."""
+
+    post: IntArray
+    topic: IntArray
+    weight: FloatArray
+    unmapped: dict[str, int]  # tag -> posts carrying it that mapped to nothing
+
+    def __len__(self) -> int:
+        return int(self.post.shape[0])
+
+
+@dataclasses.dataclass(frozen=True)
+class _Candidate:
+    topic: int
+    weight: float
+    weak: bool  # needs corroboration
+
+
+class TopicMatcher:
+    """Tags -> topics through an Aho-Corasick automaton over the ontology's normalised aliases."""
+
+    def __init__(
+        self,
+        aliases: Mapping[str, Sequence[int]],
+        ontology: Ontology,
+        *,
+        stop_words: frozenset[str] = STOP_WORDS,
+        partial_weight: float = 0.5,
+    ) -> None:
+        self.ontology = ontology
+        self.partial_weight = partial_weight
+        self.stop_words = stop_words
+        self.aliases = {a: tuple(sorted(set(t))) for a, t in aliases.items() if a}
+        self._automaton = ahocorasick.Automaton()
+        for alias, topics in self.aliases.items():
+            self._automaton.add_word(f" {alias} ", (alias, topics))
+        if self.aliases:
+            self._automaton.make_automaton()
+        self._cache: dict[str, tuple[_Candidate, ...]] = {}
+
+    def _weak(self, alias: str, topics: tuple[int, ...]) -> bool:
+        return len(topics) > 1 or len(alias) <= SHORT or alias in self.stop_words
+
+    def candidates(self, tag: str) -> tuple[_Candidate, ...]:
+        """The topics one tag may mean, with weights and whether each needs corroboration."""
+        hit = self._cache.get(tag)
+        if hit is not None:
+            return hit
+        norm = normalise(tag.lstrip("#"))
+        found: list[_Candidate] = []
+        exact = self.aliases.get(norm)
+        if exact is not None:
+            found = [_Candidate(t, 1.0, self._weak(norm, exact)) for t in exact]
+        elif norm and self.aliases:
+            # whole-word matches inside the tag, longest first, not overlapping
+            spans: list[tuple[int, int, str, tuple[int, ...]]] = []
+            for end, (alias, topics) in self._automaton.iter(f" {norm} "):
+                spans.append((end - len(alias) - 1, end, alias, topics))
+            taken: list[tuple[int, int]] = []
+            for start, end, alias, topics in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):
+                if any(start < e - 1 and s < end - 1 for s, e in taken):
+                    continue
+                taken.append((start, end))
+                weak = self._weak(alias, topics)
+                found += [_Candidate(t, self.partial_weight, weak) for t in topics]
+        result = tuple(found)
+        self._cache[tag] = result
+        return result
+
+    def match(self, post_tags: Sequence[Sequence[str]]) -> PostTopics:
+        """Map every post's tags (index = dense post index) to topics, applying the rules."""
+        post_l: list[int] = []
+        topic_l: list[int] = []
+        weight_l: list[float] = []
+        weak_l: list[bool] = []
+        unmapped: dict[str, int] = {}
+        for p, tags in enumerate(post_tags):
+            for tag in tags:
+                cands = self.candidates(tag)
+                if not cands:
+                    unmapped[tag] = unmapped.get(tag, 0) + 1
+                for c in cands:
+                    post_l.append(p)
+                    topic_l.append(c.topic)
+                    weight_l.append(c.weight)
+                    weak_l.append(c.weak)
+        post = np.asarray(post_l, dtype=np.int64)
+        topic = np.asarray(topic_l, dtype=np.int64)
+        weight = np.asarray(weight_l, dtype=np.float64)
+        weak = np.asarray(weak_l, dtype=bool)
+        keep = corroborated(post, topic, weak, self.ontology.category)
+        post, topic, weight = post[keep], topic[keep], weight[keep]
+        # one row per (post, topic): the strongest way the post names it
+        if post.shape[0]:
+            order = np.lexsort((-weight, topic, post))
+            post, topic, weight = post[order], topic[order], weight[order]
+            first = np.r_[True, (post[1:] != post[:-1]) | (topic[1:] != topic[:-1])]
+            post, topic, weight = post[first], topic[first], weight[first]
+        return PostTopics(post=post, topic=topic, weight=weight, unmapped=unmapped)
+
+
+def corroborated(post: IntArray, topic: IntArray, weak: BoolArray, category: IntArray) -> BoolArray:
+    """Firm matches stay; a weak one stays if a firm match of its post shares its category."""
+    keep = ~weak
+    if not weak.any():
+        return keep
+    cat = category[topic]
+    n_cat = int(category.max(initial=0)) + 2
+    firm_keys = np.unique(post[~weak] * n_cat + (cat[~weak] + 1))
+    weak_keys = post[weak] * n_cat + (cat[weak] + 1)
+    pos = np.minimum(np.searchsorted(firm_keys, weak_keys), max(firm_keys.shape[0] - 1, 0))
+    ok = (
+        (firm_keys.shape[0] > 0) & (firm_keys[pos] == weak_keys) & (cat[weak] >= 0)
+        if firm_keys.shape[0]
+        else np.zeros(weak_keys.shape[0], dtype=bool)
+    )
+    keep[np.flatnonzero(weak)[ok]] = True
+    return keep
+
+
+@dataclasses.dataclass(frozen=True)
+class TopicParams:
+    """The constants of topic inference (versioned with the algorithm)."""
+
+    damping: float = 0.5
+    neutral_weight: float = 0.5
+    half_life_days: float = 30.0
+    plus_k_weight: float = 0.5
+    plus_k_cap: float = 3.0
+    ring_weight: float = 0.2
+    network_weight: float = 0.1
+    network_scale: float = 2.0
+    selective_limit: float = 200.0
+    added_score: float = 10.0
+    max_topics: int = 10
+    post_weight: float = 0.15
+
+
+@dataclasses.dataclass(frozen=True)
+class Evidence:
+    """Per-post facts the scores are built from (index = dense post index)."""
+
+    author: IntArray
+    time: FloatArray
+    anonymous: FloatArray | None = None  # anonymous reactions (up-votes) per post
+    anonymous_time: FloatArray | None = None  # when they happened (default: the post's time)
+
+
+@dataclasses.dataclass(frozen=True)
+class TopicResult:
+    """Topic scores in long form: one row per (subject, topic), best first per subject."""
+
+    subject: IntArray
+    topic: IntArray
+    raw: FloatArray
+    score: FloatArray
+    rank: IntArray
+    posts: IntArray
+    reactions: IntArray
+    reactors: IntArray
+    plus_k: IntArray
+    added: BoolArray
+    inherited: BoolArray
+    evidence: list[list[int]]  # up to 3 post indices per row, most reacted first
+    scale: FloatArray  # per topic: the k of 1 + 99 (1 - exp(-k raw))
+
+    def __len__(self) -> int:
+        return int(self.subject.shape[0])
+
+    def breadth_of(self, subject: int) -> int:
+        """How many topics a subject has (for the style's Broad/Focused axis)."""
+        return int((self.subject == subject).sum())
+
+
+def _sparse(
+    rows: IntArray, cols: IntArray, vals: FloatArray, shape: tuple[int, int]
+) -> sp.csr_array:
+    m = sp.csr_array((vals, (rows, cols)), shape=shape, dtype=np.float64)
+    m.sum_duplicates()
+    return m
+
+
+def ring_weights(giver: IntArray, receiver: IntArray, n: int, ring_weight: float) -> FloatArray:
+    """Per +K: 1, or `ring_weight` when giver and receiver are in one closed circle of givers."""
+    if giver.shape[0] == 0:
+        return np.zeros(0)
+    graph = sp.csr_array(
+        (np.ones(giver.shape[0]), (giver, receiver)), shape=(n, n), dtype=np.float64
+    )
+    _, label = connected_components(graph, directed=True, connection="strong")
+    return np.where(label[giver] == label[receiver], ring_weight, 1.0)
+
+
+def topic_scores(
+    *,
+    n_people: int,
+    actor: npt.NDArray[np.integer],
+    receiver: npt.NDArray[np.integer],
+    post: IntArray,
+    influence: sp.csr_array,
+    evidence: Evidence,
+    post_topics: PostTopics,
+    ontology: Ontology,
+    as_of: float,
+    params: TopicParams = TopicParams(),
+    plus_k: tuple[IntArray, IntArray, IntArray] | None = None,  # (giver, receiver, topic)
+    added: tuple[IntArray, IntArray] | None = None,  # (person, topic)
+    hidden: tuple[IntArray, IntArray] | None = None,  # (person, topic)
+    scale: FloatArray | None = None,  # a stored per-topic calibration, else calibrated here
+    groups: Sequence[Sequence[int]] = (),  # extra subjects: people combining several indices
+) -> TopicResult:
+    """Every subject's topics with 1-100 scores per topic and their evidence (see module doc)."""
+    n, t = n_people, ontology.n
+    n_posts = evidence.author.shape[0]
+    p_post, p_topic, p_weight = post_topics.post, post_topics.topic, post_topics.weight
+    in_window = (p_post < n_posts) & (
+        evidence.time[np.minimum(p_post, max(n_posts - 1, 0))] < as_of
+    )
+    p_post, p_topic, p_weight = p_post[in_window], p_topic[in_window], p_weight[in_window]
+    # post -> topics as a (posts x topics) matrix of match weights
+    pt = _sparse(p_post, p_topic, p_weight, (max(n_posts, 1), t))
+
+    # reactions: interactions on known posts by someone other than the author
+    a = actor.astype(np.int64)
+    r = receiver.astype(np.int64)
+    on_post = (post >= 0) & (post < n_posts) & (a != r)
+    a, r, rp = a[on_post], r[on_post], post[on_post]
+    # the pair's weight (selectivity, decay, back-scratching) split over its interactions
+    keys = a * n + r
+    uniq, inverse, count = np.unique(keys, return_inverse=True, return_counts=True)
+    inf = influence.tocsr()
+    pair_w = np.asarray(inf[uniq // n, uniq % n]).ravel() if uniq.shape[0] else np.zeros(0)
+    w = pair_w[inverse] / count[inverse]
+    # who reacts matters (a bounded quality of the reactor's own reach)
+    reach = np.asarray(inf.sum(axis=0)).ravel()
+    h = np.log1p(reach)
+    quality = 1.0 + params.network_weight * h / (h + params.network_scale)
+    w = w * quality[a]
+
+    # reactions per (post) weighted, and counted, then spread over the post's topics
+    post_w = np.bincount(rp, weights=w, minlength=n_posts)
+    post_n = np.bincount(rp, minlength=n_posts).astype(np.float64)
+    if evidence.anonymous is not None:
+        when = evidence.anonymous_time if evidence.anonymous_time is not None else evidence.time
+        age = np.maximum(as_of - when, 0.0) / DAY
+        decay = np.exp2(-age / params.half_life_days)
+        post_w = post_w + params.neutral_weight * evidence.anonymous * decay
+        post_n = post_n + evidence.anonymous
+    author = evidence.author.astype(np.int64)
+    by_author = sp.csr_array(
+        (np.ones(n_posts), (author, np.arange(n_posts))), shape=(n, max(n_posts, 1))
+    )[:, : pt.shape[0]]
+    own_reach = (by_author @ (sp.diags_array(_pad(post_w, pt.shape[0])) @ pt)).tocsr()
+    reactions = (by_author @ (sp.diags_array(_pad(post_n, pt.shape[0])) @ (pt > 0))).tocsr()
+    posts_about = (by_author @ (pt > 0).astype(np.float64)).tocsr()
+    # distinct reactors per (author, topic)
+    reactor_topic = _distinct_reactors(a, rp, pt, author, n, t)
+
+    # +K: bounded, ring-discounted, only where there is evidence or the person added the topic
+    pk_count = sp.csr_array((n, t))
+    own = own_reach.copy()
+    if plus_k is not None and plus_k[0].shape[0]:
+        giver, pk_recv, pk_topic = (x.astype(np.int64) for x in plus_k)
+        size = max(n, int(giver.max()) + 1, int(pk_recv.max()) + 1)
+        weight = ring_weights(giver, pk_recv, size, params.ring_weight)
+        pk = _sparse(pk_recv, pk_topic, weight, (n, t))
+        pk_count = _sparse(pk_recv, pk_topic, np.ones(giver.shape[0]), (n, t))
+        bonus = pk.tocsr()
+        bonus.data = params.plus_k_weight * np.minimum(bonus.data, params.plus_k_cap)
+        # +K raises confidence where reactions are the evidence (bounded, and at most the
+        # reach itself below 1): +K alone never makes a topic beyond "added"
+        own = (own + bonus.multiply(_cap(own_reach))).tocsr()
+
+    total = _propagate(own, ontology, params.damping)
+    inherited = (total > 0).astype(np.int8) - (own > 0).astype(np.int8)
+    inherited = inherited.tocsr()
+    inherited.eliminate_zeros()
+
+    subjects = _with_groups(total, groups)
+    extras = [_with_groups(m, groups) for m in (posts_about, reactions, reactor_topic, pk_count)]
+    inherited_all = _with_groups(inherited.astype(np.float64), groups)
+    n_subj = subjects.shape[0]
+    added_m = sp.csr_array((n_subj, t))
+    if added is not None and added[0].shape[0]:
+        added_m = _sparse(added[0], added[1], np.ones(added[0].shape[0]), (n_subj, t))
+    hidden_m = sp.csr_array((n_subj, t))
+    if hidden is not None and hidden[0].shape[0]:
+        hidden_m = _sparse(hidden[0], hidden[1], np.ones(hidden[0].shape[0]), (n_subj, t))
+
+    coo = subjects.tocoo()
+    subj, top, value = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
+    # added topics without evidence: shown as added, with a low fixed score
+    add = added_m.tocoo()
+    lone = np.asarray(subjects[add.row, add.col]).ravel() <= 0 if add.nnz else np.zeros(0, bool)
+    subj = np.concatenate([subj, add.row[lone].astype(np.int64)])
+    top = np.concatenate([top, add.col[lone].astype(np.int64)])
+    value = np.concatenate([value, np.zeros(int(lone.sum()))])
+    if hidden_m.nnz and subj.shape[0]:
+        keep = np.asarray(hidden_m[subj, top]).ravel() <= 0
+        subj, top, value = subj[keep], top[keep], value[keep]
+
+    raw = np.log1p(value)
+    posts_v = _gather(extras[0], subj, top)
+    raw = raw + params.post_weight * np.log1p(posts_v) * (value > 0)
+    k = scale if scale is not None else calibrate_topics(top, raw, t)
+    kk = k[top]
+    score = np.clip(1.0 + 99.0 * (1.0 - np.exp(-kk * raw)), 1.0, 100.0)
+    is_added = _gather(added_m, subj, top) > 0
+    score = np.where(value <= 0, np.where(is_added, params.added_score, 1.0), score)
+
+    # rank per subject: best score first; keep max_topics
+    order = np.lexsort((top, -raw, -score, subj))
+    subj, top, raw, score, value = subj[order], top[order], raw[order], score[order], value[order]
+    is_added = is_added[order]
+    posts_v = posts_v[order]
+    starts = np.flatnonzero(np.r_[True, subj[1:] != subj[:-1]]) if subj.shape[0] else subj
+    lengths = np.diff(np.r_[starts, subj.shape[0]])
+    rank = np.arange(subj.shape[0]) - np.repeat(starts, lengths) + 1
+    sel = rank <= params.max_topics
+    subj, top, raw, score, rank = subj[sel], top[sel], raw[sel], score[sel], rank[sel]
+    is_added, posts_v = is_added[sel], posts_v[sel]
+    return TopicResult(
+        subject=subj,
+        topic=top,
+        raw=raw,
+        score=score,
+        rank=rank.astype(np.int64),
+        posts=posts_v.astype(np.int64),
+        reactions=np.rint(_gather(extras[1], subj, top)).astype(np.int64),
+        reactors=np.rint(_gather(extras[2], subj, top)).astype(np.int64),
+        plus_k=np.rint(_gather(extras[3], subj, top)).astype(np.int64),
+        added=is_added,
+        inherited=(_gather(inherited_all, subj, top) > 0) & (posts_v == 0),
+        evidence=_evidence_posts(subj, top, author, pt, post_n, groups, n),
+        scale=k,
+    )
+
+
+def _pad(x: FloatArray, size: int) -> FloatArray:
+    out = np.zeros(size)
+    out[: min(size, x.shape[0])] = x[:size]
+    return out
+
+
+def _cap(own: sp.csr_array) -> sp.csr_array:
+    """1 where the +K bonus may apply in full relative to the evidence (bounded by own reach)."""
+    capped = own.copy().tocsr()
+    capped.data = np.minimum(capped.data, 1.0)
+    return capped
+
+
+def _gather(m: sp.csr_array, rows: IntArray, cols: IntArray) -> FloatArray:
+    if rows.shape[0] == 0:
+        return np.zeros(0)
+    return np.asarray(m.tocsr()[rows, cols]).ravel()
+
+
+def _distinct_reactors(
+    actor: IntArray, rpost: IntArray, pt: sp.csr_array, author: IntArray, n: int, t: int
+) -> sp.csr_array:
+    """How many distinct people reacted to each author's posts about each topic."""
+    if actor.shape[0] == 0:
+        return sp.csr_array((n, t))
+    ptc = pt.tocsr()
+    rows, slots = _expand(ptc.indptr, rpost)
+    topic = ptc.indices[slots].astype(np.int64)
+    who = author[rpost][rows]
+    key = np.unique((who * t + topic) * n + actor[rows])
+    pair = key // n
+    return _sparse(pair // t, pair % t, np.ones(pair.shape[0]), (n, t))
+
+
+def _expand(indptr: npt.NDArray[np.integer], rows: IntArray) -> tuple[IntArray, IntArray]:
+    """For each of `rows` (with repeats), its CSR slots: (position in `rows`, slot) pairs."""
+    starts = indptr[rows].astype(np.int64)
+    lens = (indptr[rows + 1] - indptr[rows]).astype(np.int64)
+    total = int(lens.sum())
+    which = np.repeat(np.arange(rows.shape[0], dtype=np.int64), lens)
+    first = np.cumsum(lens) - lens
+    slots = np.arange(total, dtype=np.int64) - np.repeat(first, lens) + np.repeat(starts, lens)
+    return which, slots
+
+
+def _propagate(own: sp.csr_array, ontology: Ontology, damping: float) -> sp.csr_array:
+    """Influence flows to parents with `damping` per level (exact on a DAG of finite depth)."""
+    parent, child = ontology.parent_child
+    if parent.shape[0] == 0 or damping <= 0:
+        return own.tocsr()
+    up = sp.csr_array(
+        (np.full(parent.shape[0], damping), (child, parent)), shape=(ontology.n, ontology.n)
+    )
+    total = own.tocsr()
+    level = own.tocsr()
+    for _ in range(int(ontology.depth.max(initial=0)) + 1):
+        level = (level @ up).tocsr()
+        level.eliminate_zeros()
+        if level.nnz == 0:
+            break
+        total = total + level
+    return total.tocsr()
+
+
+def _with_groups(m: sp.csr_array, groups: Sequence[Sequence[int]]) -> sp.csr_array:
+    """The matrix's rows, then one row per group: the sum of its members' rows."""
+    if not groups:
+        return m.tocsr()
+    rows = np.concatenate([np.full(len(g), i) for i, g in enumerate(groups)]).astype(np.int64)
+    cols = np.concatenate([np.asarray(g, dtype=np.int64) for g in groups])
+    combine = sp.csr_array((np.ones(rows.shape[0]), (rows, cols)), shape=(len(groups), m.shape[0]))
+    return sp.vstack([m.tocsr(), (combine @ m).tocsr()]).tocsr()
+
+
+def calibrate_topics(topic: IntArray, raw: FloatArray, n_topics: int) -> FloatArray:
+    """Per topic, k such that the topic's 90th percentile of raw maps to 90."""
+    k = np.full(n_topics, math.log(9.9))  # raw 1 -> 90 where a topic has no evidence yet
+    positive = raw > 0
+    if not positive.any():
+        return k
+    t, v = topic[positive], raw[positive]
+    order = np.lexsort((v, t))
+    t, v = t[order], v[order]
+    starts = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
+    ends = np.r_[starts[1:], t.shape[0]]
+    q_index = starts + np.floor(0.9 * (ends - starts - 1)).astype(np.int64)
+    q = v[q_index]
+    k[t[starts]] = math.log(9.9) / np.maximum(q, 1e-9)
+    return k
+
+
+def _evidence_posts(
+    subj: IntArray,
+    top: IntArray,
+    author: IntArray,
+    pt: sp.csr_array,
+    post_n: FloatArray,
+    groups: Sequence[Sequence[int]],
+    n: int,
+) -> list[list[int]]:
+    """Up to 3 posts per row (subject, topic), the most reacted to first."""
+    coo = pt.tocoo()
+    p, t = coo.row.astype(np.int64), coo.col.astype(np.int64)
+    reacted = post_n[p] > 0
+    p, t = p[reacted], t[reacted]
+    owner = author[p]
+    member_of: dict[int, list[int]] = {}
+    for g, members in enumerate(groups):
+        for m in members:
+            member_of.setdefault(int(m), []).append(n + g)
+    order = np.lexsort((p, -post_n[p], t, owner))
+    best: dict[tuple[int, int], list[int]] = {}
+    for o, tt, pp in zip(owner[order].tolist(), t[order].tolist(), p[order].tolist(), strict=True):
+        for s in (o, *member_of.get(o, ())):
+            lst = best.setdefault((s, tt), [])
+            if len(lst) < 3:
+                lst.append(pp)
+    return [best.get((s, tt), []) for s, tt in zip(subj.tolist(), top.tolist(), strict=True)]
+
+
+def topic_breadth(
+    author: IntArray, post_topics: PostTopics, ontology: Ontology, n_posts: int
+) -> FloatArray:
+    """Per post, its author's topic breadth in [0, 1] (NaN for posts without topics).
+
+    Breadth is the Gini-Simpson diversity of the author's tagged posts over sub topics (the
+    depth-2 ancestors; categories are too coarse): 0 when everything is about one sub topic.
+    """
+    out = np.full(n_posts, np.nan)
+    if len(post_topics) == 0:
+        return out
+    group = _sub_topic(ontology)[post_topics.topic]
+    ok = group >= 0
+    post, group = post_topics.post[ok], group[ok]
+    if post.shape[0] == 0:
+        return out
+    who = author[post]
+    key = np.unique(np.stack([who, post, group], axis=1), axis=0)
+    who, group = key[:, 0], key[:, 2]
+    pairs, counts = np.unique(np.stack([who, group], axis=1), axis=0, return_counts=True)
+    authors, inverse = np.unique(pairs[:, 0], return_inverse=True)
+    totals = np.bincount(inverse, weights=counts)
+    share = counts / totals[inverse]
+    simpson = 1.0 - np.bincount(inverse, weights=share * share)
+    per_author = dict(zip(authors.tolist(), simpson.tolist(), strict=True))
+    tagged = np.unique(post)
+    out[tagged] = [per_author.get(int(a), np.nan) for a in author[tagged].tolist()]
+    return out
+
+
+def _sub_topic(ontology: Ontology) -> IntArray:
+    """Each topic's depth-2 ancestor (itself at depth 2; -1 for categories and unreachable)."""
+    d = ontology.depth
+    sub = np.full(ontology.n, -1, dtype=np.int64)
+    sub[d == 2] = np.flatnonzero(d == 2)
+    parent, child = ontology.parent_child
+    for level in range(3, int(d.max(initial=0)) + 1):
+        sel = (d[child] == level) & (d[parent] == level - 1) & (sub[parent] >= 0)
+        sub[child[sel]] = sub[parent[sel]]
+    return sub
