@@ -19,6 +19,8 @@ from django.db import connection
 from achievements.rules import FIGURES
 from networks.models import NetworkAccount
 from scoring.models import DailyScore, PersonFigures
+from scoring.plusk import PlusK
+from scoring.topics import TopicScore
 
 IntArray = npt.NDArray[np.int64]
 
@@ -30,9 +32,8 @@ RUN_FIGURES = (
     "posts_shared",
     "top_moment_reactions",
 )
-# +K and topics come from another slice; until they exist these are zero for everyone, so their
-# rules (first +K given, 10 +K on one topic, top 5% of a topic) unlock nothing.
-PENDING_FIGURES = ("plus_k_given", "plus_k_topic_max", "topic_percentile")
+# A topic counts for "top 5% of a topic" once this many subjects are scored on it in the run.
+TOPIC_MIN_SUBJECTS = 20
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,40 @@ def load_population(*, run_id: int | None, user_ids: Sequence[int] | None = None
         2,
     )
     _place(figures["networks_linked"], ids, uid, networks)
+    _plus_k_and_topics(figures, ids, run_id)
     return Population(user_ids=ids, figures=figures)
+
+
+def _plus_k_and_topics(figures: dict[str, IntArray], ids: IntArray, run_id: int | None) -> None:
+    """+K given, most +K received on one topic, and the best percentile within a topic."""
+    plus_k = PlusK._meta.db_table
+    uid, given = _columns(
+        f"SELECT giver_id, COUNT(*) FROM {plus_k} WHERE taken_back_at IS NULL GROUP BY giver_id",
+        [],
+        2,
+    )
+    _place(figures["plus_k_given"], ids, uid, given)
+    uid, most = _columns(
+        f"SELECT receiver_user_id, MAX(n) FROM (SELECT receiver_user_id, topic_id, COUNT(*) AS n "
+        f"FROM {plus_k} WHERE taken_back_at IS NULL AND receiver_user_id IS NOT NULL "
+        "GROUP BY receiver_user_id, topic_id) per_topic GROUP BY receiver_user_id",
+        [],
+        2,
+    )
+    _place(figures["plus_k_topic_max"], ids, uid, most)
+    if run_id is None:
+        return
+    topics = TopicScore._meta.db_table
+    uid, percentile = _columns(
+        "SELECT user_id, MAX(pct) FROM ("
+        "SELECT user_id, FLOOR(100 * PERCENT_RANK() OVER (PARTITION BY topic_id ORDER BY score)) "
+        "AS pct, COUNT(*) OVER (PARTITION BY topic_id) AS subjects "
+        f"FROM {topics} WHERE run_id = %s) ranked "
+        "WHERE user_id IS NOT NULL AND subjects >= %s GROUP BY user_id",
+        [run_id, TOPIC_MIN_SUBJECTS],
+        2,
+    )
+    _place(figures["topic_percentile"], ids, uid, percentile)
 
 
 def _place(target: IntArray, ids: IntArray, keys: IntArray, values: npt.NDArray[Any]) -> None:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Count
+from django.db.models import Count, Max
 
 from achievements.models import Unlock
-from achievements.population import RUN_FIGURES
+from achievements.population import RUN_FIGURES, TOPIC_MIN_SUBJECTS
 from achievements.rules import FIGURES, RULES, Progress, Rule, progress_for
 from networks.models import NetworkAccount
 from scoring.models import LatestScore, PersonFigures, RunStatus
+from scoring.plusk import PlusK
+from scoring.topics import TopicScore
 
 SHARE_CACHE_KEY = "achievements:holders"
 SHARE_TTL = 10 * 60
@@ -56,7 +59,36 @@ def person_figures(user_id: int) -> dict[str, int]:
         .count()
     )
     figures["member_number"] = get_user_model().objects.filter(pk__lte=user_id).count()
+    live = PlusK.objects.live()
+    figures["plus_k_given"] = live.filter(giver_id=user_id).count()
+    per_topic = (
+        live.filter(receiver_user_id=user_id)
+        .order_by()
+        .values("topic_id")
+        .annotate(n=Count("id"))
+        .aggregate(most=Max("n"))
+    )
+    figures["plus_k_topic_max"] = int(per_topic["most"] or 0)
+    figures["topic_percentile"] = _best_topic_percentile(user_id)
     return figures
+
+
+def _best_topic_percentile(user_id: int) -> int:
+    """The person's best percentile within a topic of the latest run (as the bulk path counts)."""
+    mine = list(
+        TopicScore.objects.current()
+        .filter(user_id=user_id)
+        .values_list("run_id", "topic_id", "score")
+    )
+    best = 0
+    for run_id, topic_id, score in mine:
+        rows = TopicScore.objects.filter(run_id=run_id, topic_id=topic_id)
+        subjects = rows.count()
+        if subjects < TOPIC_MIN_SUBJECTS:
+            continue
+        below = rows.filter(score__lt=score).count()
+        best = max(best, math.floor(100 * below / (subjects - 1)))
+    return best
 
 
 def person_cards(user_id: int) -> list[Card]:
