@@ -1,0 +1,1 @@
+"""Benchmarks, run as files; a package so mypy names bench/achievements.py bench.achievements."""
