@@ -118,7 +118,8 @@ def _person_notices(
                 title=f"@{who} is now your top influencee",
                 body="They act on your posts more than anyone else in your window.",
                 url=dashboard,
-                key=f"top_influencee:{day.isoformat()}",
+                # Once per person ever: a top spot changing hands back and forth is not news.
+                key=f"top_influencee:{influencee}",
                 day=day,
             )
         influencer = row["influencer"]
@@ -130,7 +131,7 @@ def _person_notices(
                 title=f"@{who} is now your top influencer",
                 body="You act on their posts more than on anyone else's.",
                 url=dashboard,
-                key=f"top_influencer:{day.isoformat()}",
+                key=f"top_influencer:{influencer}",
                 day=day,
             )
     if row["high_actor"] is not None:
