@@ -12,7 +12,7 @@ from django.db.models import Count, Max
 
 from achievements.models import Unlock
 from achievements.population import RUN_FIGURES, TOPIC_MIN_SUBJECTS
-from achievements.rules import FIGURES, RULES, Progress, Rule, progress_for
+from achievements.rules import FIGURES, RULES, RULES_BY_KEY, Progress, Rule, progress_for
 from networks.models import NetworkAccount
 from scoring.models import LatestScore, PersonFigures, RunStatus
 from scoring.plusk import PlusK
@@ -152,3 +152,30 @@ def holdings() -> list[Holding]:
         )
         for i, rule in enumerate(RULES)
     ]
+
+
+@dataclass(frozen=True)
+class Held:
+    """One achievement at the highest level a person holds."""
+
+    rule: Rule
+    level: int
+    level_name: str
+    day: dt.date
+
+
+def held_achievements(user_id: int) -> list[Held]:
+    """The person's achievements at their highest level, best first (one query)."""
+    best: dict[str, tuple[int, dt.date]] = {}
+    for key, level, day in Unlock.objects.filter(user_id=user_id).values_list(
+        "achievement", "level", "day"
+    ):
+        if key in RULES_BY_KEY and level > best.get(key, (0, day))[0]:
+            best[key] = (level, day)
+    names = {1: "bronze", 2: "silver", 3: "gold"}
+    held = [
+        Held(rule=RULES_BY_KEY[key], level=level, level_name=names[level], day=day)
+        for key, (level, day) in best.items()
+    ]
+    order = {rule.key: i for i, rule in enumerate(RULES)}
+    return sorted(held, key=lambda h: (-h.level, order[h.rule.key]))

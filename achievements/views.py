@@ -3,9 +3,10 @@ the dashboard's "how to improve" card."""
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
@@ -45,6 +46,20 @@ def improve(request: AuthedHttpRequest) -> HttpResponse:
     template = "achievements/improve.html"
     if request.htmx:
         template += "#improve"
+    return render(request, template, ctx)
+
+
+@require_GET
+def person(request: HtmxHttpRequest, user_id: int) -> HttpResponse:
+    """A person's unlocked achievements for their public profile (held levels only, no figures).
+
+    Opted-out and inactive people do not exist here (404), like everywhere public.
+    """
+    owner = get_object_or_404(get_user_model(), pk=user_id, is_active=True, opted_out=False)
+    ctx = {"owner": owner, "held": queries.held_achievements(owner.pk)}
+    template = "achievements/person.html"
+    if request.htmx:
+        template += "#person-achievements"
     return render(request, template, ctx)
 
 

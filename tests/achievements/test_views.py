@@ -83,3 +83,20 @@ def test_the_improve_card_uses_only_the_persons_own_data(alice, alice_client, ch
     theirs = charlie_client.get("/dashboard/improve/").content.decode()
     assert "fanofalice" not in theirs
     assert "Once people react" in theirs
+
+
+def test_a_public_profile_fragment_shows_held_levels_and_hides_opted_out_people(
+    client, alice, charlie
+) -> None:
+    day = dt.date(2026, 11, 1)
+    for level in (1, 2):
+        Unlock.objects.create(user=alice, achievement="mentioned", level=level, day=day)
+    Unlock.objects.create(user=alice, achievement="score", level=1, day=day)
+    html = client.get(
+        f"/achievements/people/{alice.pk}/", headers={"HX-Request": "true"}
+    ).content.decode()
+    assert html.index('data-key="mentioned"') < html.index('data-key="score"')  # best first
+    assert "/achievements/art/mentioned/2.svg" in html
+    assert "/achievements/art/mentioned/1.svg" not in html
+    type(charlie).objects.filter(pk=charlie.pk).update(opted_out=True)
+    assert client.get(f"/achievements/people/{charlie.pk}/").status_code == 404
