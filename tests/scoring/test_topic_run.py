@@ -62,7 +62,7 @@ def _world(alice, *, reactors: int = 5):
 
 
 def test_a_published_day_has_topic_scores_with_evidence(ontology, alice):
-    mine, other, python_posts = _world(alice)
+    _mine, other, python_posts = _world(alice)
 
     run = services.compute_day(day=DAY)
 
@@ -72,10 +72,11 @@ def test_a_published_day_has_topic_scores_with_evidence(ontology, alice):
     assert (python.posts, python.reactors, python.reactions) == (3, 5, 5)
     assert set(python.evidence) <= {p.pk for p in python_posts}
     assert python.evidence
-    assert python.rank == 1 and 1 <= python.score <= 100
+    assert python.rank == 1
+    assert 1 <= python.score <= 100
     assert hers["software-development"].inherited
     theirs = TopicScore.objects.current().for_subject(account_id=other.pk)
-    assert [r.topic.slug for r in theirs][0] == "quantum-computing"
+    assert next(r.topic.slug for r in theirs) == "quantum-computing"
     assert run.stats["topics"]["topic_scores"] == TopicScore.objects.filter(run=run).count()
 
 
@@ -97,14 +98,17 @@ def test_an_added_topic_is_shown_as_added(ontology, alice):
     run = services.compute_day(day=DAY)
 
     row = TopicScore.objects.get(run=run, user=alice, topic_id="4")
-    assert row.added and row.posts == 0
+    assert row.added
+    assert row.posts == 0
     assert row.score < TopicScore.objects.get(run=run, user=alice, topic_id="2").score
 
 
 def test_hashtags_in_mastodon_text_map_to_topics(ontology):
     author, fan = accounts("masto", 2, network=Network.MASTODON)
     post = PostFactory.create(
-        account=author, network=Network.MASTODON, text="New release! #Python #QuantumComputing",
+        account=author,
+        network=Network.MASTODON,
+        text="New release! #Python #QuantumComputing",
         posted_at=noon(DAY),
     )
     react([(fan, author)], at=noon(DAY), post=post)
