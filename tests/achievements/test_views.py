@@ -100,3 +100,16 @@ def test_a_public_profile_fragment_shows_held_levels_and_hides_opted_out_people(
     assert "/achievements/art/mentioned/1.svg" not in html
     type(charlie).objects.filter(pk=charlie.pk).update(opted_out=True)
     assert client.get(f"/achievements/people/{charlie.pk}/").status_code == 404
+
+
+def test_my_achievements_take_a_fixed_number_of_queries(alice, alice_client) -> None:
+    day = dt.date(2026, 11, 1)
+    Unlock.objects.create(user=alice, achievement="score", level=1, day=day)
+    with CaptureQueriesContext(connection) as few:
+        alice_client.get("/achievements/mine/")
+    for key in ("mentioned", "moment", "networks"):
+        for level in (1, 2, 3):
+            Unlock.objects.create(user=alice, achievement=key, level=level, day=day)
+    with CaptureQueriesContext(connection) as many:
+        alice_client.get("/achievements/mine/")
+    assert len(many) == len(few)
