@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import requests
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
@@ -13,6 +14,8 @@ from django.http import HttpRequest
 from django.shortcuts import render
 
 from accounts.crypto import TokenKeyError, encrypt_token
+from accounts.external_ids import network_external_id
+from klout.outbound import PinnedAdapter
 
 # Session key holding the network account whose control was just proven (opt-out without sign-up).
 PROVEN_ACCOUNT_SESSION_KEY = "klout_proven_account"
@@ -25,6 +28,16 @@ class AccountAdapter(DefaultAccountAdapter):
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     """Social log-in and linking: tokens are encrypted before anything is saved."""
 
+    def get_requests_session(self) -> requests.Session:
+        """allauth's OAuth calls (code exchange, profile) go through klout.outbound's adapter:
+        every connection, redirect hops included, only to a checked public address."""
+        session: requests.Session = super().get_requests_session()
+        session.trust_env = False
+        adapter = PinnedAdapter(max_retries=0)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        return session
+
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         """Runs before any user or link is saved: fail here and nothing is half-created."""
         if sociallogin.state.get("process") == AuthProcess.REDIRECT:
@@ -32,6 +45,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             request.session[PROVEN_ACCOUNT_SESSION_KEY] = {
                 "provider": sociallogin.account.provider,
                 "uid": sociallogin.account.uid,
+                "external_id": network_external_id(
+                    sociallogin.account.provider,
+                    sociallogin.account.uid,
+                    sociallogin.account.extra_data,
+                ),
                 "handle": handle_of(sociallogin),
             }
             return

@@ -12,6 +12,7 @@ from django.dispatch import receiver
 from accounts import signals
 from accounts.adapters import handle_of
 from accounts.crypto import encrypt_token
+from accounts.external_ids import network_external_id
 from accounts.services import save_credential
 
 
@@ -44,6 +45,7 @@ def _store_link(sociallogin: SocialLogin, *, newly_linked: bool) -> None:
             user_id=account.user_id,
             provider=account.provider,
             uid=account.uid,
+            external_id=network_external_id(account.provider, account.uid, account.extra_data),
             handle=handle_of(sociallogin),
             extra=account.extra_data,
         )

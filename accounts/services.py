@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts import signals
 from accounts.crypto import decrypt_token, encrypt_token
+from accounts.external_ids import network_external_id
 from accounts.models import (
     CredentialStatus,
     ExportJob,
@@ -145,11 +146,16 @@ def unlink_social_account(*, user_id: int, social_account_id: int) -> None:
             "This is your only way to sign in. Set a password first, then unlink it."
         )
     provider, uid = account.provider, account.uid
+    external_id = network_external_id(provider, uid, account.extra_data)
     with transaction.atomic():
         ProviderCredential.objects.filter(provider=provider, uid=uid, user_id=user_id).delete()
         account.delete()
         signals.social_account_unlinked.send(
-            sender=SocialAccount, user_id=user_id, provider=provider, uid=uid
+            sender=SocialAccount,
+            user_id=user_id,
+            provider=provider,
+            uid=uid,
+            external_id=external_id,
         )
 
 
@@ -169,11 +175,20 @@ def opt_out_person(*, user_id: int) -> User:
     return user
 
 
-def opt_out_network_account(*, provider: str, uid: str, handle: str = "") -> User | None:
-    """Opt out a network account whose control was just proven; its linked person too."""
+def opt_out_network_account(
+    *, provider: str, uid: str, handle: str = "", external_id: str = ""
+) -> User | None:
+    """Opt out a network account whose control was just proven; its linked person too.
+
+    `external_id` is the id the network store knows it by (Mastodon: the actor URI), when it
+    differs from allauth's uid."""
     with transaction.atomic():
         signals.network_account_opted_out.send(
-            sender=SocialAccount, provider=provider, uid=uid, handle=handle
+            sender=SocialAccount,
+            provider=provider,
+            uid=uid,
+            external_id=external_id or uid,
+            handle=handle,
         )
         linked = SocialAccount.objects.filter(provider=provider, uid=uid).first()
         if linked is None:

@@ -11,13 +11,13 @@ from django.dispatch import Signal
 person_opted_out = Signal()
 
 # Someone proved control of a network account and opted it out (maybe without an account with
-# us): kwargs provider, uid, handle.
+# us): kwargs provider, uid, external_id (the network store's id; Mastodon: the actor URI), handle.
 network_account_opted_out = Signal()
 
-# A person linked a network account: kwargs user_id, provider, uid, handle, extra.
+# A person linked a network account: kwargs user_id, provider, uid, external_id, handle, extra.
 social_account_linked = Signal()
 
-# A person unlinked a network account: kwargs user_id, provider, uid.
+# A person unlinked a network account: kwargs user_id, provider, uid, external_id.
 social_account_unlinked = Signal()
 
 # A provider refused a credential; the link needs the person to reconnect: kwargs user_id, provider,

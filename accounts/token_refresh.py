@@ -8,13 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import requests
 from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import ProviderCredential
-
-REQUEST_TIMEOUT_SECONDS = 10
+from klout.outbound import OutboundError, outbound
 
 
 @dataclass(frozen=True)
@@ -68,22 +66,17 @@ def oauth2_refresher(token_url: str, *, basic_auth: bool) -> Refresher:
         else:
             data |= {"client_id": client_id, "client_secret": secret}
         try:
-            response = requests.post(
-                token_url,
-                data=data,
-                auth=auth,
-                headers={"Accept": "application/json"},
-                timeout=REQUEST_TIMEOUT_SECONDS,
+            response = outbound().post(
+                token_url, data=data, auth=auth, headers={"Accept": "application/json"}
             )
-        except requests.RequestException as exc:
-            raise RefreshFailed(f"{credential.provider}: {type(exc).__name__}: {exc}") from exc
+        except OutboundError as exc:
+            if not exc.transient:
+                raise RefreshRefused(f"{credential.provider}: {exc}") from exc
+            raise RefreshFailed(f"{credential.provider}: {exc}") from exc
         if response.status_code in {400, 401, 403}:
-            raise RefreshRefused(
-                f"{credential.provider} refused the refresh token "
-                f"({response.status_code}: {response.text[:200]})"
-            )
+            raise RefreshRefused(f"{credential.provider} refused the refresh token")
         if response.status_code != 200:
-            raise RefreshFailed(f"{credential.provider} answered {response.status_code}")
+            raise RefreshFailed(f"{credential.provider} had a problem; we will try again")
         try:
             payload = response.json()
             access_token = str(payload["access_token"])

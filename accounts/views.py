@@ -160,7 +160,10 @@ def opt_out_proven(request: HtmxHttpRequest) -> HttpResponse:
         return redirect("opt_out_public")
     if request.method == "POST":
         services.opt_out_network_account(
-            provider=proven["provider"], uid=proven["uid"], handle=proven.get("handle", "")
+            provider=proven["provider"],
+            uid=proven["uid"],
+            handle=proven.get("handle", ""),
+            external_id=proven.get("external_id", ""),
         )
         del request.session[PROVEN_ACCOUNT_SESSION_KEY]
         return render(request, "accounts/opt_out_done.html", {"proven": proven})

@@ -289,3 +289,10 @@ KLOUT_EXPORT_DIR = VAR_DIR / "exports"
 # core-seconds per Higgs import instead of 6.9. Raise it on a server with cores to spare.
 KLOUT_INDEX_BUILD_WORKERS = env_int("KLOUT_INDEX_BUILD_WORKERS", 0, minimum=0)
 KLOUT_UPLOAD_MAX_BYTES = env_int("KLOUT_UPLOAD_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
+
+# --- Outbound requests (klout/outbound.py) ----------------------------------------------------
+# Host names (as written in a URL) that may resolve to private or loopback addresses: a local
+# development server, never a production setting. Everything else must be a public address.
+OUTBOUND_ALLOWED_PRIVATE_HOSTS = env_list("KLOUT_OUTBOUND_ALLOWED_PRIVATE_HOSTS")
+# The Bluesky PDS (or entryway) for sign-in, token refresh and sync.
+BLUESKY_PDS_URL = env_str("BLUESKY_PDS_URL", "https://bsky.social").rstrip("/")

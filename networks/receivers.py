@@ -18,21 +18,34 @@ def on_person_opted_out(sender: object, *, user_id: int, **kwargs: Any) -> None:
 
 def on_network_account_opted_out(sender: object, *, provider: str, uid: str, **kwargs: Any) -> None:
     """Someone proved control of an account and opted it out, with or without a login here."""
-    services.opt_out_network_account(provider=provider, uid=str(uid))
+    services.opt_out_network_account(
+        provider=provider, uid=str(uid), external_id=str(kwargs.get("external_id") or "")
+    )
 
 
 def on_social_account_linked(
     sender: object, *, user_id: int, provider: str, uid: str, handle: str = "", **kwargs: Any
 ) -> None:
     """A linked login claims (or creates) its network account for the person."""
-    services.claim_account(user_id=user_id, provider=provider, uid=str(uid), handle=handle or "")
+    services.claim_account(
+        user_id=user_id,
+        provider=provider,
+        uid=str(uid),
+        handle=handle or "",
+        external_id=str(kwargs.get("external_id") or ""),
+    )
 
 
 def on_social_account_unlinked(
     sender: object, *, user_id: int, provider: str, uid: str, **kwargs: Any
 ) -> None:
     """Unlinking leaves the public account in place, unclaimed."""
-    services.unclaim_account(user_id=user_id, provider=provider, uid=str(uid))
+    services.unclaim_account(
+        user_id=user_id,
+        provider=provider,
+        uid=str(uid),
+        external_id=str(kwargs.get("external_id") or ""),
+    )
 
 
 def on_credential_needs_reconnect(

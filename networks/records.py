@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from networks.edges import I64, EdgeBlock, IdMap
+from networks.models import clean_handle
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +19,12 @@ class AccountRecord:
     handle: str = ""
     display_name: str = ""
     protected: bool = False
+
+    def __post_init__(self) -> None:
+        # Every source's handles pass here: one a URL cannot carry (a '/', a control
+        # character) is stored as "", so pages link to the account by its id instead.
+        if self.handle:
+            object.__setattr__(self, "handle", clean_handle(self.handle))
 
 
 @dataclass(frozen=True, slots=True)

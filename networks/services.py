@@ -19,7 +19,15 @@ from networks.columnar import settle
 from networks.edges import EdgeBlock
 from networks.helper import Helper
 from networks.importers import Importer, ImportFormatError, make_importer
-from networks.models import Interaction, Network, NetworkAccount, Post, SyncRun, SyncStatus
+from networks.models import (
+    Interaction,
+    Network,
+    NetworkAccount,
+    Post,
+    SyncRun,
+    SyncStatus,
+    clean_handle,
+)
 from networks.partitions import BulkLoad
 from networks.prefetch import prefetch
 from networks.providers import (
@@ -139,19 +147,29 @@ def opt_out_accounts_of_user(*, user_id: int) -> int:
 
 
 def claim_account(
-    *, user_id: int, provider: str, uid: str, handle: str = ""
+    *, user_id: int, provider: str, uid: str, handle: str = "", external_id: str = ""
 ) -> NetworkAccount | None:
-    """Attach the network account behind a linked social login to its user (creating it if new)."""
+    """Attach the network account behind a linked social login to its user (creating it if new).
+
+    `external_id` is the account's id in the store when it is not allauth's `uid` (Mastodon: the
+    actor URI); the uid is then kept beside it as `login_uid`, for the account's tokens."""
     network = PROVIDER_NETWORKS.get(provider, provider if provider in Network.values else None)
     if network is None:
         return None
+    handle = clean_handle(handle)
+    external_id = external_id or str(uid)
+    login_uid = str(uid) if str(uid) != external_id else ""
     account, created = NetworkAccount.objects.get_or_create(
         network=network,
-        external_id=str(uid),
-        defaults={"user_id": user_id, "handle": handle},
+        external_id=external_id,
+        defaults={"user_id": user_id, "handle": handle, "login_uid": login_uid},
     )
     if not created:
-        fields: dict[str, object] = {"user_id": user_id, "needs_reconnect": False}
+        fields: dict[str, object] = {
+            "user_id": user_id,
+            "needs_reconnect": False,
+            "login_uid": login_uid,
+        }
         if handle and not account.handle:
             fields["handle"] = handle
         NetworkAccount.objects.filter(pk=account.pk).update(**fields)
@@ -161,14 +179,16 @@ def claim_account(
     return account
 
 
-def unclaim_account(*, user_id: int, provider: str, uid: str) -> int:
+def unclaim_account(*, user_id: int, provider: str, uid: str, external_id: str = "") -> int:
     """Detach a user's account when they unlink it; the public account itself stays."""
     network = PROVIDER_NETWORKS.get(provider)
     if network is None:
         return 0
-    return NetworkAccount.objects.filter(
-        network=network, external_id=str(uid), user_id=user_id
-    ).update(user=None, needs_reconnect=False)
+    return (
+        NetworkAccount.objects.filter(network=network, user_id=user_id)
+        .filter(Q(external_id=external_id or str(uid)) | Q(login_uid=str(uid)))
+        .update(user=None, needs_reconnect=False)
+    )
 
 
 def claimed_without_login(*, user_id: int) -> list[dict[str, str]]:
@@ -182,9 +202,15 @@ def claimed_without_login(*, user_id: int) -> list[dict[str, str]]:
         )
     }
     return [
-        {"network": a.network, "label": a.get_network_display(), "slug": a.slug}
+        {
+            "network": a.network,
+            "label": a.get_network_display(),
+            "slug": a.slug,
+            "handle": a.handle,
+            "account_id": str(a.pk),
+        }
         for a in NetworkAccount.objects.visible().filter(user_id=user_id).order_by("network", "pk")
-        if (a.network, a.external_id) not in linked
+        if (a.network, a.credential_uid) not in linked
     ]
 
 
@@ -198,13 +224,19 @@ def mark_needs_reconnect(*, user_id: int, provider: str, needs: bool = True) -> 
     )
 
 
-def opt_out_network_account(*, provider: str, uid: str) -> NetworkAccount | None:
-    """Opt one network account out (creating its row so later imports also skip it) and purge."""
+def opt_out_network_account(
+    *, provider: str, uid: str, external_id: str = ""
+) -> NetworkAccount | None:
+    """Opt one network account out (creating its row so later imports also skip it) and purge.
+
+    `external_id` is the store's id when it is not allauth's `uid` (Mastodon: the actor URI)."""
     network = PROVIDER_NETWORKS.get(provider, provider if provider in Network.values else None)
     if network is None:
         return None
     with transaction.atomic():
-        account, _ = NetworkAccount.objects.get_or_create(network=network, external_id=uid)
+        account, _ = NetworkAccount.objects.get_or_create(
+            network=network, external_id=external_id or uid
+        )
         NetworkAccount.objects.filter(pk=account.pk).update(opted_out=True)
         hide_accounts(account_ids=[account.pk])
     account.refresh_from_db()
@@ -508,7 +540,10 @@ def _refuse_credential(account: NetworkAccount, *, reason: str) -> None:
     for provider, network in PROVIDER_NETWORKS.items():
         if network == account.network:
             mark_credential_refused(
-                user_id=account.user_id, provider=provider, uid=account.external_id, reason=reason
+                user_id=account.user_id,
+                provider=provider,
+                uid=account.credential_uid,
+                reason=reason,
             )
 
 
@@ -521,7 +556,7 @@ def _credential_for(account: NetworkAccount) -> Credential | None:
     providers = [p for p, n in PROVIDER_NETWORKS.items() if n == account.network]
     credential = (
         ProviderCredential.objects.filter(
-            user_id=account.user_id, provider__in=providers, uid=account.external_id
+            user_id=account.user_id, provider__in=providers, uid=account.credential_uid
         )
         .order_by("-updated_at")
         .first()
@@ -666,5 +701,5 @@ def linked_account_details(*, user_id: int) -> dict[tuple[str, str], dict[str, o
         state = sync_details(account, latest.get(account.pk))
         for provider, network in PROVIDER_NETWORKS.items():
             if network == account.network:
-                details[(provider, account.external_id)] = state
+                details[(provider, account.credential_uid)] = state
     return details

@@ -17,7 +17,7 @@ from django.db.models import Count, Q, QuerySet, Window
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from networks.models import Network, NetworkAccount
+from networks.models import Network, NetworkAccount, url_safe_handle
 from scoring.charts import ChartPoint
 from scoring.models import DailyScore, Explanation, LatestScore, RunStatus, ScoringRun
 
@@ -228,7 +228,7 @@ def _person(entry: dict[str, Any], visible: set[int]) -> Person:
     handle = str(entry.get("handle", ""))
     weight = float(entry.get("weight", 0.0) or 0.0)
     if entry.get("account_id") in visible and handle:
-        href = reverse("profile", kwargs={"network": network, "handle": handle})
+        href = profile_url(network, handle, int(entry["account_id"]))
         return Person(handle, network, network_label(network), weight, href)
     # Opted out or protected since the score was computed: keep the slot, never the name.
     return Person(
@@ -305,6 +305,25 @@ def is_idle(score: DailyScore, *, now: dt.datetime | None = None) -> int | None:
     end_of_day = dt.datetime.combine(score.day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
     idle = ((now or end_of_day) - score.last_activity_at).days
     return idle if idle >= DECAY_NOTICE_DAYS else None
+
+
+def profile_url(network: str, handle: str, account_id: int | str) -> str:
+    """A profile's address: by handle when a URL can carry it, else by the account's id."""
+    if url_safe_handle(handle):
+        return reverse("profile", kwargs={"network": network, "handle": handle})
+    return reverse("profile_by_id", kwargs={"network": network, "account_id": int(account_id)})
+
+
+def find_account_by_id(network: str, account_id: int) -> NetworkAccount | None:
+    """A visible public account by network and id, else None (one query)."""
+    if network not in Network.values:
+        return None
+    return (
+        NetworkAccount.objects.visible()
+        .filter(network=network, pk=account_id)
+        .select_related("latest_score", "latest_score__daily", "latest_score__version")
+        .first()
+    )
 
 
 def find_account(network: str, handle: str) -> NetworkAccount | None:

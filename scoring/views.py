@@ -238,7 +238,16 @@ def _bulk_context(
 @require_GET
 def profile(request: HtmxHttpRequest, network: str, handle: str) -> HttpResponse:
     """A scored public account's page; unknown, protected and opted-out accounts are 404."""
-    account = queries.find_account(network, handle)
+    return _profile(request, queries.find_account(network, handle))
+
+
+@require_GET
+def profile_by_id(request: HtmxHttpRequest, network: str, account_id: int) -> HttpResponse:
+    """The same page by the account's id, for handles a URL cannot carry."""
+    return _profile(request, queries.find_account_by_id(network, account_id))
+
+
+def _profile(request: HtmxHttpRequest, account: NetworkAccount | None) -> HttpResponse:
     if account is None:
         raise Http404("No public account with that handle on that network.")
     latest = _latest_of(account)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
-import json
 import lzma
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, ClassVar
+
+import ijson
 
 from networks.edges import EdgeBlock
 from networks.records import AccountRecord, BadLine, InteractionRecord, PostRecord
@@ -144,49 +145,155 @@ class RepeatKeys:
         return base if n == 1 else f"{base}#{n}"
 
 
-def iter_json_array(stream: IO[str], *, after: str | None = None) -> Iterator[object]:
-    """Stream the elements of the first JSON array (after the text `after`) without loading it."""
-    decoder = json.JSONDecoder()
-    buffer = ""
-    started = False
-    eof = False
+# Limits for one element of an uploaded JSON array: deeper or bigger is not an activity or a
+# tweet but a hostile file, refused with the same format error as any other malformed file.
+MAX_JSON_DEPTH = 64
+MAX_ITEM_EVENTS = 200_000  # keys, values and brackets in one element
+# Bytes one element (or one value outside the array) may span. ijson, like every incremental
+# parser we tried, re-scans a token that spans reads, so a single huge string costs time
+# quadratic in its length; bounding the element bounds that cost and keeps the whole parse
+# linear in the file (at most MAX_ITEM_BYTES / READ_BYTES scans of each byte).
+MAX_ITEM_BYTES = 2 * 1024 * 1024
+READ_BYTES = 256 * 1024
 
-    def fill() -> bool:
-        nonlocal buffer, eof
-        chunk = stream.read(1 << 16)
-        if not chunk:
-            eof = True
-            return False
-        buffer += chunk
-        return True
 
-    while not started:
-        anchor = buffer.find(after) if after else 0
-        if anchor >= 0:
-            bracket = buffer.find("[", anchor + (len(after) if after else 0))
-            if bracket >= 0:
-                buffer = buffer[bracket + 1 :]
-                started = True
-                break
-        if not fill():
-            raise ImportFormatError("no JSON array found" + (f" after {after!r}" if after else ""))
-    while True:
-        buffer = buffer.lstrip(" \t\r\n,")
-        if buffer.startswith("]"):
+class _Source:
+    """The bytes ijson reads: `head` first, then the stream; refuses to read far past `limit`."""
+
+    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
+        self.head = head
+        self.stream = stream
+        self.position = 0
+        self.limit: int | None = None
+        self.item = 0
+
+    def bound(self, item: int) -> None:
+        """From here on, one element (number `item`, 0 outside the array) has MAX_ITEM_BYTES."""
+        self.item = item
+        self.limit = self.position + MAX_ITEM_BYTES + READ_BYTES
+
+    def read(self, size: int = -1) -> bytes:
+        if self.limit is not None and self.position > self.limit:
+            what = f"item {self.item}" if self.item else "a value outside the array"
+            raise ImportFormatError(
+                f"{what} is too large (more than {MAX_ITEM_BYTES // (1024 * 1024)} MB)"
+            )
+        if self.head:
+            data, self.head = (self.head, b"") if size < 0 else (self.head[:size], self.head[size:])
+        else:
+            data = self.stream.read(size)
+        self.position += len(data)
+        return data
+
+
+def iter_json_array(
+    stream: IO[bytes], *, key: str | None = None, skip_to_bracket: bool = False
+) -> Iterator[object]:
+    """Stream the elements of the top-level JSON array (or of the array under the top-level
+    object's `key`), one element at a time, in time linear in the input.
+
+    ijson's C parser turns the bytes into events; elements are built here with an explicit
+    stack, so nesting never recurses. An element deeper than MAX_JSON_DEPTH, with more than
+    MAX_ITEM_EVENTS parts or longer than MAX_ITEM_BYTES is an ImportFormatError like any other
+    malformed file. `skip_to_bracket` drops whatever precedes the first "[" (tweets.js's
+    `window.YTD.tweets.part0 =`); a UTF-8 byte order mark is skipped.
+    """
+    head = stream.read(READ_BYTES).removeprefix(b"\xef\xbb\xbf")
+    if skip_to_bracket:
+        while b"[" not in head:
+            chunk = stream.read(READ_BYTES)
+            if not chunk:
+                raise ImportFormatError("no JSON array found")
+            head += chunk
+        head = head[head.index(b"[") :]
+    source = _Source(head, stream)
+    source.bound(0)
+    events = ijson.basic_parse(source, use_float=True, buf_size=READ_BYTES)
+    try:
+        yield from _array_elements(events, key, source)
+    except ijson.JSONError:
+        raise ImportFormatError("the JSON array ends early or is malformed") from None
+
+
+def _array_elements(
+    events: Iterator[tuple[str, Any]], key: str | None, source: _Source
+) -> Iterator[object]:
+    where = f" under {key!r}" if key else ""
+    event, _value = next(events, ("", None))
+    if key is not None:
+        if event != "start_map":
+            raise ImportFormatError(f"no JSON array found{where}")
+        depth = 1
+        found = False
+        for event, value in events:
+            if depth == 1:
+                source.bound(0)
+                if event == "map_key" and value == key:
+                    found = True
+                    event, value = next(events, ("", None))
+                    break
+            if event in ("start_map", "start_array"):
+                depth += 1
+            elif event in ("end_map", "end_array"):
+                depth -= 1
+        if not found:
+            raise ImportFormatError(f"no JSON array found{where}")
+    if event != "start_array":
+        raise ImportFormatError(f"no JSON array found{where}")
+    source.bound(1)
+    for number, (event, value) in enumerate(events, 1):
+        if event == "end_array":
             return
-        try:
-            value, end = decoder.raw_decode(buffer)
-        except json.JSONDecodeError:
-            if eof:
-                raise ImportFormatError("the JSON array ends early or is malformed") from None
-            fill()
+        yield _element(event, value, events, number)
+        source.bound(number + 1)
+    raise ImportFormatError("the JSON array ends early or is malformed")
+
+
+def _element(event: str, value: Any, events: Iterator[tuple[str, Any]], number: int) -> object:
+    """One array element from its first event on, built without recursion and within limits."""
+    if event == "start_map":
+        root: Any = {}
+    elif event == "start_array":
+        root = []
+    else:
+        return value
+    stack: list[Any] = [root]
+    keys: list[Any] = [None]
+    parts = 0
+    for event, value in events:
+        parts += 1
+        if parts > MAX_ITEM_EVENTS:
+            raise ImportFormatError(
+                f"item {number} is too large (more than {MAX_ITEM_EVENTS:,} parts)"
+            )
+        if event == "map_key":
+            keys[-1] = value
             continue
-        if end == len(buffer) and not eof:
-            # A number or a literal may continue in the next chunk.
-            fill()
+        if event == "end_map" or event == "end_array":
+            stack.pop()
+            keys.pop()
+            if not stack:
+                return root
             continue
-        buffer = buffer[end:]
-        yield value
+        if event == "start_map":
+            new: Any = {}
+        elif event == "start_array":
+            new = []
+        else:
+            new = value
+        parent = stack[-1]
+        if type(parent) is list:
+            parent.append(new)
+        else:
+            parent[keys[-1]] = new
+        if event == "start_map" or event == "start_array":
+            if len(stack) >= MAX_JSON_DEPTH:
+                raise ImportFormatError(
+                    f"item {number} is nested too deeply (more than {MAX_JSON_DEPTH} levels)"
+                )
+            stack.append(new)
+            keys.append(None)
+    raise ImportFormatError("the JSON array ends early or is malformed")
 
 
 def aligned_chunks(stream: IO[bytes], size: int, *, stamp_field: int) -> Iterator[bytes]:

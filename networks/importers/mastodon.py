@@ -1,6 +1,12 @@
 """A Mastodon export's `outbox.json` (ActivityPub OrderedCollection, streamed item by item).
 
-The owner is each activity's `actor` (a URI, which is the account's external id):
+An upload speaks only for its uploader: the owner is the account the upload was made for
+(`--account`, the actor URI that is a Mastodon account's external id), or, when none is given, the
+first activity's `actor`. An activity by any other actor is rejected as a bad line, so a forged
+outbox cannot store interactions between other accounts. Names and handles of other accounts are
+never taken from an upload (they come from the network's API or an operator's dataset import).
+
+Each activity maps as follows:
 - `Create` of a `Note` -> a post (tags: its hashtags); `inReplyTo` -> `reply` to that status's
   author; each `Mention` tag -> `mention`.
 - `Announce` (a boost) -> `share` to the boosted status's author.
@@ -12,9 +18,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from networks.importers.base import Importer, ImportFormatError, Item, iter_json_array
+from networks.importers.base import (
+    Importer,
+    ImportFormatError,
+    ImportOptions,
+    Item,
+    iter_json_array,
+)
 from networks.models import InteractionKind, Network, PostKind
 from networks.records import AccountRecord, BadLine, InteractionRecord, PostRecord
 
@@ -33,15 +46,25 @@ class MastodonImporter(Importer):
     default_network = Network.MASTODON
     description = "Mastodon export outbox.json (ActivityPub Create/Announce)"
 
+    def __init__(self, path: Path, options: ImportOptions) -> None:
+        super().__init__(path, options)
+        self.owner: str | None = options.account or None
+
     def parse(self) -> Iterator[Item]:
-        with self.open_text(self.path) as stream:
+        with self.open_binary(self.path) as stream:
             head = stream.read(4096)
-            if "OrderedCollection" not in head and "orderedItems" not in head:
+            if b"OrderedCollection" not in head and b"orderedItems" not in head:
                 raise ImportFormatError(f"{self.path.name}: not an ActivityPub outbox.json")
             stream.seek(0)
-            for number, activity in enumerate(iter_json_array(stream, after='"orderedItems"'), 1):
+            for number, activity in enumerate(iter_json_array(stream, key="orderedItems"), 1):
                 if not isinstance(activity, dict):
                     yield BadLine(number, "item is not an activity object")
+                    continue
+                actor = activity.get("actor")
+                if self.owner is None and isinstance(actor, str):
+                    self.owner = actor
+                if actor != self.owner:
+                    yield BadLine(number, "activity by another account than the outbox's owner")
                     continue
                 try:
                     yield from self._activity(activity)
@@ -85,7 +108,7 @@ class MastodonImporter(Importer):
         for tag in tags:
             href = tag.get("href")
             if tag.get("type") == "Mention" and href and href != replied and href != actor:
-                yield AccountRecord(str(href), handle=str(tag.get("name", "")).lstrip("@"))
+                yield AccountRecord(str(href))
                 yield InteractionRecord(
                     actor, str(href), InteractionKind.MENTION, when, f"{note_id}:mention:{href}"
                 )

@@ -8,6 +8,8 @@ element. Everything in it was done by the archive owner (`--account`, their nume
 - a quote (a link to another account's status, that account also mentioned) -> `quote`;
 - every other mention -> `mention`.
 Replies and quotes are also posts of the owner. Items are numbered from 1 in error reports.
+The archive speaks only for its owner: the screen names it mentions never rename other accounts
+(names come from the network's API or an operator's dataset import).
 """
 
 from __future__ import annotations
@@ -52,14 +54,15 @@ class XArchiveImporter(Importer):
         self.owner = options.account
 
     def parse(self) -> Iterator[Item]:
-        with self.open_text(self.path) as stream:
-            head = stream.read(64)
-            if not head.lstrip().startswith("window.YTD.") and not head.lstrip().startswith("["):
+        with self.open_binary(self.path) as stream:
+            head = stream.read(64).lstrip()
+            if not head.startswith(b"window.YTD.") and not head.startswith(b"["):
                 raise ImportFormatError(
                     f"{self.path.name}: not an archive tweets.js (expected 'window.YTD.tweets')"
                 )
             stream.seek(0)
-            for number, element in enumerate(iter_json_array(stream), 1):
+            elements = iter_json_array(stream, skip_to_bracket=True)
+            for number, element in enumerate(elements, 1):
                 tweet = element.get("tweet", element) if isinstance(element, dict) else None
                 if not isinstance(tweet, dict):
                     yield BadLine(number, "item is not a tweet object")
@@ -77,7 +80,7 @@ class XArchiveImporter(Importer):
             m for m in tweet.get("entities", {}).get("user_mentions", []) if m.get("id_str")
         ]
         for m in mentions:
-            yield AccountRecord(str(m["id_str"]), handle=m.get("screen_name", ""))
+            yield AccountRecord(str(m["id_str"]))
         owner = self.owner
         handled: set[str] = set()
         if text.startswith("RT @") and mentions:

@@ -23,10 +23,9 @@ from typing import Any, ClassVar
 
 import requests
 
+from klout.outbound import Outbound, OutboundError, outbound
 from networks.models import NetworkAccount
 from networks.records import AccountRecord, InteractionRecord, PostRecord
-
-TIMEOUT = 20
 
 
 class ProviderError(Exception):
@@ -132,8 +131,8 @@ class Provider:
     network: ClassVar[str]
     MAX_PAGES: ClassVar[int] = 10
 
-    def __init__(self, session: requests.Session | None = None) -> None:
-        self.session = session or requests.Session()
+    def __init__(self, client: Outbound | None = None) -> None:
+        self.client = client or outbound()
 
     def fetch_since(
         self, account: NetworkAccount, credential: Credential, cursor: str
@@ -200,11 +199,12 @@ class Provider:
         """GET a JSON page and its `Link` header URLs by rel ("next", "prev", "last", ...)."""
         all_headers = {"Authorization": f"Bearer {credential.access_token}", **(headers or {})}
         try:
-            response = self.session.get(url, params=params, headers=all_headers, timeout=TIMEOUT)
-        except requests.RequestException as exc:
-            raise ProviderError(f"{self.network}: {exc}", transient=True) from exc
+            response = self.client.get(url, params=params, headers=all_headers)
+        except OutboundError as exc:
+            raise ProviderError(f"{self.network}: {exc}", transient=exc.transient) from exc
+        # Messages are shown to people: plain words, never the upstream status code.
         if response.status_code in (401, 403):
-            raise CredentialRevoked(f"{self.network}: access refused ({response.status_code})")
+            raise CredentialRevoked(f"{self.network}: the network refused our access")
         if response.status_code == 429:
             raise ProviderError(
                 f"{self.network}: rate limited",
@@ -213,17 +213,17 @@ class Provider:
             )
         if response.status_code >= 500:
             raise ProviderError(
-                f"{self.network}: server error {response.status_code}",
+                f"{self.network}: the network is having problems",
                 transient=True,
                 retry_after=_retry_after(response),
             )
         if response.status_code >= 400:
-            raise ProviderError(
-                f"{self.network}: request refused ({response.status_code})", transient=False
-            )
+            raise ProviderError(f"{self.network}: the network refused the request", transient=False)
         try:
             body = response.json()
         except ValueError as exc:
-            raise ProviderError(f"{self.network}: not JSON", transient=True) from exc
+            raise ProviderError(
+                f"{self.network}: the network sent an unreadable answer", transient=True
+            ) from exc
         links = {rel: link["url"] for rel, link in response.links.items() if "url" in link}
         return body, links

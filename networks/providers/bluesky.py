@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from networks.models import InteractionKind, Network, NetworkAccount
 from networks.providers.base import (
     Credential,
@@ -21,7 +23,14 @@ from networks.providers.base import (
 )
 from networks.records import AccountRecord, InteractionRecord
 
-API = "https://bsky.social/xrpc/app.bsky.notification.listNotifications"
+LIST_NOTIFICATIONS = "/xrpc/app.bsky.notification.listNotifications"
+
+
+def api_url() -> str:
+    """listNotifications on the configured PDS (`BLUESKY_PDS_URL`), where the session lives."""
+    return settings.BLUESKY_PDS_URL.rstrip("/") + LIST_NOTIFICATIONS
+
+
 KINDS = {
     "like": InteractionKind.LIKE,
     "repost": InteractionKind.SHARE,
@@ -44,7 +53,7 @@ class BlueskyProvider(Provider):
             params: dict[str, Any] = {"limit": 100}
             if position:
                 params["cursor"] = position
-            body = self.get_json(API, credential, params=params)
+            body = self.get_json(api_url(), credential, params=params)
             items = body.get("notifications") or []
             return items, (body.get("cursor") or "") if items else ""
 

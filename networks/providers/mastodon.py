@@ -36,7 +36,11 @@ LIMIT = 80
 
 
 def instance_of(account: NetworkAccount) -> str:
-    """The account's server, from its actor URI or its `name@host` handle."""
+    """The server whose API serves the account: where it was linked (its login uid `id@host`),
+    else its actor URI's host, else its `name@host` handle's. The actor URI's host can differ
+    from the API's (a server with separate LOCAL_DOMAIN and WEB_DOMAIN)."""
+    if "@" in account.login_uid:
+        return account.login_uid.rsplit("@", 1)[1]
     if account.external_id.startswith("https://"):
         return account.external_id.split("/")[2]
     if "@" in account.handle:

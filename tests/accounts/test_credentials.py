@@ -113,7 +113,7 @@ def test_a_refused_refresh_marks_the_link_needs_reconnect_and_signals(status: in
         signals.credential_needs_reconnect.disconnect(listener)
     credential.refresh_from_db()
     assert credential.status == CredentialStatus.NEEDS_RECONNECT
-    assert "invalid_grant" in credential.last_error
+    assert credential.last_error == "github refused the refresh token"  # plain words, no codes
     assert heard[0]["uid"] == credential.uid
 
 

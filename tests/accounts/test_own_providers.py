@@ -53,7 +53,7 @@ def test_bluesky_links_with_an_app_password_and_stores_only_the_session_tokens(
     ("failure", "message"),
     [
         ({"status": 401, "json": {"error": "AuthenticationRequired"}}, b"did not accept"),
-        ({"status": 500}, b"answered 500"),
+        ({"status": 500}, b"had a problem"),
         ({"body": requests.ConnectTimeout("timeout")}, b"did not answer"),
     ],
     ids=["wrong-password", "provider-500", "timeout"],

@@ -13,8 +13,7 @@ from accounts.models import ProviderCredential
 from networks.models import Interaction, NetworkAccount, SyncRun, SyncStatus
 from networks.providers import Credential, CredentialRevoked, ProviderError
 from networks.providers.base import parse_resume
-from networks.providers.bluesky import API as BLUESKY_API
-from networks.providers.bluesky import BlueskyProvider
+from networks.providers.bluesky import LIST_NOTIFICATIONS, BlueskyProvider
 from networks.providers.github import GitHubProvider
 from networks.providers.mastodon import MastodonProvider
 from networks.providers.reddit import API as REDDIT_API
@@ -26,6 +25,7 @@ from networks.services import sync_account
 from tests.factories.networks import NetworkAccountFactory
 
 TOKEN = Credential(access_token="t0ken")
+BLUESKY_API = "https://bsky.social" + LIST_NOTIFICATIONS  # the default BLUESKY_PDS_URL
 
 
 def account(network: str, external_id: str, handle: str = "") -> NetworkAccount:

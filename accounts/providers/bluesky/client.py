@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import datetime
-import os
 from typing import Any
 
-import requests
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import ProviderCredential
 from accounts.token_refresh import RefreshFailed, RefreshRefused, TokenSet, register_refresher
+from klout.outbound import OutboundError, outbound
 
-TIMEOUT_SECONDS = 10
 # Access JWTs live about two hours; refresh a little before.
 ACCESS_LIFETIME = datetime.timedelta(minutes=100)
 
 
 def pds_url() -> str:
     """The PDS (or entryway) we talk to; bsky.social serves every bsky.social-hosted account."""
-    return os.environ.get("BLUESKY_PDS_URL", "https://bsky.social").rstrip("/")
+    return str(settings.BLUESKY_PDS_URL).rstrip("/")
 
 
 class BlueskyLoginError(Exception):
@@ -33,12 +32,11 @@ class BlueskyLoginError(Exception):
 def create_session(identifier: str, app_password: str) -> dict[str, Any]:
     """Exchange a handle and app password for session tokens and the account's DID."""
     try:
-        response = requests.post(
+        response = outbound().post(
             f"{pds_url()}/xrpc/com.atproto.server.createSession",
             json={"identifier": identifier, "password": app_password},
-            timeout=TIMEOUT_SECONDS,
         )
-    except requests.RequestException:
+    except OutboundError:
         raise BlueskyLoginError(
             "Bluesky did not answer. Try again in a minute.", permanent=False
         ) from None
@@ -47,9 +45,7 @@ def create_session(identifier: str, app_password: str) -> dict[str, Any]:
             "Bluesky did not accept that handle and app password.", permanent=True
         )
     if response.status_code != 200:
-        raise BlueskyLoginError(
-            f"Bluesky answered {response.status_code}. Try again in a minute.", permanent=False
-        )
+        raise BlueskyLoginError("Bluesky had a problem. Try again in a minute.", permanent=False)
     try:
         data = response.json()
         return {
@@ -65,17 +61,18 @@ def create_session(identifier: str, app_password: str) -> dict[str, Any]:
 def refresh_session(credential: ProviderCredential, refresh_token: str) -> TokenSet:
     """com.atproto.server.refreshSession: new access and refresh JWTs."""
     try:
-        response = requests.post(
+        response = outbound().post(
             f"{pds_url()}/xrpc/com.atproto.server.refreshSession",
             headers={"Authorization": f"Bearer {refresh_token}"},
-            timeout=TIMEOUT_SECONDS,
         )
-    except requests.RequestException as exc:
-        raise RefreshFailed(f"bluesky: {type(exc).__name__}: {exc}") from exc
+    except OutboundError as exc:
+        if not exc.transient:
+            raise RefreshRefused(f"bluesky: {exc}") from exc
+        raise RefreshFailed(f"bluesky: {exc}") from exc
     if response.status_code in {400, 401}:
-        raise RefreshRefused(f"bluesky refused the session ({response.text[:200]})")
+        raise RefreshRefused("bluesky refused the session")
     if response.status_code != 200:
-        raise RefreshFailed(f"bluesky answered {response.status_code}")
+        raise RefreshFailed("bluesky had a problem; we will try again")
     try:
         data = response.json()
         return TokenSet(

@@ -10,8 +10,8 @@ from django.db import IntegrityError
 
 from accounts.crypto import decrypt_token, encrypt_token
 from accounts.models import MastodonApp
+from klout.outbound import OutboundError, outbound
 
-TIMEOUT_SECONDS = 10
 SCOPES = "read"
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
 
@@ -31,11 +31,29 @@ def normalise_instance(raw: str) -> str:
     return text
 
 
-def _post(url: str, **kwargs: Any) -> requests.Response:
+def actor_uri_of(domain: str, data: dict[str, Any]) -> str:
+    """The account's ActivityPub actor URI: the one id others' data (outboxes, notifications)
+    use for it. Mastodon 4.2+ sends it as `uri`; older servers serve it at /users/<username>."""
+    uri = data.get("uri")
+    if isinstance(uri, str) and uri.startswith("https://") and "/" in uri[len("https://") :]:
+        return uri
+    return f"https://{domain}/users/{data['username']}"
+
+
+def _call(method: str, url: str, **kwargs: Any) -> requests.Response:
+    """One request through the outbound client; its failures become a MastodonError."""
     try:
-        return requests.post(url, timeout=TIMEOUT_SECONDS, **kwargs)
-    except requests.RequestException:
-        raise MastodonError("That server did not answer. Check the name or try again.") from None
+        return outbound().request(method, url, **kwargs)
+    except OutboundError as exc:
+        if exc.transient:
+            raise MastodonError(
+                "That server did not answer. Check the name or try again."
+            ) from None
+        raise MastodonError(f"We cannot use that server: {exc}.") from None
+
+
+def _post(url: str, **kwargs: Any) -> requests.Response:
+    return _call("POST", url, **kwargs)
 
 
 def app_for(domain: str, redirect_uri: str) -> tuple[str, str]:
@@ -53,7 +71,7 @@ def app_for(domain: str, redirect_uri: str) -> tuple[str, str]:
         },
     )
     if response.status_code != 200:
-        raise MastodonError(f"{domain} refused to register Klout ({response.status_code}).")
+        raise MastodonError(f"{domain} refused to register Klout.")
     try:
         payload = response.json()
         client_id, secret = str(payload["client_id"]), str(payload["client_secret"])
@@ -84,7 +102,7 @@ def exchange_code(domain: str, code: str, redirect_uri: str) -> str:
         },
     )
     if response.status_code != 200:
-        raise MastodonError(f"{domain} did not accept the sign-in ({response.status_code}).")
+        raise MastodonError(f"{domain} did not accept the sign-in.")
     try:
         return str(response.json()["access_token"])
     except (ValueError, KeyError, TypeError):
@@ -93,16 +111,13 @@ def exchange_code(domain: str, code: str, redirect_uri: str) -> str:
 
 def verify_credentials(domain: str, access_token: str) -> dict[str, Any]:
     """The signed-in account: id, username, display name."""
-    try:
-        response = requests.get(
-            f"https://{domain}/api/v1/accounts/verify_credentials",
-            headers={"Authorization": f"Bearer {access_token}"},
-            timeout=TIMEOUT_SECONDS,
-        )
-    except requests.RequestException:
-        raise MastodonError("That server did not answer. Try again.") from None
+    response = _call(
+        "GET",
+        f"https://{domain}/api/v1/accounts/verify_credentials",
+        headers={"Authorization": f"Bearer {access_token}"},
+    )
     if response.status_code != 200:
-        raise MastodonError(f"{domain} answered {response.status_code}.")
+        raise MastodonError(f"{domain} did not tell us who you are. Try again.")
     try:
         data = response.json()
         return {
@@ -110,6 +125,7 @@ def verify_credentials(domain: str, access_token: str) -> dict[str, Any]:
             "instance": domain,
             "handle": f"{data['username']}@{domain}",
             "display_name": str(data.get("display_name", "")),
+            "actor_uri": actor_uri_of(domain, data),
         }
     except (ValueError, KeyError, TypeError):
         raise MastodonError(f"{domain} sent an unreadable account.") from None
