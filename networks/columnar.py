@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +26,7 @@ from django.db import IntegrityError, connection, transaction
 from psycopg.errors import UniqueViolation
 
 from networks import partitions
+from networks.account_ids import AccountIds, HiddenAccounts
 from networks.edges import (
     I64,
     Column,
@@ -41,7 +42,6 @@ from networks.edges import (
 from networks.helper import Helper
 from networks.models import NetworkAccount
 from networks.partitions import BulkLoad
-from networks.records import AccountIds
 
 # The order of interaction rows as staged, copied and inserted (here and in networks.staging).
 ROW_COLUMNS = "actor_id, receiver_id, network, kind, occurred_at, source_key"
@@ -65,12 +65,21 @@ def reserve_account_ids(cursor: Any, n: int) -> I64:
     return np.frombuffer(data, ">i8").astype(np.int64)
 
 
+class StoredAccounts(NamedTuple):
+    """What storing a block's new accounts did: how many it created, and the accounts someone
+    else created first (external ids, the ids reserved for them here, the ids they have)."""
+
+    created: int
+    lost: I64
+    reserved: I64
+    winners: I64
+
+
 def store_new_accounts(
     cursor: Any, network: str, external: I64, ids: I64, now: dt.datetime
-) -> tuple[int, I64, I64]:
+) -> StoredAccounts:
     """Create the accounts `external` (integer external ids, in key order) with the reserved
-    `ids`. Returns how many were created, and the external ids that someone else created first
-    with the ids they have."""
+    `ids`."""
     table = NetworkAccount._meta.db_table
     n = len(external)
     # the ids' decimal text, one blob: numpy writes them as fixed-width bytes, NUL-padded
@@ -90,7 +99,7 @@ def store_new_accounts(
     try:
         with transaction.atomic():
             _copy_binary(cursor, f"{table} ({NEW_ACCOUNT_COLUMNS})", data)
-        return n, _NONE, _NONE
+        return StoredAccounts(n, _NONE, _NONE, _NONE)
     except (IntegrityError, UniqueViolation):  # COPY raises psycopg's own error
         pass
     # Someone created some of them meanwhile: insert the rest, learn who got which id.
@@ -107,20 +116,21 @@ def store_new_accounts(
     )
     created = cursor.rowcount
     cursor.execute(
-        f"SELECT t.external_id, a.id FROM ingest_new_accounts t JOIN {table} a"
+        f"SELECT t.external_id, t.id, a.id FROM ingest_new_accounts t JOIN {table} a"
         " ON a.network = t.network AND a.external_id = t.external_id WHERE a.id <> t.id"
     )
     taken = cursor.fetchall()
-    return (
+    return StoredAccounts(
         created,
-        np.array([int(e) for e, _ in taken], np.int64),
-        np.array([i for _, i in taken], np.int64),
+        np.array([int(e) for e, _, _ in taken], np.int64),
+        np.array([r for _, r, _ in taken], np.int64),
+        np.array([w for _, _, w in taken], np.int64),
     )
 
 
 def store_new_accounts_apart(
     network: str, external: I64, ids: I64, now: dt.datetime
-) -> tuple[int, I64, I64]:
+) -> StoredAccounts:
     """`store_new_accounts` in a transaction of this thread's own connection (the helper's)."""
     with transaction.atomic(), connection.cursor() as cursor:
         # a commit lost in a crash is redone by the re-run (it finds what exists): no need to
@@ -135,43 +145,52 @@ def _copy_binary(cursor: Any, target: str, data: bytes) -> None:
 
 
 @dataclass
-class Pending:
+class _Pending:
     """New accounts being stored on the helper, and what to store again if it fails."""
 
-    future: Future[tuple[int, I64, I64]]
+    future: Future[StoredAccounts]
     network: str
     external: I64
     ids: I64
     now: dt.datetime
 
 
-def settle(cursor: Any, load: BulkLoad) -> int:
-    """Wait for the import's accounts still being stored on the helper; give rows loaded with a
-    reserved id whose account someone else created first that account's id. Accounts the helper
-    failed to store are stored here (or the error is raised, and nothing loaded is attached).
-    Returns how many accounts were created."""
-    created = 0
-    while load.pending:
-        job = load.pending.pop(0)
-        try:
-            made, lost, winners = job.future.result()
-        except Exception:  # the helper's connection failed: try once more on this one
-            made, lost, winners = store_new_accounts(
-                cursor, job.network, job.external, job.ids, job.now
-            )
-        created += made
-        take_winners(cursor, load.names, lost, winners, list(load.tables.values()))
-    return created
+class NewAccounts:
+    """A columnar import's new accounts stored on the helper connection while the import's own
+    connection goes on; `settle` waits for them (the import must before any attach)."""
+
+    def __init__(self, helper: Helper) -> None:
+        self.helper = helper
+        self.pending: list[_Pending] = []
+
+    def store(self, network: str, external: I64, ids: I64, now: dt.datetime) -> None:
+        """Store these accounts (reserved `ids`) on the helper, without waiting."""
+        future = self.helper.submit(store_new_accounts_apart, network, external, ids, now)
+        self.pending.append(_Pending(future, network, external, ids, now))
+
+    def settle(self, cursor: Any, names: AccountIds, tables: list[str]) -> int:
+        """Wait for the accounts still being stored; give rows loaded (in `tables`) with a
+        reserved id whose account someone else created first that account's id. Accounts the
+        helper failed to store are stored here (or the error is raised, and nothing loaded is
+        attached). Returns how many accounts were created."""
+        created = 0
+        while self.pending:
+            job = self.pending.pop(0)
+            try:
+                stored = job.future.result()
+            except Exception:  # the helper's connection failed: try once more on this one
+                stored = store_new_accounts(cursor, job.network, job.external, job.ids, job.now)
+            created += stored.created
+            take_winners(cursor, names, stored, tables)
+        return created
 
 
-def take_winners(
-    cursor: Any, names: AccountIds, lost: I64, winners: I64, tables: list[str]
-) -> None:
+def take_winners(cursor: Any, names: AccountIds, stored: StoredAccounts, tables: list[str]) -> None:
     """Accounts someone else created first: learn their ids, and give them to rows already
     written in these (load or staging) tables with the ids reserved for them."""
+    lost, reserved, winners = stored.lost, stored.reserved, stored.winners
     if not len(lost):
         return
-    reserved = names.numeric.get(lost)
     names.numeric.set(lost, winners)
     for table in tables:
         for column in ("actor_id", "receiver_id"):
@@ -223,29 +242,48 @@ class PreparedBlock:
         return cls(block, np.unique([block.actor, block.receiver]), lay_out(network, block))
 
 
-class BlockWriter:
-    """Stores one batch's block: its new accounts, and its interactions month by month.
+class RowStaging(Protocol):
+    """What a block writer needs of the batch's merge (`networks.staging.Merge`), which resolves
+    account ids and owns the staging tables; the writer touches neither itself."""
 
-    With a helper and a bulk load, the accounts are stored on the helper while this connection
-    goes on, through this batch and the next ones: rows in load tables are invisible until the
-    attach, which `settle`s first. A batch with rows for a month that is merged (visible at
-    once) settles before it writes them.
+    def merge_binary(self, cursor: Any, data: bytes) -> int:
+        """Stage binary COPY rows (ROW_COLUMNS, then the post's external id) and merge them into
+        their visible months; return how many were inserted."""
+        ...
+
+    def resolve_block_ids(self, cursor: Any, named: I64, apart: bool) -> int:
+        """Make every id among `named` (sorted, distinct) known to the import's map, creating the
+        new accounts (on the helper if `apart` and there is one); return how many are new."""
+        ...
+
+
+class BlockWriter:
+    """Stores one batch's block month by month, once the merge has resolved its account ids.
+
+    With the helper's `NewAccounts` and a bulk load, new accounts are stored on the helper while
+    this connection goes on, through this batch and the next ones: rows in load tables are
+    invisible until the attach, which settles first. A batch with rows for a month that is
+    merged (visible at once) settles before it writes them.
     """
 
     def __init__(
         self,
         network: str,
         names: AccountIds,
-        merge_staged: Any,
-        helper: Helper | None = None,
+        staging: RowStaging,
+        new_accounts: NewAccounts | None = None,
     ) -> None:
         self.network = network
         self.names = names
-        self.merge_staged = merge_staged  # Merge._merge_staged: staged rows into their month
-        self.helper = helper
+        self.staging = staging
+        self.new_accounts = new_accounts
 
     def write(
-        self, cursor: Any, prepared: PreparedBlock, hidden: set[int], load: BulkLoad | None
+        self,
+        cursor: Any,
+        prepared: PreparedBlock,
+        hidden: HiddenAccounts,
+        load: BulkLoad | None,
     ) -> tuple[int, int]:
         """Store the block; return (accounts created or being created, interactions inserted)."""
         block, laid_out = prepared.block, prepared.laid_out
@@ -256,15 +294,14 @@ class BlockWriter:
             if destinations[month] is None:
                 partitions.ensure_partitions(cursor, [first])
         merged = None in destinations.values()
-        if merged and load is not None:
-            settle(cursor, load)  # rows merged into a month are visible at once
-        created = self._new_accounts(cursor, prepared.named, None if merged else load)
+        if merged and self.new_accounts is not None and load is not None:
+            # rows merged into a month are visible at once
+            self.new_accounts.settle(cursor, self.names, list(load.tables.values()))
+        # new accounts may be stored on the helper only while every row naming them is loaded
+        created = self.staging.resolve_block_ids(cursor, prepared.named, not merged)
         known = self.names.numeric
         actor, receiver = known.get(block.actor), known.get(block.receiver)
-        keep = np.ones(len(block), bool)
-        if hidden:
-            shown = np.fromiter(hidden, np.int64, len(hidden))
-            keep = ~(np.isin(actor, shown) | np.isin(receiver, shown))
+        keep = hidden.keeps_rows(actor, receiver)
         if not keep.all():  # rows of hidden accounts: lay out the others afresh
             laid_out = lay_out(self.network, block, keep)
         inserted = 0
@@ -274,58 +311,8 @@ class BlockWriter:
             rows, packed = laid_out[month]
             data = packed.stream({0: actor[rows], 1: receiver[rows]})
             if table is None:
-                cursor.execute("TRUNCATE ingest_rows")
-                _copy_binary(cursor, f"ingest_rows ({ROW_COLUMNS}, post)", data)
-                inserted += self.merge_staged(cursor, None)
+                inserted += self.staging.merge_binary(cursor, data)
             else:
                 _copy_binary(cursor, f"{table} ({ROW_COLUMNS}, post_id)", data)
                 inserted += len(rows)
         return created, inserted
-
-    def _new_accounts(self, cursor: Any, named: I64, load: BulkLoad | None) -> int:
-        """Reserve ids for the new accounts among `named` and store them: on the helper if there
-        is one and a load to settle them before its attach, otherwise here. Returns how many."""
-        new = self.names.numeric.missing(named)
-        if len(new) and not self._network_was_empty(cursor):
-            new = self._look_up(cursor, new)
-        if not len(new):
-            return 0
-        new = new[np.argsort(new.astype("S20"), kind="stable")]  # key order: the index's
-        ids = reserve_account_ids(cursor, len(new))
-        self.names.remember_numeric(new, ids)
-        now = dt.datetime.now(dt.UTC)
-        if self.helper is not None and load is not None:
-            future = self.helper.submit(store_new_accounts_apart, self.network, new, ids, now)
-            load.pending.append(Pending(future, self.network, new, ids, now))
-            return len(new)
-        created, lost, winners = store_new_accounts(cursor, self.network, new, ids, now)
-        take_winners(cursor, self.names, lost, winners, [])
-        return created
-
-    def _network_was_empty(self, cursor: Any) -> bool:
-        """Whether the network had no account when the import first asked: then an id it has
-        not met is new (a concurrent creator is caught by the unique index)."""
-        if self.names.network_was_empty is None:
-            cursor.execute(
-                f"SELECT NOT EXISTS (SELECT 1 FROM {NetworkAccount._meta.db_table}"
-                " WHERE network = %s)",
-                [self.network],
-            )
-            self.names.network_was_empty = bool(cursor.fetchone()[0])
-        return self.names.network_was_empty
-
-    def _look_up(self, cursor: Any, external: I64) -> I64:
-        """Learn the ids of the accounts among these that exist; return the others."""
-        cursor.execute("TRUNCATE ingest_names")
-        with cursor.cursor.copy("COPY ingest_names FROM STDIN") as copy:
-            copy.write("".join(f"{e}\n" for e in external.tolist()))
-        cursor.execute(
-            f"SELECT x.external_id::bigint, a.id FROM ingest_names x"
-            f" JOIN {NetworkAccount._meta.db_table} a"
-            " ON a.network = %s AND a.external_id = x.external_id",
-            [self.network],
-        )
-        found = np.array(cursor.fetchall(), np.int64).reshape(-1, 2)
-        if len(found):
-            self.names.remember_numeric(found[:, 0], found[:, 1])
-        return self.names.numeric.missing(external)

@@ -269,10 +269,7 @@ class IdMap:
 
     def missing(self, external: I64) -> I64:
         """The ids among these (sorted, distinct) not yet known."""
-        known = self._arrays[0]
-        at = np.searchsorted(known, external)
-        found = at < len(known)
-        found[found] = known[at[found]] == external[found]
+        _, found = self._find(self._arrays[0], external)
         return external[~found]
 
     def add(self, external: I64, ids: I64) -> None:
@@ -283,17 +280,33 @@ class IdMap:
             self._arrays = (merged[order], np.concatenate([known_ids, ids])[order])
 
     def set(self, external: I64, ids: I64) -> None:
-        """Change the ids of known external ids."""
+        """Change the ids of these external ids where the map holds them (the others are
+        looked up afresh when next met)."""
         with self._lock:
             known, known_ids = self._arrays
+            at, found = self._find(known, external)
             changed = known_ids.copy()
-            changed[np.searchsorted(known, external)] = ids
+            changed[at[found]] = ids[found]
             self._arrays = (known, changed)
 
     def get(self, external: I64) -> I64:
-        """Account ids of these external ids (all known)."""
+        """Account ids of these external ids; KeyError if the map does not hold one of them."""
         known, ids = self._arrays
-        return ids[np.searchsorted(known, external)]
+        at, found = self._find(known, external)
+        if not found.all():
+            missing = external[~found]
+            raise KeyError(
+                f"{len(missing)} external ids not resolved to accounts, e.g. {missing[:5].tolist()}"
+            )
+        return ids[at]
+
+    @staticmethod
+    def _find(known: I64, external: I64) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+        """Where each of `external` is or would be in `known`, and whether it is there."""
+        at = np.searchsorted(known, external)
+        found = at < len(known)
+        found[found] = known[at[found]] == external[found]
+        return at, found
 
 
 def parse_decimal(raw: U8, start: I64, length: I64) -> I64 | None:

@@ -27,6 +27,14 @@ class Network(models.TextChoices):
     DEV = "dev", "Development network"
 
 
+def network_label(network: str) -> str:
+    """A network's human name ("Mastodon"), or the raw value for networks we no longer know."""
+    try:
+        return str(Network(network).label)
+    except ValueError:
+        return network
+
+
 # What a profile URL segment cannot carry: a slash, a backslash, controls, and the characters
 # that end or escape a path ('?', '#', '%'). "." and ".." would be resolved away by browsers.
 _URL_UNSAFE = re.compile(r"[/\\?#%\x00-\x1f\x7f]")

@@ -23,7 +23,6 @@ from django.db import IntegrityError, connection, transaction
 
 from networks.helper import Helper
 from networks.models import Interaction, NetworkAccount
-from networks.records import AccountIds
 
 TABLE = Interaction._meta.db_table
 ACCOUNTS = NetworkAccount._meta.db_table
@@ -122,10 +121,6 @@ class BulkLoad:
         self.run_id = run_id
         self.tables: dict[dt.date, str] = {}
         self.merged: set[dt.date] = set()  # months that held rows: ordinary merge
-        self.names = AccountIds()  # the import's external id -> account id map
-        # new accounts still being stored on a helper connection (networks.columnar.Pending);
-        # `networks.columnar.settle` waits for them, and must before `finish`
-        self.pending: list[Any] = []
         self.deletions: tuple[int, bool] | None = None  # where the deletion count stood
         self.accounts_went = False  # an account was deleted while the import ran
 
@@ -161,12 +156,6 @@ class BulkLoad:
         self.deletions, self.accounts_went = now, True
         return True
 
-    def forget_names(self) -> None:
-        """Resolve every name afresh from now on (nothing may be pending on the helper)."""
-        if self.pending:
-            raise RuntimeError("accounts are still being stored: settle them first")
-        self.names = AccountIds()
-
     def end(self) -> None:
         """Give up the run's lock (load tables of a failed import are dropped by the next one)."""
         with connection.cursor() as cursor:
@@ -193,7 +182,7 @@ class BulkLoad:
         self,
         hidden_account_ids: list[int],
         helper: Helper | None = None,
-        before_attach: Callable[[], None] | None = None,
+        before_attach: Callable[[], object] | None = None,
     ) -> int:
         """Attach every load table as its month's partition; return rows dropped on the way.
 
@@ -201,10 +190,9 @@ class BulkLoad:
         they were loaded, and rows another writer stored first in a month it created meanwhile.
         The partition's indexes are built before the attach, shared with `helper` (a second
         connection) when there is one. `before_attach` runs after the builds, before the first
-        attach (it must leave no account pending).
+        attach: the import session settles its new accounts there (every loaded row's account
+        must exist before anything is attached).
         """
-        if self.pending and before_attach is None:
-            raise RuntimeError("accounts are still being stored: settle them before the attach")
         dropped = 0
         for month, table in sorted(self.tables.items()):
             with transaction.atomic(), connection.cursor() as cursor:
@@ -217,8 +205,6 @@ class BulkLoad:
             dropped += self._build_indexes(month, table, helper)
         if before_attach is not None:
             before_attach()
-        if self.pending:
-            raise RuntimeError("accounts are still being stored: settle them before the attach")
         went = self.accounts_deleted() or self.accounts_went
         for month, table in sorted(self.tables.items()):
             with transaction.atomic(), connection.cursor() as cursor:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
-from networks.edges import I64, EdgeBlock, IdMap
 from networks.models import clean_handle
 
 
@@ -82,44 +80,3 @@ class IngestResult:
         self.posts_inserted += other.posts_inserted
         self.interactions_read += other.interactions_read
         self.interactions_inserted += other.interactions_inserted
-
-
-@dataclass(slots=True)
-class Batch:
-    """Records collected for one `ingest_batch` call."""
-
-    accounts: list[AccountRecord] = field(default_factory=list)
-    posts: list[PostRecord] = field(default_factory=list)
-    interactions: list[InteractionRecord] = field(default_factory=list)
-    blocks: list[EdgeBlock] = field(default_factory=list)  # interactions read as columns
-
-    @property
-    def interaction_count(self) -> int:
-        return len(self.interactions) + sum(map(len, self.blocks))
-
-    def __len__(self) -> int:
-        return len(self.accounts) + len(self.posts) + self.interaction_count
-
-
-class AccountIds:
-    """External id -> account id for one network, kept across the batches of one import.
-
-    Ids never change, so a name resolved once is never looked up again; visibility can change
-    and is read per batch. Bounded: past `limit` names it starts afresh.
-    """
-
-    def __init__(self, limit: int = 4_000_000) -> None:
-        self.ids: dict[str, int] = {}
-        self.numeric = IdMap()  # the same, for integer ids of columnar blocks
-        self.limit = limit
-        self.network_was_empty: bool | None = None  # when the import first looked
-
-    def remember(self, pairs: Iterable[tuple[str, int]]) -> None:
-        if len(self.ids) > self.limit:
-            self.ids.clear()
-        self.ids.update(pairs)
-
-    def remember_numeric(self, external: I64, ids: I64) -> None:
-        if len(self.numeric) > self.limit:
-            self.numeric = IdMap()  # readers holding the old map still find what it held
-        self.numeric.add(external, ids)

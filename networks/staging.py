@@ -8,7 +8,8 @@ are dropped in Python. Interaction rows then carry ids, not names:
 - otherwise: staged (COPY on PostgreSQL, executemany on SQLite) and merged with one
   INSERT ... SELECT ... ON CONFLICT DO NOTHING, so a batch is idempotent.
 Interactions read as columnar blocks (PostgreSQL) take the same two destinations through
-`networks.columnar.BlockWriter`, with their own account resolution (reserved ids, binary COPY).
+`networks.columnar.BlockWriter`; their integer ids are resolved here too (`resolve_block_ids`:
+reserved ids, new accounts by binary COPY), so every account id is resolved in this module.
 """
 
 from __future__ import annotations
@@ -19,17 +20,25 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from networks import partitions
-from networks.columnar import ROW_COLUMNS, BlockWriter, PreparedBlock
-from networks.edges import EdgeBlock
-from networks.helper import Helper
+from networks.account_ids import AccountIds, HiddenAccounts
+from networks.columnar import (
+    ROW_COLUMNS,
+    BlockWriter,
+    NewAccounts,
+    PreparedBlock,
+    reserve_account_ids,
+    store_new_accounts,
+    take_winners,
+)
+from networks.edges import I64, EdgeBlock
 from networks.models import Interaction, NetworkAccount, Post
 from networks.partitions import BulkLoad
 from networks.records import (
-    AccountIds,
     AccountRecord,
     IngestResult,
     InteractionRecord,
@@ -143,14 +152,23 @@ def hidden_account_ids(cursor: Any, network: str) -> set[int]:
 
 
 class Merge:
-    """One batch's staging and merge on the current connection, inside the caller's transaction."""
+    """One batch's staging and merge on the current connection, inside the caller's transaction.
+
+    Account ids are resolved here and only here: text ids of records (`_resolve`, new accounts in
+    one INSERT ... RETURNING) and integer ids of columnar blocks (`resolve_block_ids`, reserved
+    ids, new accounts by binary COPY). Its staging tables are its own: the block writer goes
+    through `resolve_block_ids` and `merge_binary` (`networks.columnar.RowStaging`).
+    """
 
     def __init__(
-        self, network: str, names: AccountIds | None = None, helper: Helper | None = None
+        self,
+        network: str,
+        names: AccountIds | None = None,
+        new_accounts: NewAccounts | None = None,
     ) -> None:
         self.network = network
         self.names = names if names is not None else AccountIds()
-        self.helper = helper  # a second connection for columnar blocks' new accounts
+        self.new_accounts = new_accounts  # columnar blocks' new accounts on the helper
         self.postgres = connection.vendor == "postgresql"
         self.account_table = NetworkAccount._meta.db_table
         self.post_table = Post._meta.db_table
@@ -171,22 +189,24 @@ class Merge:
                 cursor.execute(f"DELETE FROM {table}")
 
     def run(self, cursor: Any, batch: PreparedBatch, load: BulkLoad | None = None) -> IngestResult:
-        """Store the batch; return what it changed. Hidden accounts' rows are dropped."""
+        """Store the batch; return what it changed. Hidden accounts' rows are dropped (the
+        rule is read once the batch's own accounts, perhaps protected now, are stored)."""
         result = IngestResult(interactions_read=batch.interactions_read)
         self.prepare(cursor)
+        self.names.start_batch()  # the map's bound applies between batches, never within one
         if batch.accounts:
             self._upsert_accounts(cursor, batch.accounts)
         result.accounts_created = self._resolve(cursor, batch.named)
-        hidden = hidden_account_ids(cursor, self.network)
+        hidden_now = HiddenAccounts(hidden_account_ids(cursor, self.network))
         if batch.posts:
-            result.posts_inserted = self._insert_posts(cursor, batch.posts, hidden)
+            result.posts_inserted = self._insert_posts(cursor, batch.posts, hidden_now)
         if batch.months:
             result.interactions_inserted = self._insert_interactions(
-                cursor, batch.months, hidden, load
+                cursor, batch.months, hidden_now, load
             )
         if batch.block is not None:
-            writer = BlockWriter(self.network, self.names, self._merge_staged, self.helper)
-            created, inserted = writer.write(cursor, batch.block, hidden, load)
+            writer = BlockWriter(self.network, self.names, self, self.new_accounts)
+            created, inserted = writer.write(cursor, batch.block, hidden_now, load)
             result.accounts_created += created
             result.interactions_inserted += inserted
         return result
@@ -262,8 +282,55 @@ class Merge:
             self.names.remember(cursor.fetchall())
         return len(created)
 
+    def resolve_block_ids(self, cursor: Any, named: I64, apart: bool) -> int:
+        """Integer ids of a columnar block: reserve ids for the new accounts among `named` and
+        store them, on the helper if `apart` and there is one (their rows are loaded, attached
+        only after the helper settles), otherwise here. Returns how many are new."""
+        new = self.names.numeric.missing(named)
+        if len(new) and not self._network_was_empty(cursor):
+            new = self._look_up_numeric(cursor, new)
+        if not len(new):
+            return 0
+        new = new[np.argsort(new.astype("S20"), kind="stable")]  # key order: the index's
+        ids = reserve_account_ids(cursor, len(new))
+        self.names.remember_numeric(new, ids)
+        now = dt.datetime.now(dt.UTC)
+        if apart and self.new_accounts is not None:
+            self.new_accounts.store(self.network, new, ids, now)
+            return len(new)
+        stored = store_new_accounts(cursor, self.network, new, ids, now)
+        take_winners(cursor, self.names, stored, [])
+        return stored.created
+
+    def _network_was_empty(self, cursor: Any) -> bool:
+        """Whether the network had no account when the import first asked: then an id it has
+        not met is new (a concurrent creator is caught by the unique index)."""
+        if self.names.network_was_empty is None:
+            cursor.execute(
+                f"SELECT NOT EXISTS (SELECT 1 FROM {self.account_table} WHERE network = %s)",
+                [self.network],
+            )
+            self.names.network_was_empty = bool(cursor.fetchone()[0])
+        return self.names.network_was_empty
+
+    def _look_up_numeric(self, cursor: Any, external: I64) -> I64:
+        """Learn the ids of the accounts among these that exist; return the others."""
+        cursor.execute("TRUNCATE ingest_names")
+        self._copy(cursor, "ingest_names", "", [f"{e}\n" for e in external.tolist()])
+        cursor.execute(
+            f"SELECT x.external_id::bigint, a.id FROM ingest_names x JOIN {self.account_table} a"
+            " ON a.network = %s AND a.external_id = x.external_id",
+            [self.network],
+        )
+        found = np.array(cursor.fetchall(), np.int64).reshape(-1, 2)
+        if len(found):
+            self.names.remember_numeric(found[:, 0], found[:, 1])
+        return self.names.numeric.missing(external)
+
     # --- posts --------------------------------------------------------------------------------
-    def _insert_posts(self, cursor: Any, posts: Sequence[PostRecord], hidden: set[int]) -> int:
+    def _insert_posts(
+        self, cursor: Any, posts: Sequence[PostRecord], hidden: HiddenAccounts
+    ) -> int:
         ids = self.names.ids
         rows = [
             (
@@ -275,7 +342,7 @@ class Merge:
                 json.dumps(list(p.tags)),
             )
             for p in posts
-            if ids[p.account] not in hidden
+            if hidden.keeps(ids[p.account])
         ]
         if not rows:
             return 0
@@ -295,7 +362,7 @@ class Merge:
         self,
         cursor: Any,
         months: dict[tuple[int, int], MonthRows],
-        hidden: set[int],
+        hidden: HiddenAccounts,
         load: BulkLoad | None,
     ) -> int:
         """Each month's rows, ids in front, to its destination (a load table or the merge)."""
@@ -305,7 +372,7 @@ class Merge:
             trios = zip(rows.actors, rows.receivers, rows.tails, strict=True)
             kept = [(ids[a], ids[r], t) for a, r, t in trios]
             if hidden:
-                kept = [(a, r, t) for a, r, t in kept if a not in hidden and r not in hidden]
+                kept = [(a, r, t) for a, r, t in kept if hidden.keeps(a, r)]
             if self.postgres:
                 group: list[Any] = [f"{a}\t{r}\t{t}" for a, r, t in kept]
             else:
@@ -333,6 +400,15 @@ class Merge:
             cursor.execute("DELETE FROM ingest_rows")
             cursor.executemany("INSERT INTO ingest_rows VALUES (%s, %s, %s, %s, %s, %s, %s)", lines)
         return self._merge_staged(cursor, table)
+
+    def merge_binary(self, cursor: Any, data: bytes) -> int:
+        """Stage binary COPY rows (ROW_COLUMNS, then the post's external id) and merge them
+        into their visible months; return how many were inserted."""
+        cursor.execute("TRUNCATE ingest_rows")
+        columns = f"({ROW_COLUMNS}, post)"
+        with cursor.cursor.copy(f"COPY ingest_rows {columns} FROM STDIN (FORMAT binary)") as copy:
+            copy.write(data)
+        return self._merge_staged(cursor, None)
 
     def _merge_staged(self, cursor: Any, table: str | None) -> int:
         """Insert the staged rows with their post ids; skip keys already stored."""

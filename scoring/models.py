@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from networks.models import network_label
 from scoring.kloutids import KloutId  # noqa: F401  (the model lives with its services)
 from scoring.plusk import PlusK  # noqa: F401
 from scoring.topics import Topic, TopicAlias, TopicChoice, TopicEdge, TopicScore  # noqa: F401
@@ -198,13 +199,25 @@ def bucket_for(score: float) -> str:
 
 
 class Explanation(models.Model):
-    """One sentence saying what moved a daily score ("+2.1: 14 new people shared your post")."""
+    """One sentence saying what moved a daily score ("+2.1: 14 new people shared your post").
+
+    The stored text names nobody: a sentence about another person ("your strongest reactor")
+    refers to their account, and pages name it at view time only while it is visible
+    (`scoring.wording.render_explanations`).
+    """
 
     score = models.ForeignKey(DailyScore, on_delete=models.CASCADE, related_name="explanations")
     points = models.FloatField()
     kind = models.CharField(max_length=32)  # engine Driver.kind: reach, amplification, decay, ...
     text = models.TextField()
     position = models.PositiveSmallIntegerField(default=0)
+    about_account = models.ForeignKey(
+        "networks.NetworkAccount",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["position"]
@@ -269,8 +282,6 @@ class LatestScore(models.Model):
     @property
     def network_label(self) -> str:
         """The network's human name ("Stack Exchange"), or the raw value if we no longer know it."""
-        from scoring.queries import network_label
-
         return network_label(self.network)
 
 

@@ -162,7 +162,6 @@ def write_scores(
         counts.explanations = _write_explanations(
             window=window,
             result=result,
-            meta=meta,
             moments=details["moments"],
             subjects=np.flatnonzero(shown_moved),
             person=person,
@@ -176,7 +175,6 @@ def _write_explanations(
     *,
     window: Window,
     result: EngineResult,
-    meta: _Meta,
     moments: list[list[dict[str, Any]]],
     subjects: npt.NDArray[np.int64],
     person: npt.NDArray[np.int64],
@@ -193,14 +191,14 @@ def _write_explanations(
         )
     )
     cur_result = _with_csc(result)
-    rows: list[tuple[int, float, str, str, int]] = []
+    account_ids = window.account_ids.tolist()
+    rows: list[tuple[int, float, str, str, int, int | None]] = []
     for k in subjects.tolist():
         i = int(person[k])
         for position, d in enumerate(explain_change(prev_result, cur_result, i)):
-            rows.append(
-                (int(score_ids[k]), d.points, d.kind, words(d, i, meta.handle, moments), position)
-            )
-    columns = ("score_id", "points", "kind", "text", "position")
+            text, about = words(d, i, account_ids, moments)
+            rows.append((int(score_ids[k]), d.points, d.kind, text, position, about))
+    columns = ("score_id", "points", "kind", "text", "position", "about_account_id")
     write.insert(Explanation, columns, rows, with_ids=False)
     return len(rows)
 

@@ -12,7 +12,6 @@ re-exported here.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import time
 from collections.abc import Callable
 
@@ -63,7 +62,6 @@ __all__ = [
     "remove_scores_for_user",
 ]
 
-logger = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
 
@@ -270,13 +268,9 @@ def _notify_staff_held(run: ScoringRun) -> None:
     from accounts import services as account_services
     from accounts.models import User
 
-    notify = getattr(account_services, "notify", None)
-    if notify is None:  # accounts' notifications not there yet: the log is the fallback
-        logger.warning("scoring run %s held: %s", run.pk, run.held_reason)
-        return
     url = reverse("staff_runs")
     for staff_id in User.objects.filter(is_staff=True, is_active=True).values_list("pk", flat=True):
-        notify(
+        account_services.notify(
             user_id=staff_id,
             kind="scoring_run_held",
             title=f"Scores for {run.day} are held back",

@@ -9,21 +9,19 @@ from typing import Any
 
 from django.dispatch import Signal
 
+from scoring.read_model import remove_scores_for_account, remove_scores_for_user
+
 day_published = Signal()
 
 
 def on_person_opted_out(sender: Any, *, user_id: int, **kwargs: Any) -> None:
     """A person opted out: their published scores go."""
-    from scoring.services import remove_scores_for_user
-
     remove_scores_for_user(user_id=user_id)
 
 
 def on_accounts_hidden(sender: Any, *, account_ids: list[int], **kwargs: Any) -> None:
     """Accounts became hidden by any path (opt-out, protection): their scores and read-model rows
     go and the privacy epoch moves, exactly as on opt-out."""
-    from scoring.services import remove_scores_for_account
-
     for account_id in account_ids:
         remove_scores_for_account(account_id=account_id)
 

@@ -134,8 +134,6 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
         "unread": unread,
         # Overrides the nav's lazy COUNT: the query above already counted.
         "unread_notification_count": unread_count,
-        "notifications_url": queries.url_or_none("notifications"),
-        "notification_settings_url": queries.url_or_none("notification_settings"),
     }
     bulk = (
         _dashboard_bulk(ref, user_id=user_id, asked_day=asked_day, day_error=day_error)
@@ -257,7 +255,6 @@ def _profile(request: HtmxHttpRequest, account: NetworkAccount | None) -> HttpRe
         "account": account,
         "network_label": queries.network_label(account.network),
         "latest": latest,
-        "opt_out_url": queries.url_or_none("opt_out_public") or queries.url_or_none("privacy"),
     }
     if latest is not None:
         end = latest.day

@@ -7,6 +7,13 @@ from django.core.cache import cache
 from django.test import Client
 
 from tests.factories.accounts import UserFactory
+from tests.postgres import needs_postgres
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked `postgres` (concurrency, COPY, partitions) skip on SQLite."""
+    if item.get_closest_marker("postgres") is not None:
+        needs_postgres("marked postgres: needs PostgreSQL")
 
 
 @pytest.fixture(autouse=True)

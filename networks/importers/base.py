@@ -1,4 +1,7 @@
-"""What every importer shares: opening (compressed) files as streams, progress, repeat keys."""
+"""What every importer shares: opening (compressed) files as streams, progress, repeat keys.
+
+Formats that can also be read as columns (bulk edge lists) extend `networks.importers.columnar`.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from typing import IO, Any, ClassVar
 
 import ijson
 
-from networks.edges import EdgeBlock
 from networks.records import AccountRecord, BadLine, InteractionRecord, PostRecord
 
 Item = AccountRecord | PostRecord | InteractionRecord | BadLine
@@ -82,14 +84,6 @@ class Importer:
 
     def parse(self) -> Iterator[Item]:
         """Yield records in file order; malformed input becomes BadLine, never an exception."""
-        raise NotImplementedError
-
-    # Formats that can also be read as columns (bulk edge lists) say so and offer
-    # `parse_columnar`, yielding EdgeBlocks (and, for irregular stretches, what `parse` yields).
-    columnar: ClassVar[bool] = False
-
-    def parse_columnar(self) -> Iterator[EdgeBlock | Item]:
-        """The file as columnar blocks; only for importers with `columnar = True`."""
         raise NotImplementedError
 
     def open_text(self, path: Path) -> IO[str]:
@@ -294,41 +288,3 @@ def _element(event: str, value: Any, events: Iterator[tuple[str, Any]], number: 
             stack.append(new)
             keys.append(None)
     raise ImportFormatError("the JSON array ends early or is malformed")
-
-
-def aligned_chunks(stream: IO[bytes], size: int, *, stamp_field: int) -> Iterator[bytes]:
-    """Blocks of about `size` bytes of whole lines, each cut where the timestamp (whitespace field
-    `stamp_field`) changes: the trailing lines that share the last line's timestamp move on to the
-    next block. Where a block is cut changes no key: readers carry repeat numbering across."""
-    rest = b""
-    while True:
-        data = stream.read(size)
-        if not data:
-            if rest:
-                yield rest
-            return
-        data = rest + data
-        cut = _run_start(data, data.rfind(b"\n") + 1, stamp_field)
-        if cut == 0:  # no newline yet, or one second fills the block: read on
-            rest = data
-            continue
-        yield data[:cut]
-        rest = data[cut:]
-
-
-def _run_start(data: bytes, end: int, field: int) -> int:
-    """Where the run of lines ending at `end` that share the last line's field `field` starts."""
-    if end == 0:
-        return 0
-    start = data.rfind(b"\n", 0, end - 1) + 1
-    parts = data[start : end - 1].split()
-    if len(parts) <= field:
-        return end
-    stamp = parts[field]
-    while start > 0:
-        previous = data.rfind(b"\n", 0, start - 1) + 1
-        parts = data[previous : start - 1].split()
-        if len(parts) <= field or parts[field] != stamp:
-            break
-        start = previous
-    return start

@@ -20,7 +20,8 @@ import numpy as np
 import numpy.typing as npt
 
 from networks.edges import EdgeBlock, Text, parse_decimal, repeat_numbers
-from networks.importers.base import Importer, Item, RepeatKeys, aligned_chunks
+from networks.importers.base import Item, RepeatKeys
+from networks.importers.columnar import ColumnarImporter, aligned_chunks
 from networks.models import InteractionKind, Network
 from networks.records import BadLine, InteractionRecord
 
@@ -30,11 +31,10 @@ BLOCK_KINDS = (str(InteractionKind.SHARE), str(InteractionKind.MENTION), str(Int
 BLOCK_BYTES = 1 << 21  # about 75,000 lines
 
 
-class HiggsImporter(Importer):
+class HiggsImporter(ColumnarImporter):
     name = "higgs"
     default_network = Network.HIGGS
     description = "Higgs Twitter activity file (userA userB unix_ts RT|MT|RE)"
-    columnar = True
 
     def parse(self) -> Iterator[Item]:
         with self.open_text(self.path) as stream:

@@ -5,7 +5,15 @@ from scoring.engine.explain import explain_change
 from scoring.engine.registry import LATEST, Algorithm, get_version
 from scoring.engine.score import EngineResult, PersonScores, combine_persons, score_window
 from scoring.engine.styles import STYLES
-from scoring.engine.types import Driver, Interactions, Kind, PersonResult, Posts
+from scoring.engine.types import (
+    Driver,
+    Interactions,
+    Kind,
+    PersonRef,
+    PersonResult,
+    PostRef,
+    Posts,
+)
 
 __all__ = [
     "LATEST",
@@ -16,8 +24,10 @@ __all__ = [
     "EngineResult",
     "Interactions",
     "Kind",
+    "PersonRef",
     "PersonResult",
     "PersonScores",
+    "PostRef",
     "Posts",
     "calibrate",
     "combine_persons",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from scoring.engine.score import EngineResult
-from scoring.engine.types import Driver
+from scoring.engine.types import Driver, PersonRef, PostRef
 
 _COMPONENT_TEXT = {
     "reach": ("more people acted on your content", "fewer people acted on your content recently"),
@@ -61,11 +61,12 @@ def explain_change(prev: EngineResult, cur: EngineResult, person: int) -> list[D
     top = cur.top_influencees(person, 1)
     if top and total > 0:
         who, _weight = top[0]
-        drivers.append(Driver(0.0, f"your strongest reactor is person #{who}", "person"))
+        drivers.append(Driver(0.0, "your strongest reactor", "person", PersonRef(int(who))))
     moments = cur.moments(person, 1)
     if moments and total > 0:
         post, actions = moments[0]
-        drivers.append(Driver(0.0, f"post #{post} drove {int(actions)} actions", "post"))
+        text = f"your post drove {int(actions)} actions"
+        drivers.append(Driver(0.0, text, "post", PostRef(int(post), int(actions))))
     residual = total - sum(d.points for d in drivers)
     if abs(residual) >= 0.05 and not drivers:
         drivers.append(Driver(round(residual, 1), f"{residual:+.1f}: rounding", "other"))

@@ -132,12 +132,32 @@ class Posts:
 
 
 @dataclass(frozen=True)
+class PersonRef:
+    """A person a driver is about, by dense person index (the caller knows who that is)."""
+
+    person: int
+
+
+@dataclass(frozen=True)
+class PostRef:
+    """A post a driver is about, by index into the engine's posts, and the actions it drew."""
+
+    post: int
+    actions: int
+
+
+@dataclass(frozen=True)
 class Driver:
-    """One reason a score moved between two days: signed points and a sentence."""
+    """One reason a score moved between two days: signed points and a sentence.
+
+    The sentence never names anyone: a driver about a person or a post carries a typed reference
+    (`about`) that the caller turns into a name, if it may show one.
+    """
 
     points: float
     text: str
     kind: str
+    about: PersonRef | PostRef | None = None
 
 
 @dataclass(frozen=True)

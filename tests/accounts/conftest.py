@@ -6,7 +6,6 @@ import re
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -36,12 +35,6 @@ def link_from_mail(body: object) -> str:
     match = re.search(r"https?://[^/\s]+(/\S+)", str(body))
     assert match, body
     return match.group(1)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    """allauth rate limits live in the cache (Redis in CI); each test starts with none used."""
-    cache.clear()
 
 
 @pytest.fixture

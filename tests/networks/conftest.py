@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import gzip
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
-from networks.partitions import BulkLoad
+from networks.records import IngestResult, InteractionRecord
+from networks.session import ImportSession
+from networks.staging import prepare_batch
+from tests.postgres import needs_postgres
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -35,12 +38,30 @@ def uploads_in_tmp(settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+OpenSession = Callable[..., ImportSession]
+
+
 @pytest.fixture
-def load() -> Iterator[BulkLoad]:
-    """An import's bulk load (PostgreSQL), owned for the test."""
-    if connection.vendor != "postgresql":
-        pytest.skip("bulk loads are PostgreSQL's")
-    bulk = BulkLoad(run_id=987_654)
-    bulk.begin()
-    yield bulk
-    bulk.end()
+def open_session() -> Iterator[OpenSession]:
+    """Open an import session on PostgreSQL (with load tables) for a network, as a file import
+    would: `open_session("higgs", helper=True)`; closed after the test."""
+    needs_postgres("bulk loads are PostgreSQL's")
+    with ExitStack() as opened:
+
+        def open_(network: str = "dev", *, helper: bool = False) -> ImportSession:
+            # a strict session has no helper (and the test's transaction would not allow one)
+            session = ImportSession(run_id=987_654, network=network, strict=not helper)
+            return opened.enter_context(session)
+
+        yield open_
+
+
+@pytest.fixture
+def session(open_session: OpenSession) -> ImportSession:
+    """An import session of the "dev" network (PostgreSQL)."""
+    return open_session("dev")
+
+
+def store_records(session: ImportSession, interactions: list[InteractionRecord]) -> IngestResult:
+    """Store interaction records as one batch of the session's import."""
+    return session.store(prepare_batch(session.network, [], [], interactions, postgres=True))

@@ -27,8 +27,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import networks.importers.higgs as higgs
-from networks.edges import EdgeBlock, Text, Timestamps, pack_binary_copy, repeat_numbers
-from networks.importers.base import ImportOptions, RepeatKeys, aligned_chunks
+from networks.account_ids import AccountIds
+from networks.edges import EdgeBlock, IdMap, Text, Timestamps, pack_binary_copy, repeat_numbers
+from networks.importers.base import ImportOptions, RepeatKeys
+from networks.importers.columnar import aligned_chunks
 from networks.importers.higgs import HiggsImporter
 from networks.models import Interaction, NetworkAccount, SyncRun
 from networks.partitions import BulkLoad
@@ -37,6 +39,7 @@ from networks.services import run_import, start_import
 from tests.factories.accounts import UserFactory
 from tests.factories.networks import NetworkAccountFactory
 from tests.networks.conftest import higgs_file
+from tests.postgres import needs_postgres
 
 UTC = dt.UTC
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
@@ -487,11 +490,6 @@ def test_aligned_chunks_keep_every_byte_and_cut_only_where_the_stamp_changes(dat
 
 
 # --- binary COPY ----------------------------------------------------------------------------------
-def needs_postgres() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("binary COPY and the columnar import are PostgreSQL's")
-
-
 def scattered_text(values: list[str]) -> Text:
     """A Text column whose rows lie in its blob in reverse order with bytes between them."""
     blob = bytearray(b"#")
@@ -546,7 +544,6 @@ def packed_round_trip(a: list[int], b: list[int], texts: list[str], seconds: lis
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_binary_copy_round_trips_edge_values():
-    needs_postgres()
     packed_round_trip(
         a=[0, -1, -(2**63), 2**63 - 1, 1341100972],
         b=[-5, 7, 2**40, -(2**40), 0],
@@ -564,7 +561,6 @@ def test_binary_copy_round_trips_edge_values():
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_binary_copy_of_zero_rows_is_a_valid_empty_stream():
-    needs_postgres()
     empty = np.zeros(0, np.int64)
     got = copy_back(0, [empty, empty, Text.constant("x", 0), Timestamps(empty), None])
 
@@ -575,7 +571,6 @@ def test_binary_copy_of_zero_rows_is_a_valid_empty_stream():
 @pytest.mark.django_db
 def test_binary_copy_of_taken_choice_and_constant_text_columns():
     """The columns `columnar.lay_out` builds: kinds by code, the network constant, rows taken."""
-    needs_postgres()
     kinds = Text.choice(["share", "", "réponse"], np.array([2, 0, 1, 2, 0], np.uint8))
     keys = scattered_text(["k0", "k1", "", "k3", "ü4"])
     rows = np.array([4, 0, 2])
@@ -609,7 +604,6 @@ _second = st.integers(-62_135_596_800, 253_402_300_799)
 )
 @given(rows=st.lists(st.tuples(_int64, _int64, _pg_text, _second), max_size=8))
 def test_binary_copy_round_trips_generated_rows(rows):
-    needs_postgres()
     packed_round_trip(
         a=[r[0] for r in rows],
         b=[r[1] for r in rows],
@@ -674,7 +668,7 @@ class Spy:
 
 @pytest.fixture
 def spy(monkeypatch: pytest.MonkeyPatch) -> Spy:
-    needs_postgres()
+    needs_postgres("binary COPY and the columnar import are PostgreSQL's")
     # blocks far smaller than a batch, and batches that cut blocks: both boundaries exercised
     monkeypatch.setattr(higgs, "BLOCK_BYTES", 16_384)
     return Spy(monkeypatch)
@@ -781,3 +775,88 @@ def test_columnar_import_never_stores_rows_of_protected_or_opted_out_accounts(
         assert stored(network) == visible
     for run in (loaded, records, merged):
         assert counts(run) == (E2E_LINES, len(visible), hidden_rows, 0)
+
+
+# --- the import's id map: checked lookups, a bound that is safe -----------------------------------
+def test_id_map_lookup_of_an_unknown_id_is_an_error_not_a_neighbours_id():
+    ids = IdMap()
+    ids.add(np.array([10, 30], np.int64), np.array([1, 3], np.int64))
+
+    assert ids.get(np.array([30, 10], np.int64)).tolist() == [3, 1]
+    for unknown in (20, 5, 40):  # between, before and after the known ids
+        with pytest.raises(KeyError, match=str(unknown)):
+            ids.get(np.array([10, unknown], np.int64))
+
+
+def test_id_map_set_changes_only_the_ids_it_holds():
+    ids = IdMap()
+    ids.add(np.array([10, 30], np.int64), np.array([1, 3], np.int64))
+
+    ids.set(np.array([20, 30], np.int64), np.array([7, 9], np.int64))
+
+    assert ids.get(np.array([10, 30], np.int64)).tolist() == [1, 9]
+    assert ids.missing(np.array([10, 20, 30], np.int64)).tolist() == [20]
+
+
+def test_account_ids_past_their_bound_forget_between_batches_never_within_one():
+    names = AccountIds(limit=2)
+    names.start_batch()
+    names.remember([("a", 1), ("b", 2)])
+    names.remember_numeric(np.array([5], np.int64), np.array([50], np.int64))
+    names.remember([("c", 3)])  # the batch grows past the bound: it keeps everything it met
+
+    assert names.ids == {"a": 1, "b": 2, "c": 3}
+    assert names.numeric.get(np.array([5], np.int64)).tolist() == [50]
+
+    names.network_was_empty = True
+    names.start_batch()  # the next batch starts afresh
+
+    assert names.ids == {}
+    assert len(names.numeric) == 0
+    assert names.network_was_empty is False, "forgotten ids may exist: look them up"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_small_id_map_bound_stores_the_same_rows_on_every_path(
+    higgs_20k, read_20k, spy, monkeypatch
+):
+    """A map bound far below one batch's names: every batch starts afresh, and every stored row
+    still names the right accounts (main once wrote neighbours' ids or raised KeyError here)."""
+    monkeypatch.setattr(AccountIds, "LIMIT", 50)
+    forgot = Counter[str]()
+    real_start = AccountIds.start_batch
+
+    def start_batch(names: AccountIds) -> None:
+        forgot["batches"] += len(names.ids) + len(names.numeric) > names.limit
+        real_start(names)
+
+    monkeypatch.setattr(AccountIds, "start_batch", start_batch)
+
+    loaded = import_higgs(higgs_20k)
+    records = import_higgs(higgs_20k, network="dev", columnar=False)
+    merged = import_higgs(higgs_20k, network="kloutsample")
+
+    assert forgot["batches"] > 20
+    for network in ("higgs", "dev", "kloutsample"):
+        assert stored(network) == sorted(read_20k)
+    for run in (loaded, records, merged):
+        assert counts(run) == (E2E_LINES, E2E_LINES, 0, 0)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_small_id_map_bound_with_the_helper_storing_accounts_stores_the_right_rows(
+    higgs_20k, read_20k, spy, monkeypatch
+):
+    """With the helper connection, accounts reserved before the map forgets them are still being
+    stored: rows naming them again get fresh reservations that lose, and take the winners' ids."""
+    monkeypatch.setattr(AccountIds, "LIMIT", 50)
+
+    run = import_higgs(higgs_20k)
+
+    assert stored("higgs") == sorted(read_20k)
+    assert counts(run) == (E2E_LINES, E2E_LINES, 0, 0)
+    ids = {r[0] for r in read_20k} | {r[1] for r in read_20k}
+    accounts = NetworkAccount.objects.filter(network="higgs")
+    assert sorted(accounts.values_list("external_id", flat=True)) == sorted(ids)

@@ -13,26 +13,19 @@ import threading
 
 import numpy as np
 import pytest
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError
 
 from networks import columnar
-from networks.columnar import settle
 from networks.edges import EdgeBlock, Text
-from networks.helper import Helper
 from networks.importers.higgs import BLOCK_KINDS
 from networks.models import Interaction, NetworkAccount
-from networks.partitions import BulkLoad
 from networks.records import InteractionRecord
 from networks.services import ingest_batch
+from networks.session import ImportSession
 from networks.staging import prepare_batch
 
 pytestmark = pytest.mark.postgres
 JULY = int(dt.datetime(2012, 7, 2, tzinfo=dt.UTC).timestamp())
-
-
-def needs_postgres() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("columnar blocks are stored on PostgreSQL only")
 
 
 def block_of(rows: list[tuple[int, int, int]]) -> EdgeBlock:
@@ -49,9 +42,14 @@ def block_of(rows: list[tuple[int, int, int]]) -> EdgeBlock:
     )
 
 
-def store(block: EdgeBlock, load: BulkLoad | None, helper: Helper | None = None) -> int:
+def store(block: EdgeBlock, session: ImportSession) -> int:
     batch = prepare_batch("higgs", [], [], [], postgres=True, blocks=[block])
-    return ingest_batch(network="higgs", prepared=batch, load=load, helper=helper).accounts_created
+    return session.store(batch).accounts_created
+
+
+def helper_session() -> ImportSession:
+    """A session of a non-strict import with its helper connection (use it as a context)."""
+    return ImportSession(run_id=987_655, network="higgs")
 
 
 def stored_pairs() -> set[tuple[str, str]]:
@@ -73,9 +71,10 @@ def someone_elses_account() -> NetworkAccount:
 
 
 @pytest.mark.django_db
-def test_new_accounts_of_a_block_get_reserved_ids_and_every_row_names_them(load):
-    created = store(block_of(ROWS), load)
-    load.finish(hidden_account_ids=[])
+def test_new_accounts_of_a_block_get_reserved_ids_and_every_row_names_them(open_session):
+    session = open_session("higgs")
+    created = store(block_of(ROWS), session)
+    session.attach()
 
     assert created == 5
     assert stored_pairs() == EXPECTED
@@ -88,17 +87,18 @@ def test_new_accounts_of_a_block_get_reserved_ids_and_every_row_names_them(load)
     assert made == [("", "", False, False, False, "", {}, "", None)] * 5
     ids = dict(NetworkAccount.objects.filter(network="higgs").values_list("external_id", "id"))
     assert len(ids) == 5
-    assert load.names.numeric.get(np.array([1, 2, 3, 4, 5])).tolist() == [
+    assert session.names.numeric.get(np.array([1, 2, 3, 4, 5])).tolist() == [
         ids[str(n)] for n in (1, 2, 3, 4, 5)
     ]
 
 
 @pytest.mark.django_db
-def test_a_block_meeting_existing_accounts_looks_them_up_instead_of_reserving(load):
+def test_a_block_meeting_existing_accounts_looks_them_up_instead_of_reserving(open_session):
     existing = NetworkAccount.objects.create(network="higgs", external_id="2")
+    session = open_session("higgs")
 
-    created = store(block_of(ROWS), load)
-    load.finish(hidden_account_ids=[])
+    created = store(block_of(ROWS), session)
+    session.attach()
 
     assert created == 4
     assert stored_pairs() == EXPECTED
@@ -108,8 +108,9 @@ def test_a_block_meeting_existing_accounts_looks_them_up_instead_of_reserving(lo
 @pytest.mark.django_db
 @pytest.mark.parametrize("month_held", [False, True], ids=["loaded-month", "held-month"])
 def test_a_lost_race_for_an_account_gives_the_rows_the_winners_id(
-    load, someone_elses_account, month_held
+    open_session, someone_elses_account, month_held
 ):
+    session = open_session("higgs")
     if month_held:  # July holds a row: the block is merged into the partition, not loaded
         ingest_batch(
             network="dev",
@@ -117,10 +118,10 @@ def test_a_lost_race_for_an_account_gives_the_rows_the_winners_id(
                 InteractionRecord("x", "y", "share", dt.datetime.fromtimestamp(JULY, dt.UTC), "k")
             ],
         )
-    load.names.network_was_empty = True  # so the writer reserves an id for account 2 too
+    session.names.network_was_empty = True  # so the writer reserves an id for account 2 too
 
-    created = store(block_of(ROWS), load)
-    load.finish(hidden_account_ids=[])
+    created = store(block_of(ROWS), session)
+    session.attach()
 
     assert created == 4
     assert stored_pairs() == EXPECTED
@@ -128,26 +129,21 @@ def test_a_lost_race_for_an_account_gives_the_rows_the_winners_id(
     assert list(twos.values_list("id", flat=True)) == [someone_elses_account.pk]
     named = Interaction.objects.filter(network="higgs", receiver__external_id="2")
     assert set(named.values_list("receiver_id", flat=True)) == {someone_elses_account.pk}
-    assert load.names.numeric.get(np.array([2])).tolist() == [someone_elses_account.pk]
+    assert session.names.numeric.get(np.array([2])).tolist() == [someone_elses_account.pk]
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("race", [False, True], ids=["no-race", "lost-race"])
-def test_the_helper_stores_the_accounts_and_the_attach_waits_for_them(load, race):
+def test_the_helper_stores_the_accounts_and_the_attach_waits_for_them(race):
     existing = NetworkAccount.objects.create(network="higgs", external_id="2") if race else None
-    load.names.network_was_empty = True
-    helper = Helper()
-    try:
-        reserved = store(block_of(ROWS[:2]), load, helper)
-        reserved += store(block_of(ROWS[2:]), load, helper)  # goes on without waiting
-        assert len(load.pending) == 2
-        with pytest.raises(RuntimeError, match="settle"):
-            load.finish(hidden_account_ids=[])
-    finally:
-        helper.close()
-    with transaction.atomic(), connection.cursor() as cursor:
-        created = settle(cursor, load)
-    load.finish(hidden_account_ids=[])
+    with helper_session() as session:
+        session.names.network_was_empty = True
+        reserved = store(block_of(ROWS[:2]), session)
+        reserved += store(block_of(ROWS[2:]), session)  # goes on without waiting
+        assert session.new_accounts is not None
+        assert len(session.new_accounts.pending) == 2
+        created = session.settle()
+        session.attach()
 
     assert reserved == 5  # 1, 2, 3 in the first batch, 4, 5 in the second
     assert created == (4 if race else 5)
@@ -160,37 +156,33 @@ def test_the_helper_stores_the_accounts_and_the_attach_waits_for_them(load, race
 
 
 @pytest.mark.django_db(transaction=True)
-def test_accounts_the_helper_failed_to_store_are_stored_when_settling(load, monkeypatch):
-    helper = Helper()
-
+def test_accounts_the_helper_failed_to_store_are_stored_when_settling(monkeypatch):
     def broken(*args: object) -> None:
         raise OperationalError("the helper's connection went away")
 
     monkeypatch.setattr(columnar, "store_new_accounts_apart", broken)
-    try:
-        store(block_of(ROWS), load, helper)
-    finally:
-        helper.close()
-    assert not NetworkAccount.objects.filter(network="higgs").exists()
+    with helper_session() as session:
+        store(block_of(ROWS), session)
+        assert session.new_accounts is not None
+        assert not NetworkAccount.objects.filter(network="higgs").exists()
 
-    with transaction.atomic(), connection.cursor() as cursor:
-        created = settle(cursor, load)
-    load.finish(hidden_account_ids=[])
+        created = session.settle()
+        session.attach()
 
     assert created == 5
     assert stored_pairs() == EXPECTED
 
 
 @pytest.mark.django_db
-def test_an_account_deleted_while_its_rows_load_takes_them_along_and_is_resolved_afresh(load):
-    store(block_of(ROWS[:2]), load)  # (1, 2) and (3, 2): account 2 is known to the import now
+def test_an_account_deleted_while_its_rows_load_takes_them_along_and_is_resolved_afresh(
+    open_session,
+):
+    session = open_session("higgs")
+    store(block_of(ROWS[:2]), session)  # (1, 2) and (3, 2): account 2 is known to the import now
     NetworkAccount.objects.filter(network="higgs", external_id="2").delete()
 
-    assert load.accounts_deleted()
-    assert not load.accounts_deleted(), "the same deletion is reported once"
-    load.forget_names()
-    store(block_of(ROWS[2:]), load)  # (4, 1) and (2, 5): account 2 again, a new one
-    load.finish(hidden_account_ids=[])
+    store(block_of(ROWS[2:]), session)  # (4, 1) and (2, 5): the session resolves 2 afresh
+    session.attach()
 
     # the first batch's rows named the deleted account: dropped at the attach
     assert stored_pairs() == {("4", "1"), ("2", "5")}
@@ -200,11 +192,12 @@ def test_an_account_deleted_while_its_rows_load_takes_them_along_and_is_resolved
 
 
 @pytest.mark.django_db
-def test_rows_loaded_before_an_unnoticed_deletion_are_dropped_at_the_attach(load):
-    store(block_of(ROWS), load)
+def test_rows_loaded_before_an_unnoticed_deletion_are_dropped_at_the_attach(open_session):
+    session = open_session("higgs")
+    store(block_of(ROWS), session)
     NetworkAccount.objects.filter(network="higgs", external_id="5").delete()
 
-    dropped = load.finish(hidden_account_ids=[])  # no batch looked in between
+    dropped = session.attach()  # no batch looked in between
 
     assert dropped == 1
     assert stored_pairs() == EXPECTED - {("2", "5")}

@@ -17,7 +17,7 @@ from django.urls import reverse
 from accounts import services as account_services
 from accounts.crypto import encrypt_token
 from accounts.models import ProviderCredential
-from networks import services
+from networks import sync
 from networks.models import Interaction, NetworkAccount
 from networks.providers.mastodon import instance_of
 from tests.factories.networks import NetworkAccountFactory
@@ -85,7 +85,7 @@ def test_others_data_and_linking_meet_on_one_row_and_its_tokens_are_found(
 
     assert NetworkAccount.objects.filter(network="mastodon", user=alice).get().pk == known.pk
     assert NetworkAccount.objects.filter(network="mastodon").count() == 2
-    credential = services._credential_for(NetworkAccount.objects.get(pk=known.pk))
+    credential = sync._credential_for(NetworkAccount.objects.get(pk=known.pk))
     assert credential is not None
     assert credential.access_token == "masto-token"
 
@@ -181,7 +181,7 @@ def test_the_data_migration_merges_a_linked_row_with_its_actor_row(alice) -> Non
     assert Interaction.objects.filter(receiver=merged).count() == 2
     assert Interaction.objects.filter(actor=merged).count() == 1
     assert NetworkAccount.objects.get(pk=lone.pk).external_id == "https://else.example/users/carol"
-    assert services._credential_for(merged) is not None
+    assert sync._credential_for(merged) is not None
 
 
 def test_the_data_migration_keeps_a_merged_account_hidden_when_either_row_was(alice) -> None:

@@ -16,13 +16,9 @@ from networks.prefetch import prefetch
 from networks.records import InteractionRecord
 from networks.services import ingest_batch, opt_out_network_account
 from tests.factories.networks import InteractionFactory
+from tests.networks.conftest import store_records
 
 JULY = dt.datetime(2012, 7, 3, 12, tzinfo=dt.UTC)
-
-
-def needs_postgres() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("partitions and bulk loads are PostgreSQL's")
 
 
 def records(n: int, *, start: dt.datetime = JULY, prefix: str = "k") -> list[InteractionRecord]:
@@ -41,15 +37,14 @@ def existing_partitions() -> dict[dt.date, str]:
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_a_new_month_is_loaded_detached_and_appears_with_its_indexes_when_attached(load):
-    needs_postgres()
-    result = ingest_batch(network="dev", interactions=records(30), load=load)
+def test_a_new_month_is_loaded_detached_and_appears_with_its_indexes_when_attached(session):
+    result = store_records(session, records(30))
 
     assert result.interactions_inserted == 30
     assert Interaction.objects.count() == 0, "a loading month is invisible until attached"
     assert dt.date(2012, 7, 1) not in existing_partitions()
 
-    dropped = load.finish(hidden_account_ids=[])
+    dropped = session.attach()
 
     assert dropped == 0
     assert Interaction.objects.filter(network="dev").count() == 30
@@ -65,12 +60,11 @@ def test_a_new_month_is_loaded_detached_and_appears_with_its_indexes_when_attach
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_a_key_repeated_across_batches_of_one_load_is_stored_once(load):
-    needs_postgres()
-    ingest_batch(network="dev", interactions=records(20), load=load)
-    ingest_batch(network="dev", interactions=records(20), load=load)  # the same keys again
+def test_a_key_repeated_across_batches_of_one_load_is_stored_once(session):
+    store_records(session, records(20))
+    store_records(session, records(20))  # the same keys again
 
-    dropped = load.finish(hidden_account_ids=[])
+    dropped = session.attach()
 
     assert dropped == 20
     assert Interaction.objects.filter(network="dev").count() == 20
@@ -78,13 +72,12 @@ def test_a_key_repeated_across_batches_of_one_load_is_stored_once(load):
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_an_account_hidden_while_its_month_loads_is_purged_before_attaching(load):
-    needs_postgres()
-    ingest_batch(network="dev", interactions=records(35), load=load)
+def test_an_account_hidden_while_its_month_loads_is_purged_before_attaching(session):
+    store_records(session, records(35))
     hidden = opt_out_network_account(provider="dev", uid="a0")
     assert hidden is not None
 
-    dropped = load.finish(hidden_account_ids=[hidden.pk])
+    dropped = session.attach()  # the rule says a0 is hidden now
 
     assert dropped == 5  # a0 acted in rows 0, 7, 14, 21, 28
     assert not Interaction.objects.filter(actor_id=hidden.pk).exists()
@@ -93,13 +86,12 @@ def test_an_account_hidden_while_its_month_loads_is_purged_before_attaching(load
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_a_month_filled_by_someone_else_meanwhile_is_merged_not_replaced(load):
-    needs_postgres()
-    ingest_batch(network="dev", interactions=records(10), load=load)
+def test_a_month_filled_by_someone_else_meanwhile_is_merged_not_replaced(session):
+    store_records(session, records(10))
     # A provider sync stores two rows of July: one the load also holds, one it does not.
     ingest_batch(network="dev", interactions=records(1) + records(1, prefix="sync"))
 
-    dropped = load.finish(hidden_account_ids=[])
+    dropped = session.attach()
 
     assert dropped == 1
     keys = set(Interaction.objects.filter(network="dev").values_list("source_key", flat=True))
@@ -109,7 +101,6 @@ def test_a_month_filled_by_someone_else_meanwhile_is_merged_not_replaced(load):
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_rows_in_the_default_partition_move_into_their_month_when_it_is_created():
-    needs_postgres()
     august = dt.datetime(2012, 8, 9, tzinfo=dt.UTC)
     orm_row = InteractionFactory.create(occurred_at=august)  # the ORM, outside ingest_batch
     with connection.cursor() as cursor:
@@ -128,13 +119,13 @@ def test_rows_in_the_default_partition_move_into_their_month_when_it_is_created(
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_a_re_import_of_a_held_month_inserts_nothing_and_keeps_one_row_per_key(load):
-    needs_postgres()
+def test_a_re_import_of_a_held_month_inserts_nothing_and_keeps_one_row_per_key(session):
     ingest_batch(network="dev", interactions=records(12))
-    again = ingest_batch(network="dev", interactions=records(12), load=load)
+    again = store_records(session, records(12))
 
     assert again.interactions_inserted == 0
-    assert load.tables == {}, "a month that holds rows is merged, not loaded"
+    assert session.load is not None
+    assert session.load.tables == {}, "a month that holds rows is merged, not loaded"
     assert Interaction.objects.filter(network="dev").count() == 12
     assert NetworkAccount.objects.filter(network="dev").count() == 12  # 7 actors + 5 receivers
     with connection.cursor() as cursor:
@@ -186,14 +177,13 @@ def test_prefetch_stops_its_thread_when_the_consumer_stops_early():
 @pytest.mark.django_db
 @pytest.mark.parametrize("workers", [0, 3])
 def test_index_builds_of_a_loaded_month_use_the_configured_parallel_workers(
-    load, settings, workers
+    session, settings, workers
 ):
-    needs_postgres()
     settings.KLOUT_INDEX_BUILD_WORKERS = workers
-    ingest_batch(network="dev", interactions=records(10), load=load)
+    store_records(session, records(10))
 
     with CaptureQueriesContext(connection) as captured:
-        load.finish(hidden_account_ids=[])
+        session.attach()
 
     sql = [q["sql"] for q in captured.captured_queries]
     builds = [i for i, s in enumerate(sql) if s.startswith("CREATE") and "INDEX" in s]
@@ -205,7 +195,6 @@ def test_index_builds_of_a_loaded_month_use_the_configured_parallel_workers(
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_account_and_interaction_ids_come_from_cached_sequences():
-    needs_postgres()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT cache_size FROM pg_sequences WHERE sequencename IN"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import responses
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.crypto import encrypt_token
@@ -133,3 +135,24 @@ def test_linked_account_details_are_keyed_by_provider_and_uid(alice):
     details = linked_account_details(user_id=alice.pk)
 
     assert details[("reddit", "ar")]["network_account_id"] == account.pk
+
+
+def _import_page_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("import_archive")).status_code == 200
+    return len(queries)
+
+
+def test_the_import_runs_list_query_count_does_not_grow_with_the_runs(alice, alice_client):
+    def runs(n: int) -> None:
+        for i in range(n):
+            SyncRun.objects.create(
+                source=f"mastodon:outbox-{i}.json", format="mastodon", user=alice
+            )
+
+    runs(1)
+    few = _import_page_queries(alice_client)
+    runs(15)
+    many = _import_page_queries(alice_client)
+
+    assert few == many

@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from networks.models import Network
 from scoring.models import DailyScore, LatestScore, RunStatus, ScoringRun
 from scoring.services import RunStateError, compute_day, discard_run, publish_run
 from tests.factories.accounts import UserFactory
-from tests.factories.scoring import DAY, accounts, noon, react
+from tests.factories.scoring import DAY, ScoringRunFactory, accounts, noon, react
 
 pytestmark = pytest.mark.django_db
 YESTERDAY = DAY - dt.timedelta(days=1)
@@ -152,3 +154,30 @@ def test_discarded_runs_cannot_be_published(held_run, alice):
 
     with pytest.raises(RunStateError):
         publish_run(run_id=held_run.pk, user_id=alice.pk)
+
+
+def _staff_runs_queries(client: Client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("staff_runs")).status_code == 200
+    return len(queries)
+
+
+def test_staff_runs_page_query_count_does_not_grow_with_the_runs(staff_client):
+    """The list shows held and recent runs with their version and decider: a fixed number of
+    queries whether there are two runs or forty."""
+    decider = UserFactory.create(is_staff=True)
+
+    def runs(days: range, status: str) -> None:
+        for n in days:
+            ScoringRunFactory.create(
+                day=DAY - dt.timedelta(days=n), status=status, decided_by=decider
+            )
+
+    runs(range(1), RunStatus.HELD)
+    runs(range(1, 2), RunStatus.PUBLISHED)
+    few = _staff_runs_queries(staff_client)
+    runs(range(2, 12), RunStatus.HELD)
+    runs(range(12, 40), RunStatus.PUBLISHED)
+    many = _staff_runs_queries(staff_client)
+
+    assert few == many

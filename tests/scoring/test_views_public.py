@@ -18,12 +18,6 @@ from tests.factories.scoring import score_history
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    """Pages cache immutable history by row id; ids repeat between tests on SQLite."""
-    cache.clear()
-
-
 def _count(client: Client, url: str, **headers: str) -> int:
     """Queries for one request with a cold cache (the worst case)."""
     cache.clear()

@@ -80,9 +80,9 @@ def _snapshot() -> dict[str, Any]:
         for pk, a, u, day in DailyScore.objects.values_list("pk", "account_id", "user_id", "day")
     }
     explanations = sorted(
-        (by_id[score_id], position, points, kind, text)
-        for score_id, position, points, kind, text in Explanation.objects.values_list(
-            "score_id", "position", "points", "kind", "text"
+        (by_id[score_id], position, points, kind, text, about)
+        for score_id, position, points, kind, text, about in Explanation.objects.values_list(
+            "score_id", "position", "points", "kind", "text", "about_account_id"
         )
     )
     latest_fields = [f.attname for f in LatestScore._meta.concrete_fields if f.name not in skip]
