@@ -38,7 +38,10 @@ def day_notices(run: ScoringRun) -> Iterator[Notice]:
         .values_list("pk", flat=True)
         .first()
     )
+    # The hidden rule: a notice never names a protected or opted-out account (a small set).
+    hidden = set(NetworkAccount.objects.hidden_ids())
     for row in _person_rows(run, previous):
+        _forget_hidden(row, hidden)
         yield from _person_notices(run, row, dashboard, has_previous=previous is not None)
     yield from _achievement_notices(run)
 
@@ -52,7 +55,8 @@ def _person_rows(run: ScoringRun, previous: int | None) -> Iterator[dict[str, An
     accounts = q(NetworkAccount._meta.db_table)
     users = q(get_user_model()._meta.db_table)
     sql = f"""
-        SELECT f.user_id, d.score, p.score, pref.score_move_threshold, e.text,
+        SELECT f.user_id, d.score, p.score, pref.score_move_threshold, e.text, e.kind,
+               e.about_account_id, ab.handle, ab.external_id,
                f.actions_received, f.top_network, f.top_network_share, f.top_post_kind,
                f.top_post_kind_share, f.top_hour, f.top_hour_share,
                f.top_influencee_id, ie.handle, ie.external_id,
@@ -69,10 +73,12 @@ def _person_rows(run: ScoringRun, previous: int | None) -> Iterator[dict[str, An
         LEFT JOIN {accounts} ie ON ie.id = f.top_influencee_id
         LEFT JOIN {accounts} ir ON ir.id = f.top_influencer_id
         LEFT JOIN {accounts} ha ON ha.id = f.new_high_actor_id
+        LEFT JOIN {accounts} ab ON ab.id = e.about_account_id
         WHERE f.run_id = %s
     """
     names = (
-        "user_id", "score", "prev", "threshold", "reason",
+        "user_id", "score", "prev", "threshold", "reason", "reason_kind",
+        "about", "about_handle", "about_ext",
         "actions", "network", "network_share", "post_kind", "post_kind_share", "hour", "hour_share",
         "influencee", "influencee_handle", "influencee_ext",
         "influencer", "influencer_handle", "influencer_ext",
@@ -85,6 +91,19 @@ def _person_rows(run: ScoringRun, previous: int | None) -> Iterator[dict[str, An
         while batch := cursor.fetchmany(20_000):
             for values in batch:
                 yield dict(zip(names, values, strict=True))
+
+
+def _forget_hidden(row: dict[str, Any], hidden: set[int]) -> None:
+    """Blank out every account the hidden rule does not let us name, and sentences about them."""
+    for field in ("influencee", "influencer", "high_actor"):
+        if row[field] is not None and row[field] in hidden:
+            row[field] = None
+            row[f"{field}_handle"] = row[f"{field}_ext"] = None
+    if row["reason_kind"] == "person":
+        # The stored sentence names nobody; name its person only while they may be shown.
+        who = row["about_handle"] or row["about_ext"]
+        visible = row["about"] is not None and row["about"] not in hidden and who
+        row["reason"] = f"{row['reason']} is @{who}" if visible else None
 
 
 def _person_notices(

@@ -9,6 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('scoring', '0005_plus_k'),
+        ('scoring', '0004_explanation_references'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
