@@ -3,7 +3,9 @@
 Accounts is the lowest app, so it cannot read scores or achievements itself. Higher apps register a
 section builder (`register_digest_section`) in their AppConfig.ready: given a chunk of user ids and
 the week's start, it returns lines per user ("Your score went up 4 points this week: 53 → 57"). The
-digest asks each builder once per chunk of people, never once per person.
+digest asks each builder once per chunk of people, never once per person. Each person gets at most
+one digest a week: a `DigestSend` row claims it before sending, so a redelivered task sends nobody
+twice.
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Notification, NotificationPreference, User
+from accounts.models import DigestSend, Notification, NotificationPreference, User
 
-SITE_URL_SETTING = "KLOUT_SITE_URL"
 CHUNK = 500
 ITEMS = 20
 
@@ -46,23 +48,29 @@ def register_digest_section(*, key: str, title: str, build: SectionBuilder) -> N
 
 
 def send_weekly_digests(*, now: datetime.datetime | None = None) -> int:
-    """E-mail each person who wants the digest their past week; return how many were sent."""
-    since = (now or timezone.now()) - datetime.timedelta(days=7)
-    site = getattr(settings, SITE_URL_SETTING, "http://127.0.0.1:8000").rstrip("/")
+    """E-mail each person who wants the digest their past week, once per week; return how many
+    were sent."""
+    now = now or timezone.now()
+    since = now - datetime.timedelta(days=7)
+    week = now.date() - datetime.timedelta(days=now.weekday())
+    site = settings.KLOUT_SITE_URL  # links are written outside any request
     people = (
         User.objects.filter(is_active=True, opted_out=False)
         .exclude(notification_preference__weekly_digest=False)
+        .exclude(pk__in=DigestSend.objects.filter(week=week).values("user"))
         .order_by("pk")
         .values_list("pk", "email")
     )
     sent = 0
     iterator = people.iterator(chunk_size=CHUNK)
     while chunk := list(itertools.islice(iterator, CHUNK)):
-        sent += _send_chunk(dict(chunk), since=since, site=site)
+        sent += _send_chunk(dict(chunk), since=since, week=week, site=site)
     return sent
 
 
-def _send_chunk(emails: dict[int, str], *, since: datetime.datetime, site: str) -> int:
+def _send_chunk(
+    emails: dict[int, str], *, since: datetime.datetime, week: datetime.date, site: str
+) -> int:
     ids = list(emails)
     items: dict[int, list[Notification]] = {}
     recent = Notification.objects.filter(user_id__in=ids, created_at__gte=since).order_by(
@@ -82,6 +90,13 @@ def _send_chunk(emails: dict[int, str], *, since: datetime.datetime, site: str) 
         ]
         if not items.get(user_id) and not parts:
             continue
+        try:
+            with transaction.atomic():
+                claim = DigestSend.objects.create(
+                    user_id=user_id, week=week, notifications=len(items.get(user_id, []))
+                )
+        except IntegrityError:
+            continue  # another delivery of this task got there first
         token = _unsubscribe_token(user_id)
         unsubscribe_url = site + reverse("unsubscribe", args=[token])
         context = {
@@ -90,7 +105,7 @@ def _send_chunk(emails: dict[int, str], *, since: datetime.datetime, site: str) 
             "unsubscribe_url": unsubscribe_url,
             "site": site,
         }
-        EmailMultiAlternatives(
+        message = EmailMultiAlternatives(
             subject="Your week on Klout",
             body=render_to_string("accounts/email/weekly_digest.txt", context),
             to=[email],
@@ -98,7 +113,12 @@ def _send_chunk(emails: dict[int, str], *, since: datetime.datetime, site: str) 
                 "List-Unsubscribe": f"<{unsubscribe_url}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
-        ).send()
+        )
+        try:
+            message.send()
+        except Exception:
+            claim.delete()  # not sent: a retry may send it
+            raise
         sent += 1
     return sent
 

@@ -45,3 +45,21 @@ class NotificationPreferenceForm(forms.ModelForm):
         if not 1 <= value <= 50:
             raise forms.ValidationError("Choose between 1 and 50 points.")
         return value
+
+
+class LocationForm(forms.ModelForm):
+    """Where the person is: a country, and optionally a region or city."""
+
+    class Meta:
+        model = User
+        fields = ["country", "region"]
+        help_texts = {
+            "country": "Some perks are only for people in certain places.",
+            "region": "Optional, for example Ontario or Toronto.",
+        }
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("region") and not data.get("country"):
+            self.add_error("country", "Choose a country for that region or city.")
+        return data

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django_countries.fields import CountryField
 
 
 class KloutUserManager(UserManager["User"]):
@@ -57,6 +58,9 @@ class User(AbstractUser):
     # Person-level opt-out: nothing about this person is scored, shown, searched or served.
     opted_out = models.BooleanField(default=False)
     opted_out_at = models.DateTimeField(null=True, blank=True)
+    # Where the person says they are (set in settings, never guessed): perks target places.
+    country = CountryField(blank=True)
+    region = models.CharField("region or city", max_length=100, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
@@ -213,3 +217,20 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"preferences of {self.user_id}"
+
+
+class DigestSend(models.Model):
+    """One weekly digest sent to one person: a redelivered digest task sends nobody twice."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField(help_text="The Monday of the week the digest was sent for.")
+    notifications = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "week"], name="one_digest_per_user_week")
+        ]
+
+    def __str__(self) -> str:
+        return f"digest of {self.user_id} for {self.week}"

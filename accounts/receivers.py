@@ -8,12 +8,15 @@ from allauth.account.signals import user_signed_up
 from allauth.socialaccount.models import SocialLogin
 from allauth.socialaccount.signals import social_account_added, social_account_updated
 from django.dispatch import receiver
+from django.utils import timezone
 
 from accounts import signals
 from accounts.adapters import handle_of
 from accounts.crypto import encrypt_token
 from accounts.external_ids import network_external_id
+from accounts.models import ExportJob, ExportStatus
 from accounts.services import save_credential
+from klout.delivery import task_given_up
 
 
 def _store_link(sociallogin: SocialLogin, *, newly_linked: bool) -> None:
@@ -69,3 +72,14 @@ def on_user_signed_up(sender: Any, request: Any, user: Any, **kw: Any) -> None:
     sociallogin = kw.get("sociallogin")
     if sociallogin is not None:
         _store_link(sociallogin, newly_linked=True)
+
+
+@receiver(task_given_up, dispatch_uid="accounts.task_given_up")
+def on_task_given_up(
+    sender: Any, *, task_name: str, args: tuple[Any, ...], reason: str, **kw: Any
+) -> None:
+    """An export whose task kept killing its worker is failed with the reason, not left pending."""
+    if task_name == "accounts.export_user_data" and args:
+        ExportJob.objects.filter(pk=args[0]).update(
+            status=ExportStatus.FAILED, error=reason, finished_at=timezone.now()
+        )

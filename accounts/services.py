@@ -33,6 +33,7 @@ from accounts.models import (
 from accounts.personal_data import exportable_rows, rows_naming
 from accounts.token_refresh import RefreshFailed, RefreshRefused, refresher_for
 from klout.bulk import insert_ignoring_conflicts
+from klout.queueing import queue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +207,13 @@ def start_export(*, user_id: int) -> ExportJob:
     from accounts.tasks import export_user_data as export_task
 
     job = ExportJob.objects.create(user_id=user_id)
-    export_task.delay_on_commit(job.pk)  # type: ignore[attr-defined]
+
+    def undo(reason: str) -> None:
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportStatus.FAILED, error=reason, finished_at=timezone.now()
+        )
+
+    queue_on_commit(export_task, job.pk, undo=undo)
     return job
 
 
@@ -358,3 +365,20 @@ def notify(
         return None
     stored = notice.stored_key(day or timezone.now().date())
     return Notification.objects.filter(user_id=user_id, kind=kind[:64], key=stored).first()
+
+
+# --- Location ---------------------------------------------------------------------------------
+
+
+def set_person_location(*, user_id: int, country: str, region: str = "") -> User:
+    """Record where the person says they are; higher apps (perks) hear of it by signal."""
+    region = " ".join(region.split())[:100]
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user_id)
+        user.country = country
+        user.region = region if country else ""
+        user.save(update_fields=["country", "region"])
+        signals.person_location_changed.send(
+            sender=User, user_id=user.pk, country=str(user.country), region=user.region
+        )
+    return user

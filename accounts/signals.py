@@ -34,3 +34,6 @@ user_deleting = Signal()
 # Export: receivers return {section name: JSON-serialisable data} for the person; kwargs user_id,
 # linked (list of (provider, uid)).
 collect_user_data = Signal()
+
+# The person changed where they are (country, region or city): kwargs user_id, country, region.
+person_location_changed = Signal()

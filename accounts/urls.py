@@ -18,6 +18,7 @@ urlpatterns = [
     path("opt-out/", views.opt_out_public, name="opt_out_public"),
     path("opt-out/confirm/", views.opt_out_proven, name="opt_out_proven"),
     path("settings/notifications/", views.notification_settings, name="notification_settings"),
+    path("settings/location/", views.location_settings, name="location_settings"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

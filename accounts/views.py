@@ -18,10 +18,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import services
 from accounts.adapters import PROVEN_ACCOUNT_SESSION_KEY
-from accounts.forms import DeleteAccountForm, NotificationPreferenceForm
+from accounts.forms import DeleteAccountForm, LocationForm, NotificationPreferenceForm
 from accounts.linked import claimed_accounts_for, linked_accounts_for, provider_buttons
 from accounts.models import ExportJob, ExportStatus, Notification, NotificationPreference
 from klout.http import AuthedHttpRequest, HtmxHttpRequest
+from klout.queueing import QueueUnavailable
 
 SYNC_PARTIAL = "networks/linked_account_sync.html"
 
@@ -96,7 +97,11 @@ def opt_out(request: AuthedHttpRequest) -> HttpResponse:
 @login_required
 def start_export(request: AuthedHttpRequest) -> HttpResponse:
     """Queue an export of everything we store about the person."""
-    job = services.start_export(user_id=request.user.pk)
+    try:
+        job = services.start_export(user_id=request.user.pk)
+    except QueueUnavailable as exc:
+        messages.error(request, str(exc))
+        job = ExportJob.objects.filter(user=request.user).latest("pk")
     if request.htmx:
         job.refresh_from_db()
         return render(request, "accounts/privacy.html#export-status", {"job": job})
@@ -212,3 +217,35 @@ def unsubscribe(request: HtmxHttpRequest, token: str) -> HttpResponse:
         NotificationPreference.objects.filter(pk=preference.pk).update(weekly_digest=False)
         return render(request, "accounts/unsubscribed.html")
     return render(request, "accounts/unsubscribe.html", {"token": token})
+
+
+# --- Location ---------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def location_settings(request: AuthedHttpRequest) -> HttpResponse:
+    """Where the person is: country and optional region or city (perks target places)."""
+    form = LocationForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.set_person_location(
+            user_id=request.user.pk,
+            country=str(form.cleaned_data["country"] or ""),
+            region=form.cleaned_data["region"],
+        )
+        messages.success(request, "Location saved.")
+        return redirect("location_settings")
+    return render(
+        request,
+        "accounts/location_settings.html",
+        {"form": form, "suggestion": _reported_location(request.user.pk)},
+    )
+
+
+def _reported_location(user_id: int) -> tuple[str, str] | None:
+    """(provider, place) a linked network's profile reports: offered to the person, never set."""
+    for account in SocialAccount.objects.filter(user_id=user_id).order_by("pk"):
+        place = (account.extra_data or {}).get("location")
+        if isinstance(place, str) and place.strip():
+            return account.get_provider().name, " ".join(place.split())[:100]
+    return None

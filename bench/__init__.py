@@ -1,1 +1,4 @@
-"""Benchmarks, run as files; a package so mypy names bench/achievements.py bench.achievements."""
+"""Benchmarks, run as files (`python bench/<name>.py`).
+
+A package only so that mypy tells bench/perks.py and bench/achievements.py apart from the apps.
+"""

@@ -8,6 +8,7 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "klout.settings")
 
-app = Celery("klout")
+# Every task gives up after KLOUT_TASK_MAX_DELIVERIES deliveries that killed their worker.
+app = Celery("klout", task_cls="klout.delivery:BoundedDeliveryTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.mfa",
+    "django_countries",  # a person's country (perks target places)
     "klout",  # its management command: seed_demo
     "accounts",
     "networks",
@@ -114,19 +115,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery ---------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
+if not DEBUG:
+    # Without Redis, tasks would run inside web requests and every process would keep its own
+    # rate limits and privacy epoch: refuse rather than run like that.
+    require("REDIS_URL", REDIS_URL, "when DJANGO_DEBUG=0 (cache, rate limits and task queue)")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # An outage is a logged miss, not a 500 (klout/cache.py); short timeouts bound it.
+            "BACKEND": "klout.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "klout",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
         }
     }
-    # Every signed-in page loads the session: read it from Redis, write through to the database.
-    # Only with a shared cache: per-process memory would keep serving a session after sign-out.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions live in the database only: a Redis outage must not sign everyone out, and a cached
+# copy could outlive a sign-out whose cache delete was lost during an outage (one primary-key
+# read per signed-in request).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
@@ -139,6 +147,25 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 60 * 60, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 55 * 60, minimum=1)
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# The longest a task waits before retrying (networks.sync_account caps the provider's wait here).
+KLOUT_MAX_RETRY_DELAY_SECONDS = 60 * 60
+# Redis redelivers a task nobody acknowledged within the visibility timeout: it must outlast the
+# longest task (hard limit) and the longest retry countdown (held unacknowledged by a worker), or
+# a healthy task runs twice. Short socket timeouts keep "queue this" fast when Redis is down.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": max(CELERY_TASK_TIME_LIMIT, KLOUT_MAX_RETRY_DELAY_SECONDS) + 30 * 60,
+    "socket_connect_timeout": 1.0,
+    "socket_timeout": 5.0,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# A task whose worker died mid-run (out of memory, killed) is redelivered at most this many
+# times, then recorded as failed with the reason (klout/delivery.py).
+KLOUT_TASK_MAX_DELIVERIES = env_int("KLOUT_TASK_MAX_DELIVERIES", 3, minimum=1)
 CELERY_TASK_ROUTES = {
     "networks.*": {"queue": "ingest"},
     "scoring.*": {"queue": "scoring"},
@@ -159,6 +186,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "accounts.send_weekly_digests": {
         "task": "accounts.send_weekly_digests",
         "schedule": crontab(day_of_week="mon", hour=7, minute=0),
+    },
+    # perks: scheduled campaigns start and finished ones end; shipping addresses expire
+    "perks.advance_campaigns": {"task": "perks.advance_campaigns", "schedule": crontab(minute="*")},
+    "perks.purge_shipping_addresses": {
+        "task": "perks.purge_shipping_addresses",
+        "schedule": crontab(hour=3, minute=30),
     },
 }
 
@@ -189,6 +222,34 @@ SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_STORE_TOKENS = False  # tokens live encrypted in accounts.ProviderCredential
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
+# Our own provider forms are rate limited like allauth's (allauth merges these with its defaults).
+ACCOUNT_RATE_LIMITS = {
+    "bluesky_app_password": "10/m/ip,5/5m/key",  # key: the handle whose password is guessed
+    "mastodon_instance": "10/m/ip",  # each try makes us call the named server
+}
+# Where a client's address comes from (rate limits are keyed on it). KLOUT_CLIENT_ADDRESS:
+#   "socket"             the connection's address (no proxy in front; the development default)
+#   "forwarded:N"        the Nth address from the right of X-Forwarded-For (N trusted proxies)
+#   "header:Name"        one header the proxy sets and clients cannot (X-Real-IP, CF-Connecting-IP)
+# Required in production: behind a proxy "socket" puts every client in one bucket.
+CLIENT_ADDRESS = env_str("KLOUT_CLIENT_ADDRESS", "socket" if DEBUG else "")
+if not DEBUG:
+    require(
+        "KLOUT_CLIENT_ADDRESS",
+        CLIENT_ADDRESS,
+        "when DJANGO_DEBUG=0 (socket, forwarded:N, header:Name)",
+    )
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER: str | None = None
+_source, _, _detail = CLIENT_ADDRESS.partition(":")
+if _source == "forwarded" and _detail.isdigit() and int(_detail) > 0:
+    ALLAUTH_TRUSTED_PROXY_COUNT = int(_detail)
+elif _source == "header" and _detail.strip():
+    ALLAUTH_TRUSTED_CLIENT_IP_HEADER = _detail.strip()
+elif CLIENT_ADDRESS != "socket":
+    raise ImproperEnvironment(
+        f"KLOUT_CLIENT_ADDRESS={CLIENT_ADDRESS!r} is not socket, forwarded:N or header:Name"
+    )
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Klout"
 
@@ -214,6 +275,20 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Klout <noreply@localhost>")
+# Where people reach the site: the base of links in e-mails (digest, unsubscribe), which are
+# written outside any request. Required in production, https there.
+KLOUT_SITE_URL = env_str("KLOUT_SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if not DEBUG:
+    require(
+        "KLOUT_SITE_URL", KLOUT_SITE_URL, "when DJANGO_DEBUG=0 (e.g. https://klout.example.com)"
+    )
+if KLOUT_SITE_URL and not (
+    KLOUT_SITE_URL.startswith("https://") or (DEBUG and KLOUT_SITE_URL.startswith("http://"))
+):
+    raise ImproperEnvironment(
+        f"KLOUT_SITE_URL={KLOUT_SITE_URL!r} must be an https:// URL"
+        + ("" if not DEBUG else " (or http:// in development)")
+    )
 
 # Social providers are enabled only when their client id and secret are in the environment
 # (see accounts/providers_config.py); the development provider only while DEBUG is on.

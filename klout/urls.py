@@ -1,9 +1,14 @@
 """Top-level URLs: each app brings its own."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from klout import views
+
+# Staff sign in through allauth like everyone else (MFA and rate limits included): the admin's
+# own password form would skip both.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,4 +21,5 @@ urlpatterns = [
     path("", include("scoring.staff_urls")),
     # achievements (issue 17)
     path("", include("achievements.urls")),
+    path("", include("perks.urls")),  # perks and the brand dashboard
 ]

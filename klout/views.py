@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db import connection
+from django.core.cache import cache
+from django.db import DatabaseError, connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
@@ -18,9 +19,47 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "klout/home.html")
 
 
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return False
+    return True
+
+
+def _cache_state() -> str:
+    ping = getattr(cache, "ping", None)
+    if ping is None:
+        return "in-process"  # development: a per-process memory cache
+    return "ok" if ping() else "down"
+
+
+def _broker_state() -> str:
+    from klout.celery import app
+
+    if app.conf.task_always_eager:
+        return "in-process"  # development: tasks run inside the request
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=1)
+    except Exception:
+        return "down"
+    return "ok"
+
+
 @require_GET
 def healthz(request: HtmxHttpRequest) -> JsonResponse:
-    """Liveness and database reachability for load balancers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Database, cache and broker reachability. Load balancers use the HTTP status, which follows
+    the database alone (503 without it): pages work without the cache and the broker, and
+    "status": "degraded" is for alerts."""
+    checks = {"database": "ok" if _database_ok() else "down"}
+    checks["cache"] = _cache_state()
+    checks["broker"] = _broker_state()
+    if checks["database"] != "ok":
+        status = "down"
+    elif "down" in checks.values():
+        status = "degraded"
+    else:
+        status = "ok"
+    return JsonResponse({"status": status, **checks}, status=503 if status == "down" else 200)

@@ -7,18 +7,23 @@ attaches the months it loaded.
 
 from __future__ import annotations
 
+import datetime as dt
 import lzma
+import shutil
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from klout.queueing import queue_on_commit
 from networks.edges import EdgeBlock
 from networks.importers import Importer, ImportFormatError, make_importer
 from networks.importers.base import Item
@@ -31,6 +36,7 @@ from networks.staging import (
     PreparedBatch,
     prepare_batch,
 )
+from networks.store import forget_suppressed_accounts
 
 MAX_REPORTED_ERRORS = 20
 FORMAT_PROBE_LINES = 20
@@ -111,6 +117,12 @@ def run_import(
     except Exception as exc:
         _finish_run(run, SyncStatus.FAILED, error=f"{type(exc).__name__}: {exc}", keep_counts=True)
         raise
+    finally:
+        _remove_upload(run)
+    if run.network:
+        # Bulk loads stamp accounts to the second: look from the second before the run began.
+        since = run.started_at.replace(microsecond=0) - dt.timedelta(seconds=1)
+        forget_suppressed_accounts(network=run.network, since=since)
     _finish_run(run, SyncStatus.SUCCEEDED)
     run.refresh_from_db()
     return run
@@ -287,3 +299,49 @@ def _finish_run(
     if not keep_counts:
         fields.update(inserted_count=0, skipped_count=0, progress=0.0)
     SyncRun.objects.filter(pk=run.pk).update(**fields)
+
+
+# --- uploaded archives, queueing ----------------------------------------------------------------
+
+
+def uploads_folder(user_id: int) -> Path:
+    """Where a person's uploaded archives wait for their import."""
+    return Path(settings.MEDIA_ROOT) / "imports" / str(user_id)
+
+
+def remove_uploads_of_user(*, user_id: int) -> None:
+    """Delete every uploaded file of the person (on deletion)."""
+    shutil.rmtree(uploads_folder(user_id), ignore_errors=True)
+
+
+def _remove_upload(run: SyncRun) -> None:
+    """An uploaded archive is deleted once its import is over (datasets named by path stay)."""
+    uploads = (Path(settings.MEDIA_ROOT) / "imports").resolve()
+    path = Path(run.path).resolve()
+    if run.user_id is not None and path.is_relative_to(uploads):
+        path.unlink(missing_ok=True)
+
+
+def queue_import(*, run: SyncRun) -> None:
+    """Queue a recorded import; if the broker is down the run fails with the reason and its
+    uploaded file is removed (QueueUnavailable is raised)."""
+    from networks import tasks
+
+    def undo(reason: str) -> None:
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=SyncStatus.FAILED, finished_at=timezone.now(), errors=[reason]
+        )
+        _remove_upload(run)
+
+    queue_on_commit(tasks.import_dataset, run.pk, undo=undo)
+
+
+def give_up_run(*, sync_run_id: int, reason: str) -> None:
+    """An import whose task kept killing its worker: failed with the reason, upload removed."""
+    run = SyncRun.objects.filter(pk=sync_run_id).first()
+    if run is None:
+        return
+    SyncRun.objects.filter(pk=run.pk).update(
+        status=SyncStatus.FAILED, finished_at=timezone.now(), errors=[reason]
+    )
+    _remove_upload(run)

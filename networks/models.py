@@ -317,3 +317,25 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} ({self.status})"
+
+
+def suppression_key(network: str, external_id: str) -> str:
+    """A keyed hash of an account's network and external id: recognises it, names nobody."""
+    from django.utils.crypto import salted_hmac
+
+    value = f"{network}\0{external_id}"
+    return salted_hmac("klout.networks.suppression", value, algorithm="sha256").hexdigest()
+
+
+class SuppressedAccount(models.Model):
+    """An account whose person deleted themselves: imports and syncs never store it again.
+
+    Only a keyed hash (`suppression_key`) is kept, so the marker names nobody.
+    """
+
+    network = models.CharField(max_length=32, choices=Network.choices)
+    key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.network}:suppressed"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.dispatch import Signal
 
+from klout.delivery import task_given_up
 from networks import services
 from networks.models import Interaction, NetworkAccount
 
@@ -21,6 +22,30 @@ def on_network_account_opted_out(sender: object, *, provider: str, uid: str, **k
     services.opt_out_network_account(
         provider=provider, uid=str(uid), external_id=str(kwargs.get("external_id") or "")
     )
+
+
+def on_user_deleting(
+    sender: object,
+    *,
+    user_id: int,
+    linked: Sequence[tuple[str, str]] = (),
+    **kwargs: Any,
+) -> None:
+    """A person is being deleted: their accounts are hidden and suppressed (markers name nobody),
+    and their uploaded archives are removed from disk."""
+    services.suppress_accounts_of_user(user_id=user_id, linked=list(linked))
+    services.remove_uploads_of_user(user_id=user_id)
+
+
+def on_task_given_up(
+    sender: object, *, task_name: str, args: tuple[Any, ...], reason: str, **kwargs: Any
+) -> None:
+    """An import or sync whose task kept killing its worker fails with the reason; its lock and
+    upload are released."""
+    if task_name == "networks.import_dataset" and args:
+        services.give_up_run(sync_run_id=int(args[0]), reason=reason)
+    elif task_name == "networks.sync_account" and args:
+        services.give_up_sync(account_id=int(args[0]), reason=reason)
 
 
 def on_social_account_linked(
@@ -103,6 +128,8 @@ def connect() -> None:
     pairs: list[tuple[Signal, Callable[..., Any]]] = [
         (signals.person_opted_out, on_person_opted_out),
         (signals.network_account_opted_out, on_network_account_opted_out),
+        (signals.user_deleting, on_user_deleting),
+        (task_given_up, on_task_given_up),
         (signals.social_account_linked, on_social_account_linked),
         (signals.social_account_unlinked, on_social_account_unlinked),
         (signals.credential_needs_reconnect, on_credential_needs_reconnect),

@@ -8,12 +8,22 @@ Accounts are also created by claiming a linked login and by opting an account ou
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from django.db import connection, transaction
 from django.db.models import F, Q
 
-from networks.models import Interaction, Network, NetworkAccount, Post, SyncRun, clean_handle
+from networks.models import (
+    Interaction,
+    Network,
+    NetworkAccount,
+    Post,
+    SuppressedAccount,
+    SyncRun,
+    clean_handle,
+    suppression_key,
+)
 from networks.partitions import BulkLoad
 from networks.records import (
     AccountRecord,
@@ -58,6 +68,7 @@ def ingest_batch(
     The write path of providers and small batches; a file import stores its batches through its
     `networks.session.ImportSession`, which merges them the same way.
     """
+    accounts, posts, interactions = _without_suppressed(network, accounts, posts, interactions)
     prepared = prepare_batch(
         network, accounts, posts, interactions, postgres=connection.vendor == "postgresql"
     )
@@ -138,6 +149,10 @@ def claim_account(
         external_id=external_id,
         defaults={"user_id": user_id, "handle": handle, "login_uid": login_uid},
     )
+    # Someone proved control of the account again: later imports and syncs may store it.
+    SuppressedAccount.objects.filter(
+        key__in=[suppression_key(network, external_id), suppression_key(network, str(uid))]
+    ).delete()
     if not created:
         fields: dict[str, object] = {
             "user_id": user_id,
@@ -215,3 +230,73 @@ def opt_out_network_account(
         hide_accounts(account_ids=[account.pk])
     account.refresh_from_db()
     return account
+
+
+# --- deletion: suppression markers -------------------------------------------------------------
+
+
+def suppress_accounts_of_user(*, user_id: int, linked: Sequence[tuple[str, str]] = ()) -> int:
+    """A person is being deleted: hide their accounts now (scores, read models, interactions)
+    and keep a marker naming nobody for each, so no later import or sync stores them again."""
+    rows = list(
+        NetworkAccount.objects.filter(user_id=user_id).values_list("pk", "network", "external_id")
+    )
+    keyed = {(network, external_id) for _pk, network, external_id in rows}
+    for provider, uid in linked:
+        network = PROVIDER_NETWORKS.get(provider, provider if provider in Network.values else None)
+        if network is not None:
+            keyed.add((network, str(uid)))
+    ids = [pk for pk, _network, _external_id in rows]
+    with transaction.atomic():
+        SuppressedAccount.objects.bulk_create(
+            [SuppressedAccount(network=n, key=suppression_key(n, e)) for n, e in sorted(keyed)],
+            ignore_conflicts=True,
+        )
+        NetworkAccount.objects.filter(pk__in=ids).update(opted_out=True)
+        hide_accounts(account_ids=ids)
+    return len(keyed)
+
+
+def suppressed_external_ids(network: str, external_ids: set[str]) -> set[str]:
+    """Which of these external ids belong to deleted people (one query; none when no markers)."""
+    markers = set(SuppressedAccount.objects.filter(network=network).values_list("key", flat=True))
+    if not markers or not external_ids:
+        return set()
+    return {e for e in external_ids if suppression_key(network, e) in markers}
+
+
+def _without_suppressed(
+    network: str,
+    accounts: Sequence[AccountRecord],
+    posts: Sequence[PostRecord],
+    interactions: Sequence[InteractionRecord],
+) -> tuple[Sequence[AccountRecord], Sequence[PostRecord], Sequence[InteractionRecord]]:
+    named = {a.external_id for a in accounts} | {p.account for p in posts}
+    named.update(i.actor for i in interactions)
+    named.update(i.receiver for i in interactions)
+    gone = suppressed_external_ids(network, named)
+    if not gone:
+        return accounts, posts, interactions
+    return (
+        [a for a in accounts if a.external_id not in gone],
+        [p for p in posts if p.account not in gone],
+        [i for i in interactions if i.actor not in gone and i.receiver not in gone],
+    )
+
+
+def forget_suppressed_accounts(*, network: str, since: dt.datetime) -> int:
+    """Delete accounts of deleted people that a bulk import stored again (with what names them)."""
+    if not SuppressedAccount.objects.filter(network=network).exists():
+        return 0
+    fresh = dict(
+        NetworkAccount.objects.filter(network=network, created_at__gte=since).values_list(
+            "external_id", "pk"
+        )
+    )
+    gone = suppressed_external_ids(network, set(fresh))
+    ids = [fresh[e] for e in gone]
+    if ids:
+        with transaction.atomic():
+            hide_accounts(account_ids=ids)
+            NetworkAccount.objects.filter(pk__in=ids).delete()
+    return len(ids)

@@ -7,6 +7,7 @@ import datetime as dt
 from django.db.models import Q
 from django.utils import timezone
 
+from klout.queueing import queue_on_commit
 from networks.models import NetworkAccount, SyncRun, SyncStatus
 from networks.providers import (
     PROVIDERS,
@@ -83,6 +84,31 @@ def start_account_sync(*, account_id: int) -> SyncRun:
         user_id=account.user_id,
         cursor=account.sync_cursor,
     )
+
+
+def queue_account_sync(*, account_id: int) -> SyncRun:
+    """ "Sync now": take the lock, record the run and queue its task; if the broker is down the
+    run fails with the reason, the lock is released and QueueUnavailable is raised."""
+    from networks import tasks
+
+    run = start_account_sync(account_id=account_id)
+    account = NetworkAccount.objects.get(pk=account_id)
+
+    def undo(reason: str) -> None:
+        _end_sync(account, run, SyncStatus.FAILED, error=reason)
+
+    queue_on_commit(tasks.sync_account, account_id, run.pk, undo=undo)
+    return run
+
+
+def give_up_sync(*, account_id: int, reason: str) -> None:
+    """A sync whose task kept killing its worker: its running runs fail, the lock is released."""
+    account = NetworkAccount.objects.filter(pk=account_id).first()
+    if account is None:
+        return
+    for run in SyncRun.objects.filter(account_id=account_id, status=SyncStatus.RUNNING):
+        _end_sync(account, run, SyncStatus.FAILED, error=reason)
+    NetworkAccount.objects.filter(pk=account_id).update(sync_started_at=None)
 
 
 def sync_account(*, account_id: int, sync_run_id: int | None = None) -> SyncRun:

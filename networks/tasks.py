@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 
 from networks import services
 from networks.importers import ImportFormatError
@@ -33,7 +34,9 @@ def sync_account(self: Any, account_id: int, sync_run_id: int | None = None) -> 
     except ProviderError as exc:
         # Only transient errors reach here (permanent ones are recorded and swallowed).
         wait = exc.retry_after if exc.retry_after is not None else 60 * 2**self.request.retries
-        raise self.retry(exc=exc, countdown=min(wait, 3600)) from exc
+        raise self.retry(
+            exc=exc, countdown=min(wait, settings.KLOUT_MAX_RETRY_DELAY_SECONDS)
+        ) from exc
     if services.sync_unfinished(run):
         # The page budget ran out mid catch-up: continue soon, not at the next scheduled sync.
         sync_account.apply_async((account_id,), countdown=FOLLOW_UP_SECONDS)

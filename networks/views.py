@@ -18,7 +18,8 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from klout.http import AuthedHttpRequest
-from networks import services, tasks
+from klout.queueing import QueueUnavailable
+from networks import services
 from networks.forms import ArchiveUploadForm, too_large_message
 from networks.importers import ImportFormatError
 from networks.models import NetworkAccount, SyncRun, SyncStatus
@@ -99,7 +100,7 @@ def _import_archive(request: AuthedHttpRequest) -> HttpResponse:
             if owner is None:
                 form.add_error(None, "Link that network's account first, so we know it is yours.")
             else:
-                folder = Path(settings.MEDIA_ROOT) / "imports" / str(request.user.pk)
+                folder = services.uploads_folder(request.user.pk)
                 folder.mkdir(parents=True, exist_ok=True)
                 path = folder / f"{uuid.uuid4().hex}-{Path(form.cleaned_data['file'].name).name}"
                 with path.open("wb") as out:
@@ -116,8 +117,12 @@ def _import_archive(request: AuthedHttpRequest) -> HttpResponse:
                 except ImportFormatError as exc:
                     form.add_error("file", str(exc))
                 else:
-                    tasks.import_dataset.delay_on_commit(run.pk)  # type: ignore[attr-defined]
-                    messages.success(request, "Import started.")
+                    try:
+                        services.queue_import(run=run)
+                    except QueueUnavailable as exc:
+                        messages.error(request, str(exc))
+                    else:
+                        messages.success(request, "Import started.")
                     return redirect("import_archive")
     return _import_page(request, form)
 
@@ -156,11 +161,11 @@ def sync_state(request: AuthedHttpRequest, account_id: int) -> HttpResponse:
     account = get_object_or_404(NetworkAccount, pk=account_id, user_id=request.user.pk)
     if request.method == "POST":
         try:
-            run = services.start_account_sync(account_id=account.pk)
+            services.queue_account_sync(account_id=account.pk)
         except services.SyncBusy:
             pass
-        else:
-            tasks.sync_account.delay_on_commit(account.pk, run.pk)  # type: ignore[attr-defined]
+        except QueueUnavailable as exc:
+            messages.error(request, str(exc))
         if not request.htmx:
             return redirect("linked_accounts")
         account.refresh_from_db()

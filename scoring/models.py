@@ -138,7 +138,8 @@ class DailyScore(models.Model):
     style = models.CharField(max_length=32, blank=True)
     style_reasons = models.JSONField(default=list, blank=True)
     network_contributions = models.JSONField(default=dict, blank=True)  # network -> share 0..1
-    # Top influencers/influencees and moments: [{"account_id", "network", "handle", "weight"}, ...]
+    # Top influencers/influencees: [{"account_id", "network", "weight"}, ...] (names are looked up
+    # when shown, through the hidden rule); moments: the subject's own posts.
     influencers = models.JSONField(default=list, blank=True)
     influencees = models.JSONField(default=list, blank=True)
     moments = models.JSONField(default=list, blank=True)

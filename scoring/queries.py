@@ -214,26 +214,32 @@ class Person:
 def people(*lists: list[dict[str, Any]], limit: int = PEOPLE_SHOWN) -> list[list[Person]]:
     """Top influencers/influencees with links to public profiles; hidden accounts stay nameless.
 
-    One query for all lists whatever their length: which of the accounts are still visible today.
+    One query for all lists whatever their length: the names of the accounts still visible
+    today (stored entries keep only ids, so nobody is named from a frozen row).
     """
     shown = [entries[:limit] for entries in lists]
     ids = {int(e["account_id"]) for entries in shown for e in entries if e.get("account_id")}
-    visible = (
-        set(NetworkAccount.objects.visible().filter(id__in=ids).values_list("id", flat=True))
+    names = (
+        {
+            pk: handle or external_id
+            for pk, handle, external_id in NetworkAccount.objects.visible()
+            .filter(id__in=ids)
+            .values_list("id", "handle", "external_id")
+        }
         if ids
-        else set()
+        else {}
     )
-    return [[_person(entry, visible) for entry in entries] for entries in shown]
+    return [[_person(entry, names) for entry in entries] for entries in shown]
 
 
-def _person(entry: dict[str, Any], visible: set[int]) -> Person:
+def _person(entry: dict[str, Any], names: dict[int, str]) -> Person:
     network = str(entry.get("network", ""))
-    handle = str(entry.get("handle", ""))
     weight = float(entry.get("weight", 0.0) or 0.0)
-    if entry.get("account_id") in visible and handle:
+    handle = names.get(int(entry.get("account_id") or 0), "")
+    if handle:
         href = profile_url(network, handle, int(entry["account_id"]))
         return Person(handle, network, network_label(network), weight, href)
-    # Opted out or protected since the score was computed: keep the slot, never the name.
+    # Hidden or deleted since the score was computed: keep the slot, never the name.
     return Person(
         "someone who keeps their account private", network, network_label(network), weight, None
     )

@@ -294,12 +294,9 @@ def _top_people(
             n,
             key,
             [
-                {
-                    "account_id": ids[o],
-                    "network": meta.network[o],
-                    "handle": meta.handle[o],
-                    "weight": round(ww, 4),
-                }
+                # No handle: pages name people at view time through the hidden rule, and a
+                # final row must not keep naming someone who later deletes themselves.
+                {"account_id": ids[o], "network": meta.network[o], "weight": round(ww, 4)}
                 for o, ww in zip(other.tolist(), w.tolist(), strict=True)
             ],
         )

@@ -26,10 +26,17 @@ def on_accounts_hidden(sender: Any, *, account_ids: list[int], **kwargs: Any) ->
         remove_scores_for_account(account_id=account_id)
 
 
+def on_user_deleting(sender: Any, *, user_id: int, **kwargs: Any) -> None:
+    """A person is being deleted: their scores and read-model rows go and the privacy epoch moves
+    (explanations of others name people only at render time, through the hidden rule)."""
+    remove_scores_for_user(user_id=user_id)
+
+
 def connect() -> None:
     """Hook scoring's receivers to the lower apps' signals (called from AppConfig.ready)."""
     from accounts import signals as account_signals
     from networks import signals as network_signals
 
     account_signals.person_opted_out.connect(on_person_opted_out, dispatch_uid="scoring-opt-out")
+    account_signals.user_deleting.connect(on_user_deleting, dispatch_uid="scoring-user-deleting")
     network_signals.accounts_hidden.connect(on_accounts_hidden, dispatch_uid="scoring-hidden")

@@ -364,11 +364,16 @@ def _badge_etag(request: HtmxHttpRequest, network: str, handle: str) -> str | No
     return f"{latest.version_id}-{latest.day.isoformat()}-{round(latest.score)}"
 
 
+# Caches (browsers, other sites' proxies) may keep a badge this long, then must revalidate it
+# with its ETag: after an opt-out the badge stops being served within minutes.
+BADGE_MAX_AGE_SECONDS = 300
+
+
 @require_GET
-@cache_control(public=True, max_age=3600)
+@cache_control(public=True, max_age=BADGE_MAX_AGE_SECONDS)
 @condition(etag_func=_badge_etag)
 def badge(request: HtmxHttpRequest, network: str, handle: str) -> HttpResponse:
-    """An embeddable SVG badge of the account's current score; cached for an hour, with an ETag."""
+    """An embeddable SVG badge of the account's current score; cached for minutes, with an ETag."""
     latest = _badge_score(request, network, handle)
     if latest is None:
         raise Http404("No public score for that account.")

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('scoring', '0005_plus_k'),
-        ('scoring', '0004_explanation_references'),
+        ('scoring', '0005_merge_topics_and_explanation_references'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

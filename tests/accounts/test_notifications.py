@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.digests import send_weekly_digests
-from accounts.models import Notification, NotificationPreference, User
+from accounts.models import DigestSend, Notification, NotificationPreference, User
 from accounts.services import notify, preferences_for
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +111,45 @@ def test_unsubscribe_with_a_wrong_token_is_404(client: Client, alice: User) -> N
     preferences_for(alice.pk)
     assert client.post(reverse("unsubscribe", args=["not-a-token"])).status_code == 404
     assert preferences_for(alice.pk).weekly_digest
+
+
+def test_a_redelivered_weekly_digest_sends_nobody_twice(alice: User, bob: User) -> None:
+    notify(user_id=alice.pk, kind="score", title="Up 4 points")
+    notify(user_id=bob.pk, kind="score", title="Bob news")
+    monday = timezone.make_aware(datetime.datetime(2026, 11, 30, 7, 0))
+
+    first = send_weekly_digests(now=monday)
+    redelivered = send_weekly_digests(now=monday + datetime.timedelta(hours=1))
+
+    assert (first, redelivered) == (2, 0)
+    assert sorted(m.to[0] for m in mail.outbox) == [alice.email, bob.email]
+    assert set(DigestSend.objects.values_list("user_id", "week", "notifications")) == {
+        (alice.pk, monday.date(), 1),
+        (bob.pk, monday.date(), 1),
+    }
+
+
+def test_a_digest_that_fails_to_send_is_not_recorded_as_sent(alice: User, monkeypatch) -> None:
+    notify(user_id=alice.pk, kind="score", title="Up 4 points")
+
+    def refuse(self, fail_silently=False):
+        raise ConnectionRefusedError("SMTP server away")
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", refuse)
+    with pytest.raises(ConnectionRefusedError):
+        send_weekly_digests()
+
+    assert not DigestSend.objects.exists()
+
+
+@override_settings(KLOUT_SITE_URL="https://klout.example.com")
+def test_digest_links_point_at_the_configured_site(alice: User) -> None:
+    notify(user_id=alice.pk, kind="score", title="Up 4 points")
+
+    send_weekly_digests()
+
+    token = preferences_for(alice.pk).unsubscribe_token
+    expected = f"https://klout.example.com/notifications/unsubscribe/{token}/"
+    assert expected in str(mail.outbox[0].body)
+    assert mail.outbox[0].extra_headers["List-Unsubscribe"] == f"<{expected}>"
+    assert "127.0.0.1" not in str(mail.outbox[0].body)

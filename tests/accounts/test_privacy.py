@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import zipfile
 
@@ -15,10 +16,16 @@ from django.urls import reverse
 from accounts import signals
 from accounts.models import ExportJob, ExportStatus, Notification, User
 from accounts.services import delete_user, export_path, notify
-from networks.models import NetworkAccount
+from networks.importers import ImportFormatError
+from networks.models import NetworkAccount, SyncRun
+from networks.records import InteractionRecord
+from networks.services import ingest_batch, run_import, uploads_folder
+from scoring.models import DailyScore, Explanation
+from scoring.services import compute_day
 from tests.accounts.conftest import link_devnet
 from tests.factories.accounts import ProviderCredentialFactory, UserFactory
-from tests.factories.networks import InteractionFactory, NetworkAccountFactory, PostFactory
+from tests.factories.networks import NetworkAccountFactory, PostFactory
+from tests.factories.scoring import DAY, accounts, noon, react
 
 pytestmark = pytest.mark.django_db
 
@@ -230,6 +237,8 @@ def _rows_naming(user_id: int, email: str, linked_ids: set[str]) -> list[str]:
                 for linked in linked_ids:
                     if manager.filter(**{field.name: linked}).exists():
                         found.append(f"{model._meta.label}.{field.name} = linked id {linked}")
+                    elif manager.filter(**{f"{field.name}__contains": f"@{linked}"}).exists():
+                        found.append(f"{model._meta.label}.{field.name} names @{linked}")
             elif isinstance(field, models.JSONField) and model is not user_model:
                 for row in manager.values_list(field.name, flat=True):
                     text = json.dumps(row)
@@ -253,23 +262,74 @@ def test_deleting_leaves_no_row_in_any_app_that_names_the_person(
     # linking claimed (created) her public account in the network store
     mine = NetworkAccount.objects.get(user=alice, external_id="alice_dev")
     PostFactory.create(account=mine)
-    InteractionFactory.create(actor=NetworkAccountFactory.create(user=bob), receiver=mine)
+    # she is scored, and bob's strongest reactor: named in his influencer list and explanations
+    bobs = NetworkAccountFactory.create(user=bob, network=mine.network, handle="bob_dev")
+    fans = accounts("fan", 6)
+    for back in range(1, 4):
+        react([(f, mine) for f in fans] + [(mine, bobs)], at=noon(DAY - dt.timedelta(days=back)))
+    react([(f, mine) for f in fans] + [(mine, bobs)] * 3 + [(fans[1], bobs)], at=noon(DAY))
+    with django_capture_on_commit_callbacks(execute=True):
+        compute_day(day=DAY - dt.timedelta(days=1))
+        compute_day(day=DAY)
+    assert DailyScore.objects.filter(user=alice).exists()
+    bob_day = DailyScore.objects.get(user=bob, day=DAY)
+    assert mine.pk in {p["account_id"] for p in bob_day.influencers + bob_day.influencees}
+    assert Explanation.objects.filter(score__user=bob, about_account=mine).exists()
+    # an archive she uploaded waits on disk, and bob's dashboard fragments are cached
+    upload = uploads_folder(alice.pk) / "outbox.json"
+    upload.parent.mkdir(parents=True, exist_ok=True)
+    upload.write_text("{}")
+    bob_client = Client()
+    bob_client.force_login(bob)
+    assert "alice_dev" in bob_client.get(reverse("dashboard")).content.decode()
     zip_path = export_path(ExportJob.objects.get(user=alice))
     assert zip_path.exists()
     linked_ids = {"alice_dev", "alice-gh-1"}
     assert _rows_naming(alice.pk, alice.email, linked_ids)  # the walk does find her before
+
     # when she deletes her account, typing her e-mail and password
-    response = alice_client.post(
-        reverse("delete_account"),
-        {"email": alice.email, "password": "correct horse battery staple"},
-    )
-    # then nothing in any model names her id, e-mail or linked account ids, and the zip is gone
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(
+            reverse("delete_account"),
+            {"email": alice.email, "password": "correct horse battery staple"},
+        )
+
+    # then nothing in any model names her id, e-mail or linked account ids; files are gone
     assert response.status_code == 302
     assert _rows_naming(alice.pk, "alice@example.com", linked_ids) == []
     assert not zip_path.exists()
+    assert not upload.exists()
+    # bob's dashboard (cached before) no longer names her
+    assert "alice_dev" not in bob_client.get(reverse("dashboard")).content.decode()
     # and bob is untouched
     assert User.objects.filter(pk=bob.pk).exists()
     assert bob.network_accounts.count() == 1
+    # the next sync or import does not re-create or re-score her account
+    ingest_batch(
+        network=mine.network,
+        interactions=[
+            InteractionRecord("fan0", "alice_dev", "share", noon(DAY), "after-deletion-1"),
+            InteractionRecord("alice_dev", "bob_dev", "share", noon(DAY), "after-deletion-2"),
+        ],
+    )
+    compute_day(day=DAY + dt.timedelta(days=1))
+    assert not NetworkAccount.objects.filter(external_id="alice_dev").exists()
+    assert _rows_naming(alice.pk, "alice@example.com", linked_ids) == []
+
+
+def test_an_uploaded_archive_is_removed_once_its_import_is_over(alice: User) -> None:
+    folder = uploads_folder(alice.pk)
+    folder.mkdir(parents=True, exist_ok=True)
+    upload = folder / "broken-outbox.json"
+    upload.write_text("not json at all")
+    run = SyncRun.objects.create(
+        source=str(upload), format="mastodon_outbox", path=str(upload), user=alice
+    )
+
+    with pytest.raises(ImportFormatError):
+        run_import(sync_run_id=run.pk)
+
+    assert not upload.exists()
 
 
 def test_delete_user_tells_other_apps_which_linked_accounts_to_purge() -> None:

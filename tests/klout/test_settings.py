@@ -25,6 +25,9 @@ def production_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
         "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
         "KLOUT_VAR_DIR": str(tmp_path),
+        "REDIS_URL": "redis://127.0.0.1:6379/0",  # only named: importing settings connects nowhere
+        "KLOUT_CLIENT_ADDRESS": "forwarded:1",
+        "KLOUT_SITE_URL": "https://klout.example.com",
     }
     for name, value in overrides.items():
         if value is None:
@@ -55,6 +58,9 @@ def test_production_settings_import_with_a_complete_environment(tmp_path: Path) 
         ("DJANGO_SECRET_KEY", "DJANGO_SECRET_KEY must be set"),
         ("DJANGO_ALLOWED_HOSTS", "DJANGO_ALLOWED_HOSTS must be set"),
         ("TOKEN_ENCRYPTION_KEYS", "TOKEN_ENCRYPTION_KEYS must be set"),
+        ("REDIS_URL", "REDIS_URL must be set"),
+        ("KLOUT_CLIENT_ADDRESS", "KLOUT_CLIENT_ADDRESS must be set"),
+        ("KLOUT_SITE_URL", "KLOUT_SITE_URL must be set"),
     ],
 )
 def test_production_refuses_to_start_without(tmp_path: Path, missing: str, message: str) -> None:
@@ -97,3 +103,9 @@ def test_check_deploy_passes_without_warnings_in_production(tmp_path: Path) -> N
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_refuses_a_plain_http_site_url(tmp_path: Path) -> None:
+    result = import_settings(production_env(tmp_path, KLOUT_SITE_URL="http://klout.example.com"))
+    assert result.returncode != 0
+    assert "KLOUT_SITE_URL='http://klout.example.com' must be an https:// URL" in result.stderr

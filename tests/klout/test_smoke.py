@@ -13,7 +13,10 @@ def test_home_page_renders_for_anonymous_visitors(client: Client) -> None:
 
 @pytest.mark.django_db
 def test_healthz_reports_database_reachable(client: Client) -> None:
-    assert client.get("/healthz").json() == {"status": "ok"}
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert response.json()["database"] == "ok"
 
 
 def test_pages_send_a_content_security_policy_without_inline_scripts(client: Client, db) -> None:

@@ -12,7 +12,16 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from networks.importers import ImportFormatError, make_importer
-from networks.models import Interaction, NetworkAccount, Post, SyncRun, SyncStatus
+from networks.models import (
+    Interaction,
+    Network,
+    NetworkAccount,
+    Post,
+    SuppressedAccount,
+    SyncRun,
+    SyncStatus,
+    suppression_key,
+)
 from networks.services import ImportAborted, run_import, start_import
 from tests.networks.conftest import FIXTURES
 
@@ -196,3 +205,20 @@ def test_demo_slice_is_idempotent(settings, tmp_path):
 
     assert first > 80_000
     assert second == 0
+
+
+def test_a_bulk_import_does_not_store_again_an_account_whose_person_deleted_themselves(
+    higgs_slice,
+):
+    with gzip.open(higgs_slice, "rt") as lines:
+        deleted = next(lines).split()[0]  # the first actor of the slice
+    SuppressedAccount.objects.create(
+        network=Network.HIGGS, key=suppression_key(Network.HIGGS, deleted)
+    )
+
+    run = import_file("higgs", higgs_slice)
+
+    assert run.status == SyncStatus.SUCCEEDED
+    assert NetworkAccount.objects.filter(network=Network.HIGGS).exists()
+    assert not NetworkAccount.objects.filter(network=Network.HIGGS, external_id=deleted).exists()
+    assert not SuppressedAccount.objects.filter(key=deleted).exists()  # the marker names nobody

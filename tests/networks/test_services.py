@@ -6,7 +6,14 @@ import datetime as dt
 
 import pytest
 
-from networks.models import Interaction, NetworkAccount, Post
+from networks.models import (
+    Interaction,
+    Network,
+    NetworkAccount,
+    Post,
+    SuppressedAccount,
+    suppression_key,
+)
 from networks.records import AccountRecord, InteractionRecord, PostRecord
 from networks.services import (
     claim_account,
@@ -143,3 +150,17 @@ def test_mark_needs_reconnect_flags_the_users_accounts_on_that_network(alice):
         NetworkAccount.objects.filter(needs_reconnect=True).values_list("network", flat=True)
     )
     assert flagged == {"github"}
+
+
+def test_a_suppressed_account_is_not_stored_until_someone_links_it_again(alice):
+    SuppressedAccount.objects.create(network=Network.DEV, key=suppression_key(Network.DEV, "gone"))
+
+    ingest_batch(network=Network.DEV, interactions=shares(("fan", "gone")))
+    assert not NetworkAccount.objects.filter(external_id="gone").exists()
+    assert not Interaction.objects.exists()
+
+    claim_account(user_id=alice.pk, provider="devnet", uid="gone")
+    ingest_batch(network=Network.DEV, interactions=shares(("fan", "gone")))
+
+    assert not SuppressedAccount.objects.exists()
+    assert Interaction.objects.filter(receiver__external_id="gone").count() == 1

@@ -223,7 +223,7 @@ def test_badge_is_svg_with_the_score_cache_headers_and_etag(client: Client) -> N
     assert response["Content-Type"].startswith("image/svg+xml")
     assert ">73</text>" in response.content.decode()
     assert "public" in response["Cache-Control"]
-    assert "max-age=3600" in response["Cache-Control"]
+    assert "max-age=300" in response["Cache-Control"]
     assert response["ETag"]
 
 
@@ -233,6 +233,21 @@ def test_badge_answers_304_when_the_etag_matches(client: Client) -> None:
     response = client.get("/badge/dev/lee.svg", headers={"If-None-Match": etag})
     assert response.status_code == 304
     assert response.content == b""
+
+
+def test_an_opted_out_badge_stops_being_served_within_minutes(client: Client) -> None:
+    from accounts.services import opt_out_person
+
+    person = UserFactory.create()
+    scored("ora", days=1, user=person)
+    first = client.get("/badge/dev/ora.svg")
+    max_age = int(first["Cache-Control"].split("max-age=", 1)[1].split(",", 1)[0])
+
+    opt_out_person(user_id=person.pk)
+    revalidated = client.get("/badge/dev/ora.svg", headers={"If-None-Match": first["ETag"]})
+
+    assert max_age <= 5 * 60  # caches keep it for minutes at most, then revalidate
+    assert revalidated.status_code == 404
 
 
 def test_badge_of_hidden_or_unknown_accounts_is_404(client: Client) -> None:

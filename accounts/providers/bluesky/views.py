@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from allauth.account.internal.decorators import login_not_required
+from allauth.core.ratelimit import consume_or_429
 from allauth.socialaccount.helpers import complete_social_login
 from allauth.socialaccount.models import SocialToken
 from allauth.socialaccount.providers.base.views import BaseLoginView
@@ -43,6 +44,12 @@ def authenticate(request: HttpRequest) -> HttpResponse:
     if step.response is not None:
         return step.response
     state_id, provider = step.state_id, step.provider
+    if request.method == "POST":
+        # Every try costs Bluesky a password check: limit guesses per client and per handle.
+        handle = str(request.POST.get("handle", "")).strip().lstrip("@").lower()
+        limited = consume_or_429(request, action="bluesky_app_password", key=handle)
+        if limited is not None:
+            return limited
     form = AppPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

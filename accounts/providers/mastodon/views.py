@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.account.internal.decorators import login_not_required
+from allauth.core.ratelimit import consume_or_429
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.helpers import complete_social_login, render_authentication_error
 from allauth.socialaccount.internal import statekit
@@ -40,6 +42,13 @@ class InstanceForm(forms.Form):
             raise forms.ValidationError(str(exc)) from None
 
 
+def _safe_next(request: HttpRequest, url: str | None) -> str | None:
+    """Where to go afterwards, if it is a URL of ours (checked as allauth checks its own `next`)."""
+    if url and get_account_adapter(request).is_safe_url(url):
+        return url
+    return None
+
+
 def _callback_url(request: HttpRequest) -> str:
     return request.build_absolute_uri(reverse("mastodon_callback"))
 
@@ -49,6 +58,11 @@ def _callback_url(request: HttpRequest) -> str:
 def login(request: HttpRequest) -> HttpResponse:
     """Ask which server; register our app there if needed; send the person to authorize."""
     initial = {"process": request.GET.get("process", "login"), "next": request.GET.get("next", "")}
+    if "instance" in request.POST:
+        # Each try makes us call the named server (and register an app there): limit per client.
+        limited = consume_or_429(request, action="mastodon_instance")
+        if limited is not None:
+            return limited
     form = InstanceForm(request.POST if "instance" in request.POST else None, initial=initial)
     if form.is_bound and form.is_valid():
         domain = form.cleaned_data["instance"]
@@ -61,7 +75,7 @@ def login(request: HttpRequest) -> HttpResponse:
             state_id = provider.stash_redirect_state(
                 request,
                 form.cleaned_data["process"] or "login",
-                next_url=form.cleaned_data["next"] or None,
+                next_url=_safe_next(request, form.cleaned_data["next"]),
                 data={"instance": domain},
             )
             query = urlencode(
@@ -90,6 +104,7 @@ def callback(request: HttpRequest) -> HttpResponse:
     )
     if state is None:
         return render_authentication_error(request, provider, error=AuthError.UNKNOWN)
+    state["next"] = _safe_next(request, state.get("next"))
     if "error" in request.GET or not request.GET.get("code"):
         return render_authentication_error(
             request, provider, error=AuthError.CANCELLED, extra_context={"state": state}

@@ -27,6 +27,7 @@ DEMO_PEOPLE = [
     ("alice@demo.klout.local", "Alice Demo", False, True),
     ("bob@demo.klout.local", "Bob Demo", False, True),
     ("staff@demo.klout.local", "Staff Demo", True, False),
+    ("brand@demo.klout.local", "Brand Demo", False, False),  # perks: owner of the demo brand
 ]
 
 
@@ -57,11 +58,13 @@ class Command(BaseCommand):
         # achievements (issue 17): each published day already evaluated them through the
         # day_published receiver when tasks run eagerly; with a worker, this catches up. Idempotent.
         call_command("backfill_achievements", stdout=self.stdout)
+        self.seed_perks()
         today = last_day + dt.timedelta(days=1)
         self.stdout.write(self.style.SUCCESS(f"Demo scores up to {last_day} (demo today {today})"))
         self.stdout.write(self.style.SUCCESS(f"Demo log-ins (password for all: {DEMO_PASSWORD}):"))
         for email, _name, staff, _owner in DEMO_PEOPLE:
             self.stdout.write(f"  {email}{'  (staff)' if staff else ''}")
+        self.stdout.write("  (brand@demo.klout.local runs the demo brand: /brands/acme-outdoors/)")
         self.stdout.write("Open http://127.0.0.1:8000/")
 
     def create_people(self) -> None:
@@ -98,6 +101,13 @@ class Command(BaseCommand):
                     handle=busiest.handle,
                 )
                 self.stdout.write(f"Demo: {email} owns {busiest.network}/{busiest.slug}")
+
+    def seed_perks(self) -> None:
+        """Perks: the demo brand with an active campaign (once)."""
+        from perks.demo import seed_demo_brand
+
+        brand = seed_demo_brand()
+        self.stdout.write(f"Demo: brand {brand.name} at /brands/{brand.slug}/")
 
     def publish_held_days(self) -> None:
         """A real deploy waits for staff; the demo publishes held days so every day has a score."""

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_credentials_exports_notifications'),
+        ('accounts', '0004_person_location'),
     ]
 
     operations = [

@@ -1,0 +1,274 @@
+"""Benchmark: perk claims per second with no oversell, and the targeting preview at 1M people.
+
+PostgreSQL database `klout_bench_perks` (created and migrated if missing).
+- Preview: 1,000,000 scored people in the `perks_audience` read model (made once by SQL and
+  kept between runs), with a skewed score and country mix; BENCH_PREVIEWS previews (default 200)
+  with random minimum scores, tiers and country sets, each timed end to end (`audience.preview`,
+  what the dashboard's HTMX fragment runs): `preview_*` target score, tiers and countries (the
+  cells answer), `preview_age_or_network_*` also a minimum account age or a linked network
+  (the audience rows answer). p50 and p99 in ms.
+- Claims: a code campaign with stock BENCH_STOCK (default 2,000) and more codes than stock;
+  BENCH_CLAIMERS (default 2,500) scored people claim at once from BENCH_WORKERS processes (default
+  4), each through `claim_perk`. claims/s = stored claims / wall time; oversell = stored claims -
+  stock (must be 0); codes given twice (must be 0); refusals that were not "out of stock".
+
+Writes var/bench/perks.json (flat, units in the names). Run under `flock /work/wt/bench.lock`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DB_NAME = "klout_bench_perks"
+PEOPLE = int(os.environ.get("BENCH_PEOPLE", "1000000"))
+PREVIEWS = int(os.environ.get("BENCH_PREVIEWS", "200"))
+STOCK = int(os.environ.get("BENCH_STOCK", "2000"))
+CLAIMERS = int(os.environ.get("BENCH_CLAIMERS", "2500"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+OUT = ROOT / "var" / "bench" / "perks.json"
+COUNTRIES = ["US", "GB", "CA", "DE", "FR", "BR", "IN", "JP", "MX", "ES", "IT", "AU", "NL", ""]
+
+
+def create_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
+            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+            print(f"created database {DB_NAME}", file=sys.stderr)
+
+
+def setup_django(*, migrate: bool = False) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "klout.settings")
+    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    if migrate:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+
+
+def fill_audience() -> None:
+    """1M people and their audience rows, by SQL (kept between runs)."""
+    from django.db import connection
+
+    from perks.models import Audience
+
+    if Audience.objects.count() >= PEOPLE:
+        return
+    print(f"filling {PEOPLE:,} audience rows (once)", file=sys.stderr)
+    codes = "ARRAY[" + ",".join(f"'{c}'" for c in COUNTRIES) + "]"
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM perks_audience")
+        cursor.execute("DELETE FROM accounts_user WHERE email LIKE 'bench-%%'")
+        cursor.execute(
+            """
+            INSERT INTO accounts_user (password, is_superuser, first_name, last_name, is_staff,
+                is_active, date_joined, email, display_name, opted_out, country, region)
+            SELECT '', false, '', '', false, true, now() - (g %% 2000) * interval '1 day',
+                   'bench-' || g || '@example.com', '', false, '', ''
+            FROM generate_series(1, %s) g
+            """,
+            [PEOPLE],
+        )
+        # Scores skewed low like the real distribution (most people near 20, few above 70);
+        # countries skewed towards the first in the list.
+        cursor.execute(
+            f"""
+            INSERT INTO perks_audience (user_id, score, country, region, network_bits, joined)
+            SELECT u.id,
+                   LEAST(100, GREATEST(1, (20 + 15 * sqrt(-2 * ln(random())) *
+                                            cos(2 * pi() * random()))::int)),
+                   ({codes})[1 + floor(power(random(), 2) * {len(COUNTRIES)})::int],
+                   '', (1 << floor(random() * 5)::int), u.date_joined::date
+            FROM accounts_user u WHERE u.email LIKE 'bench-%%'
+            """
+        )
+        from perks.audience import _rebuild_cells
+
+        _rebuild_cells(cursor)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE perks_audience")
+        cursor.execute("VACUUM ANALYZE perks_audiencecell")
+
+
+def bench_preview() -> dict[str, float]:
+    """Previews by score, tiers and countries (answered from cells), and previews that also ask
+    for an account age or a linked network (answered by counting audience rows)."""
+    import datetime as dt
+
+    from perks.audience import preview
+    from perks.eligibility import Place, Rules, Tier
+
+    rng = random.Random(7)
+    today = dt.date.today()
+    figures: dict[str, float] = {"preview_people": PEOPLE}
+    for kind in ("cells", "rows"):
+        timings = []
+        for i in range(PREVIEWS):
+            countries = tuple(
+                Place(c, c) for c in rng.sample(COUNTRIES[:-1], k=rng.choice([0, 0, 1, 2, 3]))
+            )
+            low = rng.randint(0, 60)
+            tiers = (Tier("Bronze", low, "a"), Tier("Silver", low + 15, "b"), Tier("Gold", 81, "c"))
+            rules = Rules(
+                min_score=rng.randint(0, 50),
+                countries=countries,
+                tiers=tiers if i % 2 == 0 else (),
+                min_account_age_days=rng.choice([30, 365]) if kind == "rows" else 0,
+            )
+            networks = ["github"] if kind == "rows" and i % 3 == 0 else []
+            started = time.perf_counter()
+            result = preview(rules, networks=networks, today=today)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert result.total >= 0
+        timings.sort()
+        p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
+        prefix = "preview" if kind == "cells" else "preview_age_or_network"
+        figures[f"{prefix}_p50_ms"] = round(statistics.median(timings), 1)
+        figures[f"{prefix}_p99_ms"] = round(p99, 1)
+    return figures
+
+
+def prepare_claims() -> tuple[int, list[int]]:
+    """A fresh code campaign and CLAIMERS scored people; returns (campaign id, user ids)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from accounts.models import User
+    from perks.models import Brand, Campaign, CampaignKind, CampaignStatus, PerkCode
+    from perks.stock import set_remaining
+    from scoring.models import AlgorithmVersion, DailyScore, LatestScore, RunStatus, ScoringRun
+
+    Brand.objects.filter(slug="bench").delete()
+    User.objects.filter(email__startswith="claimer-").delete()
+    brand = Brand.objects.create(name="Bench", slug="bench", approved_at=timezone.now())
+    campaign = Campaign.objects.create(
+        brand=brand,
+        title="Bench perk",
+        description="-",
+        disclosure="-",
+        kind=CampaignKind.CODE,
+        status=CampaignStatus.ACTIVE,
+        stock_total=STOCK,
+        min_score=10,
+        activated_at=timezone.now(),
+        announced_at=timezone.now(),
+    )
+    set_remaining(campaign_id=campaign.pk, left=STOCK)
+    PerkCode.objects.bulk_create(
+        (PerkCode(campaign=campaign, code=f"B{i:07d}") for i in range(STOCK + STOCK // 4)),
+        batch_size=5000,
+    )
+    version, _ = AlgorithmVersion.objects.get_or_create(
+        name="bench", defaults={"is_current": False}
+    )
+    run, _ = ScoringRun.objects.get_or_create(
+        day=dt.date(2026, 1, 1), version=version, defaults={"status": RunStatus.PUBLISHED}
+    )
+    users = User.objects.bulk_create(
+        (User(email=f"claimer-{i}@example.com") for i in range(CLAIMERS)), batch_size=5000
+    )
+    dailies = DailyScore.objects.bulk_create(
+        (
+            DailyScore(run=run, version=version, day=run.day, user=u, score=50.0, raw=1.0)
+            for u in users
+        ),
+        batch_size=5000,
+    )
+    LatestScore.objects.bulk_create(
+        (
+            LatestScore(version=version, user=u, daily=d, day=run.day, score=50.0)
+            for u, d in zip(users, dailies, strict=True)
+        ),
+        batch_size=5000,
+    )
+    return campaign.pk, [u.pk for u in users]
+
+
+def _worker_init() -> None:
+    setup_django()
+
+
+def _claim_many(args: tuple[int, list[int]]) -> dict[str, int]:
+    from perks.services import OUT_OF_STOCK, ClaimRefused, claim_perk
+
+    campaign_id, user_ids = args
+    counts = {"claimed": 0, "out_of_stock": 0, "other": 0}
+    for user_id in user_ids:
+        try:
+            claim_perk(
+                campaign_id=campaign_id,
+                user_id=user_id,
+                idempotency_key=f"bench-{campaign_id}-{user_id}",
+                disclosure_accepted=True,
+            )
+            counts["claimed"] += 1
+        except ClaimRefused as exc:
+            counts["out_of_stock" if exc.reason == OUT_OF_STOCK else "other"] += 1
+    return counts
+
+
+def bench_claims() -> dict[str, float]:
+    from django.db import connections
+
+    from perks.models import Campaign, Claim
+
+    campaign_id, users = prepare_claims()
+    random.Random(3).shuffle(users)
+    for conn in connections.all():
+        conn.close()
+    chunks = [(campaign_id, users[i::WORKERS]) for i in range(WORKERS)]
+    with ProcessPoolExecutor(max_workers=WORKERS, initializer=_worker_init) as pool:
+        list(pool.map(_claim_many, [(campaign_id, []) for _ in range(WORKERS)]))  # warm up
+        started = time.perf_counter()
+        results = list(pool.map(_claim_many, chunks))
+        elapsed = time.perf_counter() - started
+    stored = Claim.objects.filter(campaign_id=campaign_id).count()
+    codes = list(Claim.objects.filter(campaign_id=campaign_id).values_list("code_id", flat=True))
+    campaign = Campaign.objects.get(pk=campaign_id)
+    return {
+        "claims_stock": STOCK,
+        "claims_attempted": len(users),
+        "claims_stored": stored,
+        "claims_per_s": round(stored / elapsed, 1),
+        "attempts_per_s": round(len(users) / elapsed, 1),
+        "claims_oversold": stored - STOCK,
+        "claims_codes_given_twice": len(codes) - len(set(codes)),
+        "claims_stock_left": campaign.stock_left,
+        "claims_refused_out_of_stock": sum(r["out_of_stock"] for r in results),
+        "claims_refused_other": sum(r["other"] for r in results),
+        "claims_workers": WORKERS,
+    }
+
+
+def main() -> None:
+    create_database()
+    setup_django(migrate=True)
+    fill_audience()
+    figures = bench_preview()
+    print(json.dumps(figures))
+    figures |= bench_claims()
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(figures, indent=2) + "\n")
+    for name, value in figures.items():
+        print(f"{name:32} {value}")
+
+
+if __name__ == "__main__":
+    main()

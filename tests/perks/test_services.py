@@ -1,0 +1,386 @@
+"""Brand and campaign write paths: members, lifecycle, codes, selection, redemption, purges."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+from PIL import Image
+
+from accounts.models import Notification
+from perks import services
+from perks.images import BadImage, reencode_image
+from perks.models import (
+    AuditEntry,
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    Claim,
+    ClaimStatus,
+    Membership,
+    Role,
+)
+from perks.services import PerkError
+from tests.factories.accounts import UserFactory
+from tests.factories.perks import (
+    CampaignFactory,
+    MembershipFactory,
+    add_codes,
+    scored_person,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _apply(campaign: Campaign, n: int) -> list[Claim]:
+    return [
+        services.claim_perk(
+            campaign_id=campaign.pk,
+            user_id=scored_person().pk,
+            idempotency_key=f"apply-{campaign.pk}-{i}",
+            disclosure_accepted=True,
+        )
+        for i in range(n)
+    ]
+
+
+# --- brands and members -----------------------------------------------------------------------
+
+
+def test_registering_a_brand_makes_the_person_its_owner_and_waits_for_staff() -> None:
+    alice = UserFactory.create()
+
+    brand = services.create_brand(user_id=alice.pk, name="  Acme   Outdoors ")
+
+    assert brand.name == "Acme Outdoors"
+    assert brand.slug == "acme-outdoors"
+    assert not brand.is_approved
+    assert Membership.objects.get(brand=brand).role == Role.OWNER
+    assert AuditEntry.objects.get(brand=brand).action == "brand.created"
+    second = services.create_brand(user_id=alice.pk, name="Acme Outdoors")
+    assert second.slug == "acme-outdoors-2"
+
+
+def test_an_unapproved_brand_cannot_activate_a_campaign_until_staff_approve_it() -> None:
+    owner = MembershipFactory.create(brand__approved_at=None)
+    campaign = CampaignFactory.create(brand=owner.brand, status=CampaignStatus.DRAFT)
+    add_codes(campaign, 3)
+    staff = UserFactory.create(is_staff=True)
+
+    with pytest.raises(PerkError, match="not approved"):
+        services.change_campaign_status(
+            campaign_id=campaign.pk, actor_id=owner.user_id, status=CampaignStatus.ACTIVE
+        )
+    services.approve_brand(brand_id=owner.brand_id, staff_id=staff.pk)
+    services.change_campaign_status(
+        campaign_id=campaign.pk, actor_id=owner.user_id, status=CampaignStatus.ACTIVE
+    )
+
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.ACTIVE
+    assert Notification.objects.filter(user=owner.user, kind="brand_approved").exists()
+
+
+def test_an_invitation_is_mailed_and_accepted_only_by_the_invited_address(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    owner = MembershipFactory.create()
+    invited = UserFactory.create(email="new@example.com")
+    stranger = UserFactory.create()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = services.invite_member(
+            brand_id=owner.brand_id,
+            actor_id=owner.user_id,
+            email="NEW@example.com",
+            role=Role.ANALYST,
+        )
+
+    assert mail.outbox[-1].to == ["new@example.com"]
+    assert invitation.token in mail.outbox[-1].body
+    with pytest.raises(PerkError, match=r"for new@example\.com"):
+        services.accept_invitation(token=invitation.token, user_id=stranger.pk)
+    membership = services.accept_invitation(token=invitation.token, user_id=invited.pk)
+    assert membership.role == Role.ANALYST
+    with pytest.raises(PerkError, match="not valid"):
+        services.accept_invitation(token=invitation.token, user_id=invited.pk)
+
+
+def test_the_last_owner_cannot_be_removed() -> None:
+    owner = MembershipFactory.create()
+
+    with pytest.raises(PerkError, match="needs an owner"):
+        services.remove_member(
+            brand_id=owner.brand_id, actor_id=owner.user_id, membership_id=owner.pk
+        )
+    assert Membership.objects.filter(pk=owner.pk).exists()
+
+
+# --- lifecycle --------------------------------------------------------------------------------
+
+
+def test_states_go_draft_scheduled_active_paused_active_ended_and_never_back() -> None:
+    campaign = CampaignFactory.create(
+        status=CampaignStatus.DRAFT, starts_at=timezone.now(), announced_at=None
+    )
+    add_codes(campaign, 3)
+    actor = MembershipFactory.create(brand=campaign.brand).user_id
+
+    for status in ["scheduled", "active", "paused", "active", "ended"]:
+        services.change_campaign_status(campaign_id=campaign.pk, actor_id=actor, status=status)
+        campaign.refresh_from_db()
+        assert campaign.status == status
+    with pytest.raises(PerkError, match="cannot become active"):
+        services.change_campaign_status(campaign_id=campaign.pk, actor_id=actor, status="active")
+    assert campaign.ended_at is not None
+    actions = list(AuditEntry.objects.filter(brand=campaign.brand).values_list("action", flat=True))
+    assert actions.count("campaign.active") == 2
+
+
+def test_a_code_campaign_without_codes_cannot_start() -> None:
+    campaign = CampaignFactory.create(status=CampaignStatus.DRAFT)
+
+    with pytest.raises(PerkError, match="codes first"):
+        services.change_campaign_status(campaign_id=campaign.pk, actor_id=None, status="active")
+
+
+def test_the_beat_task_starts_scheduled_campaigns_and_ends_finished_ones() -> None:
+    now = timezone.now()
+    due = CampaignFactory.create(
+        status=CampaignStatus.SCHEDULED, starts_at=now - dt.timedelta(minutes=1)
+    )
+    later = CampaignFactory.create(
+        status=CampaignStatus.SCHEDULED, starts_at=now + dt.timedelta(hours=1)
+    )
+    over = CampaignFactory.create(ends_at=now - dt.timedelta(minutes=1))
+    for campaign in (due, later):
+        add_codes(campaign, 1, prefix=f"C{campaign.pk}")
+
+    counts = services.advance_campaigns(now=now)
+
+    assert counts == {"started": 1, "ended": 1}
+    statuses = dict(Campaign.objects.values_list("pk", "status"))
+    assert statuses == {due.pk: "active", later.pk: "scheduled", over.pk: "ended"}
+
+
+def test_editing_the_stock_keeps_what_was_given() -> None:
+    campaign = CampaignFactory.create(stock_total=5)
+    add_codes(campaign, 5)
+    services.claim_perk(
+        campaign_id=campaign.pk,
+        user_id=scored_person().pk,
+        idempotency_key="one",
+        disclosure_accepted=True,
+    )
+    actor = MembershipFactory.create(brand=campaign.brand).user_id
+
+    services.save_campaign(
+        brand_id=campaign.brand_id,
+        actor_id=actor,
+        campaign_id=campaign.pk,
+        fields={"title": "Renamed"},
+        stock_total=8,
+    )
+
+    campaign.refresh_from_db()
+    assert (campaign.title, campaign.stock_total, campaign.stock_left) == ("Renamed", 8, 7)
+    with pytest.raises(PerkError, match="1 already claimed"):
+        services.save_campaign(
+            brand_id=campaign.brand_id,
+            actor_id=actor,
+            campaign_id=campaign.pk,
+            fields={},
+            stock_total=0,
+        )
+
+
+# --- codes ------------------------------------------------------------------------------------
+
+
+def test_a_codes_csv_is_read_from_its_first_column_and_repeats_are_skipped() -> None:
+    campaign = CampaignFactory.create()
+    codes = services.parse_codes_csv(b"\xef\xbb\xbfcode,note\nAAA,first\nBBB\n\nAAA,again\n")
+
+    added = services.add_codes(campaign_id=campaign.pk, actor_id=None, codes=codes)
+
+    assert codes == ["AAA", "BBB", "AAA"]
+    assert added == 2
+    assert services.add_codes(campaign_id=campaign.pk, actor_id=None, codes=["BBB", "CCC"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [(b"", "no codes"), (b"\xff\xfe\x00", "not UTF-8"), (b"x" * 101 + b"\n", "at most 100")],
+)
+def test_a_bad_codes_csv_is_refused_with_a_reason(data: bytes, message: str) -> None:
+    with pytest.raises(PerkError, match=message):
+        services.parse_codes_csv(data)
+
+
+def test_generated_codes_are_unique() -> None:
+    campaign = CampaignFactory.create()
+
+    assert services.generate_codes(campaign_id=campaign.pk, actor_id=None, count=500) == 500
+    codes = list(campaign.codes.values_list("code", flat=True))
+    assert len(set(codes)) == 500
+
+
+# --- selection, redemption, addresses ---------------------------------------------------------
+
+
+def test_a_random_draw_is_reproducible_from_its_recorded_seed_and_everyone_is_told() -> None:
+    first = CampaignFactory.create(kind=CampaignKind.SELECTION, stock_total=2)
+    second = CampaignFactory.create(kind=CampaignKind.SELECTION, stock_total=2)
+    one, two = _apply(first, 5), _apply(second, 5)
+    actor = MembershipFactory.create(brand=first.brand).user_id
+
+    winners = services.draw_winners(campaign_id=first.pk, actor_id=actor, seed="s33d")
+    again = services.draw_winners(campaign_id=second.pk, actor_id=actor, seed="s33d")
+
+    first.refresh_from_db()
+    assert first.draw_seed == "s33d"
+    assert first.stock_left == 0
+    positions = sorted(one.index(next(c for c in one if c.pk == w.pk)) for w in winners)
+    assert positions == sorted(two.index(next(c for c in two if c.pk == w.pk)) for w in again)
+    statuses = sorted(Claim.objects.filter(campaign=first).values_list("status", flat=True))
+    assert statuses == ["not_selected"] * 3 + ["won"] * 2
+    told = Notification.objects.filter(kind="perk_selection", user__perk_claims__campaign=first)
+    assert told.count() == 5
+    with pytest.raises(PerkError, match="already chosen"):
+        services.draw_winners(campaign_id=first.pk, actor_id=actor)
+
+
+def test_brands_mark_claims_used_by_claim_or_by_redemption_csv() -> None:
+    campaign = CampaignFactory.create(stock_total=3)
+    add_codes(campaign, 3)
+    claims = [
+        services.claim_perk(
+            campaign_id=campaign.pk,
+            user_id=scored_person().pk,
+            idempotency_key=f"r{i}",
+            disclosure_accepted=True,
+        )
+        for i in range(3)
+    ]
+    assert claims[1].code is not None
+    csv = f"code\n{claims[1].code.code}\nUNKNOWN\n".encode()
+
+    by_claim = services.mark_redeemed(
+        campaign_id=campaign.pk, actor_id=None, claim_ids=[claims[0].pk]
+    )
+    by_csv = services.mark_redeemed(
+        campaign_id=campaign.pk, actor_id=None, codes=services.parse_codes_csv(csv)
+    )
+
+    assert (by_claim, by_csv) == (1, 1)
+    used = Claim.objects.filter(redeemed_at__isnull=False).values_list("pk", flat=True)
+    assert set(used) == {claims[0].pk, claims[1].pk}
+
+
+def test_shipping_addresses_are_deleted_30_days_after_the_end() -> None:
+    campaign = CampaignFactory.create(kind=CampaignKind.PHYSICAL)
+    claim = services.claim_perk(
+        campaign_id=campaign.pk,
+        user_id=scored_person().pk,
+        idempotency_key="ship",
+        disclosure_accepted=True,
+        shipping_address="1 Main St",
+    )
+    ended = timezone.now()
+    services.change_campaign_status(
+        campaign_id=campaign.pk, actor_id=None, status="ended", now=ended
+    )
+
+    assert services.purge_shipping_addresses(now=ended + dt.timedelta(days=29)) == 0
+    claim.refresh_from_db()
+    assert claim.shipping_address == "1 Main St"
+    assert services.purge_shipping_addresses(now=ended + dt.timedelta(days=30)) == 1
+    claim.refresh_from_db()
+    assert claim.shipping_address == ""
+
+
+# --- images -----------------------------------------------------------------------------------
+
+
+def _png(size: tuple[int, int] = (2000, 1000)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_an_image_is_re_encoded_and_shrunk() -> None:
+    stored = reencode_image(_png())
+
+    assert stored.content_type == "image/jpeg"
+    with Image.open(io.BytesIO(stored.data)) as image:
+        assert image.format == "JPEG"
+        assert image.size == (1200, 600)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "not an image"),
+        (b"GIF89a" + b"\x00" * 3 * 1024 * 1024, "larger than 2 MB"),
+    ],
+)
+def test_a_bad_image_is_refused_with_a_reason(data: bytes, message: str) -> None:
+    with pytest.raises(BadImage, match=message):
+        reencode_image(data)
+
+
+def test_a_bmp_is_refused_even_though_pillow_reads_it() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(out, format="BMP")
+
+    with pytest.raises(BadImage, match="JPEG, PNG, WebP or GIF"):
+        reencode_image(out.getvalue())
+
+
+# --- announcements ----------------------------------------------------------------------------
+
+
+def test_a_new_perk_is_announced_once_to_the_people_who_qualify(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from perks.audience import rebuild_audience
+
+    fits = scored_person(60, country="CA")
+    too_low = scored_person(20, country="CA")
+    elsewhere = scored_person(70, country="US")
+    rebuild_audience()
+    campaign = CampaignFactory.create(
+        status=CampaignStatus.DRAFT, min_score=40, countries=["CA"], announced_at=None
+    )
+    add_codes(campaign, 2)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for status in ("active", "paused", "active"):
+            services.change_campaign_status(campaign_id=campaign.pk, actor_id=None, status=status)
+
+    told = Notification.objects.filter(kind="perk_opened")
+    assert list(told.values_list("user_id", flat=True)) == [fits.pk]
+    assert campaign.title in told.get().title
+    assert not Notification.objects.filter(user__in=[too_low, elsewhere]).exists()
+
+
+def test_a_brand_picks_winners_by_hand_but_no_more_than_the_stock() -> None:
+    campaign = CampaignFactory.create(kind=CampaignKind.SELECTION, stock_total=1)
+    applied = _apply(campaign, 3)
+    actor = MembershipFactory.create(brand=campaign.brand).user_id
+
+    with pytest.raises(PerkError, match="Only 1 left"):
+        services.pick_winners(
+            campaign_id=campaign.pk, actor_id=actor, claim_ids=[c.pk for c in applied[:2]]
+        )
+    winners = services.pick_winners(
+        campaign_id=campaign.pk, actor_id=actor, claim_ids=[applied[2].pk]
+    )
+
+    assert [w.pk for w in winners] == [applied[2].pk]
+    assert campaign.stock_left == 0
+    assert Claim.objects.filter(status=ClaimStatus.NOT_SELECTED).count() == 2
