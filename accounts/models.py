@@ -177,11 +177,22 @@ class Notification(models.Model):
     url = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # The pipeline (accounts.services.send_notices): the day a notice belongs to, and a key that
+    # makes it idempotent (the same (user, kind, key) is never told twice).
+    day = models.DateField(null=True, blank=True)
+    key = models.CharField(max_length=200, blank=True, default="")
 
     objects: ClassVar[NotificationQuerySet] = NotificationQuerySet.as_manager()  # type: ignore[assignment]
 
     class Meta:
         indexes = [models.Index(fields=["user", "-created_at"], name="notification_user_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "key"],
+                condition=~models.Q(key=""),
+                name="one_notification_per_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title

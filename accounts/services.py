@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import hashlib
 import json
 import logging
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +34,7 @@ from accounts.models import (
 )
 from accounts.personal_data import exportable_rows, rows_naming
 from accounts.token_refresh import RefreshFailed, RefreshRefused, refresher_for
+from klout.bulk import insert_ignoring_conflicts
 from klout.queueing import queue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -297,15 +301,72 @@ def preferences_for(user_id: int) -> NotificationPreference:
     return preference
 
 
-def notify(
-    *, user_id: int, kind: str, title: str, body: str = "", url: str = ""
-) -> Notification | None:
-    """Tell a person something in the app, unless they turned in-app notifications off."""
-    if not preferences_for(user_id).in_app:
-        return None
-    return Notification.objects.create(
-        user_id=user_id, kind=kind, title=title[:200], body=body, url=url
+@dataclasses.dataclass(frozen=True)
+class Notice:
+    """Something to tell one person; `key` makes it idempotent (empty: one per day and content)."""
+
+    user_id: int
+    kind: str
+    title: str
+    body: str = ""
+    url: str = ""
+    key: str = ""
+    day: datetime.date | None = None
+
+    def stored_key(self, day: datetime.date) -> str:
+        """The key kept on the row: the given one, else the day and a digest of the content."""
+        if self.key:
+            return self.key[:200]
+        digest = hashlib.sha256(f"{self.title}\x1f{self.body}\x1f{self.url}".encode()).hexdigest()
+        return f"{day.isoformat()}:{digest[:32]}"
+
+
+def send_notices(*, notices: Iterable[Notice]) -> int:
+    """The one notification pipeline: store a batch of notices in bulk; return how many are new.
+
+    A notice whose person turned in-app notifications off is dropped; one whose (person, kind, key)
+    was already told is skipped, so building the same day twice sends nothing new.
+    """
+    today = timezone.now().date()
+    muted = set(
+        NotificationPreference.objects.filter(in_app=False).values_list("user_id", flat=True)
     )
+    now = timezone.now()
+    columns = ("user_id", "kind", "title", "body", "url", "key", "day", "created_at")
+    rows = (
+        (
+            n.user_id,
+            n.kind[:64],
+            n.title[:200],
+            n.body,
+            n.url[:500],
+            n.stored_key(n.day or today),
+            n.day or today,
+            now,
+        )
+        for n in notices
+        if n.user_id not in muted
+    )
+    return insert_ignoring_conflicts(Notification, columns, rows)
+
+
+def notify(
+    *,
+    user_id: int,
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    key: str = "",
+    day: datetime.date | None = None,
+) -> Notification | None:
+    """Tell one person something now, through the pipeline; None when muted or already told."""
+    preferences_for(user_id)  # as before: the person's preferences (and unsubscribe token) exist
+    notice = Notice(user_id=user_id, kind=kind, title=title, body=body, url=url, key=key, day=day)
+    if not send_notices(notices=[notice]):
+        return None
+    stored = notice.stored_key(day or timezone.now().date())
+    return Notification.objects.filter(user_id=user_id, kind=kind[:64], key=stored).first()
 
 
 # --- Location ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
 """Benchmarks, run as files (`python bench/<name>.py`).
 
-A package only so that mypy tells bench/perks.py apart from the perks app.
+A package only so that mypy tells bench/perks.py and bench/achievements.py apart from the apps.
 """

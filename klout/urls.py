@@ -20,6 +20,8 @@ urlpatterns = [
     path("", include("networks.urls")),
     path("", include("scoring.urls")),
     path("", include("scoring.staff_urls")),
+    # achievements (issue 17)
+    path("", include("achievements.urls")),
     path("", include("perks.urls")),  # perks and the brand dashboard
     # topics, +K and public person profiles (issue 14)
     path("", include("scoring.topic_urls")),

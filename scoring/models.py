@@ -287,3 +287,46 @@ class LatestScore(models.Model):
     def network_label(self) -> str:
         """The network's human name ("Stack Exchange"), or the raw value if we no longer know it."""
         return network_label(self.network)
+
+
+# --- person figures (achievements, notifications, advice) -----------------------------------------
+
+
+class PersonFigures(models.Model):
+    """Per linked user and run: the counts achievements and notifications read, found in bulk.
+
+    Written by the scoring run from the window's arrays (`scoring.figures`), so no one scans the
+    store per person: unique mentioners, distinct sharers of one post, counts beyond the top five,
+    where their reactions come from, and who newly started acting on their posts.
+    """
+
+    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="figures")
+    day = models.DateField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField(default=0.0)  # best linked account's score in the run
+    actions_received = models.PositiveIntegerField(default=0)
+    mentioners = models.PositiveIntegerField(default=0)  # unique people who mentioned them
+    mentioners_one_day = models.PositiveIntegerField(default=0)  # most in one day
+    top_post_sharers = models.PositiveIntegerField(default=0)  # distinct sharers of one post
+    posts_shared = models.PositiveIntegerField(default=0)  # their posts shared at least once
+    top_moment_reactions = models.PositiveIntegerField(default=0)  # most reactions on one post
+    top_network = models.CharField(max_length=32, blank=True)  # where most reactions come from
+    top_network_share = models.PositiveSmallIntegerField(default=0)  # percent
+    top_post_kind = models.CharField(max_length=16, blank=True)  # original / reshare / reply
+    top_post_kind_share = models.PositiveSmallIntegerField(default=0)  # percent of post reactions
+    top_hour = models.PositiveSmallIntegerField(null=True, blank=True)  # UTC hour, most reactions
+    top_hour_share = models.PositiveSmallIntegerField(default=0)  # percent
+    # Plain account ids (no constraint: accounts may be purged while figures stay as history).
+    top_influencee_id = models.BigIntegerField(null=True, blank=True)  # who acts on them most
+    top_influencer_id = models.BigIntegerField(null=True, blank=True)  # whom they act on most
+    new_high_actor_id = models.BigIntegerField(null=True, blank=True)
+    new_high_actor_score = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "user"], name="one_figures_per_run_user")
+        ]
+        indexes = [models.Index(fields=["user", "-day"], name="figures_user_day_idx")]
+
+    def __str__(self) -> str:
+        return f"figures of {self.user_id} on {self.day}"

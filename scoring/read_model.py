@@ -17,7 +17,15 @@ from django.db.models import Q
 
 from networks.models import NetworkAccount
 from scoring import write
-from scoring.models import DailyScore, Explanation, LatestScore, RunStatus, ScoringRun, bucket_for
+from scoring.models import (
+    DailyScore,
+    Explanation,
+    LatestScore,
+    PersonFigures,
+    RunStatus,
+    ScoringRun,
+    bucket_for,
+)
 from scoring.queries import bump_privacy_epoch
 from scoring.topics import TopicScore
 
@@ -195,6 +203,7 @@ def remove_scores_for_user(*, user_id: int) -> int:
         Explanation.objects.filter(score__user_id=user_id).delete()
         TopicScore.objects.filter(user_id=user_id).delete()  # topics go with the score
         deleted, _ = DailyScore.objects.filter(user_id=user_id).delete()
+        PersonFigures.objects.filter(user_id=user_id).delete()
     transaction.on_commit(lambda: cache.delete(latest_cache_key(user_id=user_id)))
     transaction.on_commit(bump_privacy_epoch)
     return removed + deleted

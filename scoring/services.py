@@ -26,8 +26,16 @@ from scoring.engine.calibration import Calibration
 from scoring.engine.registry import LATEST, get_version
 from scoring.engine.score import EngineResult, score_window
 from scoring.engine.types import Interactions, Posts
+from scoring.figures import write_figures
 from scoring.kloutids import assign_klout_ids
-from scoring.models import AlgorithmVersion, DailyScore, Explanation, RunStatus, ScoringRun
+from scoring.models import (
+    AlgorithmVersion,
+    DailyScore,
+    Explanation,
+    PersonFigures,
+    RunStatus,
+    ScoringRun,
+)
 from scoring.read_model import (
     CACHE_TTL,
     latest_api_json,
@@ -220,6 +228,9 @@ def _record_run(
         t0 = time.perf_counter()
         topic_stats = write_topic_scores(run=run, window=window, result=result, prepared=topics)
         timings["topics_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    counts_figures = write_figures(run=run, window=window, result=result)
+    timings["figures_s"] = time.perf_counter() - t0
 
     held_reason = _anomaly(window=window, counts=counts)
     run.stats = {
@@ -230,6 +241,7 @@ def _record_run(
         "networks_today": window.day_counts,
         "networks_yesterday": window.yesterday_counts,
         **({"topics": topic_stats} if topics is not None else {}),
+        "figures": counts_figures,
     }
     run.progress = 1.0
     fields = ["stats", "progress"]
@@ -421,6 +433,7 @@ def discard_run(*, run_id: int, user_id: int) -> ScoringRun:
         Explanation.objects.filter(score__run_id=run.pk).delete()
         DailyScore.objects.filter(run_id=run.pk).delete()
         TopicScore.objects.filter(run_id=run.pk).delete()
+        PersonFigures.objects.filter(run_id=run.pk).delete()
         run.status = RunStatus.DISCARDED
         run.decided_at = timezone.now()
         run.decided_by_id = user_id

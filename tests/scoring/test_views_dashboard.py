@@ -207,10 +207,10 @@ def test_dashboard_lists_linked_networks_with_sync_state(alice, alice_client) ->
     assert "synced" in body
 
 
-def test_dashboard_designs_in_topics_badges_and_perks(alice, alice_client) -> None:
+def test_dashboard_designs_in_topics_achievements_and_perks(alice, alice_client) -> None:
     score_history(user=alice, days=2)
     body = alice_client.get("/dashboard/").content.decode()
-    for section in ('id="topics"', 'id="badges"', 'id="perks"'):
+    for section in ('id="topics"', 'id="my-achievements"', 'id="improve"', 'id="perks"'):
         assert section in body
 
 

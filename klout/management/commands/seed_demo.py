@@ -57,6 +57,9 @@ class Command(BaseCommand):
             days = SCORE_DAYS if end == last else OTHER_DATASET_DAYS
             call_command("score", date=day.isoformat(), days=days, stdout=self.stdout)
         self.publish_held_days()
+        # achievements (issue 17): each published day already evaluated them through the
+        # day_published receiver when tasks run eagerly; with a worker, this catches up. Idempotent.
+        call_command("backfill_achievements", stdout=self.stdout)
         self.seed_perks()
         today = last_day + dt.timedelta(days=1)
         self.stdout.write(self.style.SUCCESS(f"Demo scores up to {last_day} (demo today {today})"))

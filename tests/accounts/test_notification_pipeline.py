@@ -1,0 +1,70 @@
+"""The one notification pipeline: batches, idempotence per key and per day, preferences, digest."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+
+from accounts import digests
+from accounts.digests import register_digest_section, send_weekly_digests
+from accounts.models import Notification, NotificationPreference, User
+from accounts.services import Notice, notify, send_notices
+
+pytestmark = pytest.mark.django_db
+
+DAY = dt.date(2026, 11, 2)
+
+
+def test_a_batch_is_stored_once_and_a_second_send_adds_nothing(alice: User, bob: User) -> None:
+    batch = [
+        Notice(user_id=alice.pk, kind="score_moved", title="Up 4", key="score:2026-11-02", day=DAY),
+        Notice(user_id=bob.pk, kind="score_moved", title="Down 3", key="score:2026-11-02", day=DAY),
+    ]
+    assert send_notices(notices=batch) == 2
+    assert send_notices(notices=batch) == 0
+    assert Notification.objects.count() == 2
+    assert Notification.objects.get(user=alice).day == DAY
+
+
+def test_people_who_turned_in_app_off_get_nothing_from_a_batch(alice: User, bob: User) -> None:
+    NotificationPreference.objects.create(user=bob, in_app=False)
+    notices = [Notice(user_id=u.pk, kind="k", title="t", key="x") for u in (alice, bob)]
+    assert send_notices(notices=notices) == 1
+    assert list(Notification.objects.values_list("user_id", flat=True)) == [alice.pk]
+
+
+def test_notify_keeps_its_signature_and_is_idempotent_per_day(alice: User) -> None:
+    first = notify(user_id=alice.pk, kind="plus_k", title="Bob gave you +K on Python", day=DAY)
+    again = notify(user_id=alice.pk, kind="plus_k", title="Bob gave you +K on Python", day=DAY)
+    later = notify(
+        user_id=alice.pk,
+        kind="plus_k",
+        title="Bob gave you +K on Python",
+        day=DAY + dt.timedelta(days=1),
+    )
+    assert first is not None
+    assert again is None
+    assert later is not None
+    assert Notification.objects.filter(user=alice).count() == 2
+
+
+def test_the_digest_carries_registered_sections_built_once_per_chunk(
+    alice: User, bob: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(digests, "_SECTIONS", {})
+    calls: list[list[int]] = []
+
+    def week(user_ids, since):
+        calls.append(list(user_ids))
+        return {alice.pk: ["Your score went up 4 points this week: 53 → 57"]}
+
+    register_digest_section(key="week", title="Your week", build=week)
+    assert send_weekly_digests() == 1  # bob has neither notifications nor a section line
+    assert len(calls) == 1
+    assert set(calls[0]) >= {alice.pk, bob.pk}
+    body = str(mail.outbox[0].body)
+    assert "Your week" in body
+    assert "53 → 57" in body
+    assert mail.outbox[0].to == [alice.email]

@@ -1,0 +1,115 @@
+"""Achievement pages and the how-to-improve card: content, authorization, query counts, art."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from achievements.models import Unlock
+from achievements.rules import RULES
+from networks.models import InteractionKind
+from tests.factories.accounts import UserFactory
+from tests.factories.scoring import accounts, react
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_art_is_an_svg_per_achievement_and_level(client) -> None:
+    for rule in RULES:
+        for level in range(4):
+            response = client.get(f"/achievements/art/{rule.key}/{level}.svg")
+            assert response.status_code == 200
+            assert response["Content-Type"] == "image/svg+xml"
+            assert response.content.startswith(b"<svg")
+    gold = client.get("/achievements/art/mentioned/3.svg").content
+    bronze = client.get("/achievements/art/mentioned/1.svg").content
+    assert gold != bronze
+    assert client.get("/achievements/art/nope/1.svg").status_code == 404
+    assert client.get("/achievements/art/mentioned/4.svg").status_code == 404
+
+
+def test_the_index_shows_the_share_of_people_holding_each_level(client, alice, bob) -> None:
+    Unlock.objects.create(user=alice, achievement="mentioned", level=1, day=dt.date(2026, 11, 1))
+    html = client.get("/achievements/").content.decode()
+    assert "Talk of the town" in html
+    assert "50.0%" in html  # one of two people holds bronze
+    assert "1 person" in html
+
+
+def test_the_index_takes_a_fixed_number_of_queries(client) -> None:
+    people = UserFactory.create_batch(5)
+    for person in people:
+        Unlock.objects.create(user=person, achievement="score", level=1, day=dt.date(2026, 11, 1))
+    with CaptureQueriesContext(connection) as few:
+        client.get("/achievements/")
+    more = UserFactory.create_batch(10)
+    for person in more:
+        Unlock.objects.create(user=person, achievement="moment", level=2, day=dt.date(2026, 11, 1))
+    from django.core.cache import cache
+
+    cache.clear()
+    with CaptureQueriesContext(connection) as many:
+        client.get("/achievements/")
+    assert len(many) == len(few)
+
+
+def test_my_achievements_show_progress_and_need_a_login(client, alice, alice_client) -> None:
+    main = accounts("alice", 1, user=alice)[0]
+    Unlock.objects.create(user=alice, achievement="networks", level=1, day=dt.date(2026, 11, 1))
+    assert client.get("/achievements/mine/").status_code == 302
+    html = alice_client.get("/achievements/mine/", headers={"HX-Request": "true"}).content.decode()
+    assert 'id="my-achievements"' in html
+    assert "<html" not in html  # the fragment only
+    assert "1/2 networks" in html  # bronze held (one network), silver at two
+    assert main.handle not in html
+
+
+def test_the_improve_card_uses_only_the_persons_own_data(alice, alice_client, charlie_client):
+    main = accounts("alice", 1, user=alice)[0]
+    fans = accounts("fanofalice", 3)
+    at = timezone.now().replace(hour=18, minute=5) - dt.timedelta(days=2)
+    react([(f, main) for f in fans], at=at, kind=InteractionKind.MENTION)
+    react([(fans[0], main)], at=at)
+
+    mine = alice_client.get("/dashboard/improve/").content.decode()
+    assert "@fanofalice0: 2 reactions" in mine
+    assert "18:00-19:00 UTC: 4 reactions" in mine
+    assert "(100%)" in mine
+
+    theirs = charlie_client.get("/dashboard/improve/").content.decode()
+    assert "fanofalice" not in theirs
+    assert "Once people react" in theirs
+
+
+def test_a_public_profile_fragment_shows_held_levels_and_hides_opted_out_people(
+    client, alice, charlie
+) -> None:
+    day = dt.date(2026, 11, 1)
+    for level in (1, 2):
+        Unlock.objects.create(user=alice, achievement="mentioned", level=level, day=day)
+    Unlock.objects.create(user=alice, achievement="score", level=1, day=day)
+    html = client.get(
+        f"/achievements/people/{alice.pk}/", headers={"HX-Request": "true"}
+    ).content.decode()
+    assert html.index('data-key="mentioned"') < html.index('data-key="score"')  # best first
+    assert "/achievements/art/mentioned/2.svg" in html
+    assert "/achievements/art/mentioned/1.svg" not in html
+    type(charlie).objects.filter(pk=charlie.pk).update(opted_out=True)
+    assert client.get(f"/achievements/people/{charlie.pk}/").status_code == 404
+
+
+def test_my_achievements_take_a_fixed_number_of_queries(alice, alice_client) -> None:
+    day = dt.date(2026, 11, 1)
+    Unlock.objects.create(user=alice, achievement="score", level=1, day=day)
+    with CaptureQueriesContext(connection) as few:
+        alice_client.get("/achievements/mine/")
+    for key in ("mentioned", "moment", "networks"):
+        for level in (1, 2, 3):
+            Unlock.objects.create(user=alice, achievement=key, level=level, day=day)
+    with CaptureQueriesContext(connection) as many:
+        alice_client.get("/achievements/mine/")
+    assert len(many) == len(few)
