@@ -113,3 +113,16 @@ def test_my_achievements_take_a_fixed_number_of_queries(alice, alice_client) -> 
     with CaptureQueriesContext(connection) as many:
         alice_client.get("/achievements/mine/")
     assert len(many) == len(few)
+
+
+def test_the_public_profile_loads_the_persons_achievements(client, alice) -> None:
+    from scoring.kloutids import klout_id_of
+    from tests.factories.scoring import score_history
+
+    score_history(user=alice, days=2)
+    fragment = f"/achievements/people/{alice.pk}/"
+
+    page = client.get(f"/p/{klout_id_of(user_id=alice.pk)}/").content.decode()
+
+    assert f'hx-get="{fragment}"' in page
+    assert f'href="{fragment}"' in page
