@@ -11,25 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-# The 16 influencer styles in the order of ../shared/specs/scoring.md; kclass_id is position + 1.
-STYLE_ORDER = (
-    "Curator",
-    "Broadcaster",
-    "Taste Maker",
-    "Celebrity",
-    "Syndicator",
-    "Feeder",
-    "Thought Leader",
-    "Pundit",
-    "Dabbler",
-    "Conversationalist",
-    "Socializer",
-    "Networker",
-    "Observer",
-    "Explorer",
-    "Activist",
-    "Specialist",
-)
+from scoring.engine.styles import STYLES
+
+# The 16 influencer styles in the order of ../shared/specs/scoring.md (the engine's list, the one
+# spelling); kclass_id is position + 1.
+STYLE_ORDER = tuple(STYLES)
 # A subject without a style yet (too little activity to place) is an Observer: the pole of
 # sharing, broad, listening and casual that the style grid gives to the least active.
 DEFAULT_STYLE = "Observer"
