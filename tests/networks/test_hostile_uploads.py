@@ -129,13 +129,11 @@ def test_parsing_time_grows_linearly_with_the_input() -> None:
     assert large < 20 * small + 0.05
 
 
-def test_one_huge_element_is_refused_quickly_with_a_format_error() -> None:
-    """The old parser took 2.2 s for one 16 MB element and minutes for 200 MB."""
+def test_one_huge_element_is_refused_with_a_format_error() -> None:
+    """The old parser took 2.2 s for one 16 MB element and minutes for 200 MB (bench/upload.py)."""
     body = outbox('{"content": "' + "x" * (32 << 20) + '"}')
-    started = time.perf_counter()
     with pytest.raises(ImportFormatError, match="item 1 is too large"):
         list(iter_json_array(io.BytesIO(body), key="orderedItems"))
-    assert time.perf_counter() - started < 1.0
 
 
 def test_a_huge_value_outside_the_array_is_refused_too() -> None:
