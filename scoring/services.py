@@ -190,6 +190,7 @@ def _compute_run(
             inputs={"interactions": len(window.interactions), "posts": len(window.posts)},
             progress=progress,
             topics=prepared,
+            figures=True,
         )
     cache.delete(progress_cache_key(day, version.pk))
     return run
@@ -205,11 +206,13 @@ def _record_run(
     inputs: dict[str, object],
     progress: Progress | None,
     topics: Prepared | None = None,
+    figures: bool = False,
 ) -> None:
     """Write a scored day's rows into `run`, then let the anomaly guard hold it or not.
 
-    `topics` (the window's tags mapped to topics) adds the day's topic scores; scores imported
-    from Spark come without them.
+    `topics` (the window's tags mapped to topics) adds the day's topic scores and `figures` the
+    achievements' per-person figures; scores imported from Spark come without either (the Spark
+    job's results carry no per-post arrays to count them from).
     """
     _emit(progress, run, 0.35, "write")
     t0 = time.perf_counter()
@@ -228,9 +231,11 @@ def _record_run(
         t0 = time.perf_counter()
         topic_stats = write_topic_scores(run=run, window=window, result=result, prepared=topics)
         timings["topics_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    counts_figures = write_figures(run=run, window=window, result=result)
-    timings["figures_s"] = time.perf_counter() - t0
+    counts_figures = 0
+    if figures:
+        t0 = time.perf_counter()
+        counts_figures = write_figures(run=run, window=window, result=result)
+        timings["figures_s"] = time.perf_counter() - t0
 
     held_reason = _anomaly(window=window, counts=counts)
     run.stats = {

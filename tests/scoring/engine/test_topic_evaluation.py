@@ -5,16 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from scoring.engine import topic_evaluation as te
 
-DUMP = (
-    Path(__file__).resolve().parents[4]
-    / ".."
-    / "shared"
-    / "data"
-    / "stackexchange-quantumcomputing"
-)
+DUMP = settings.SHARED_DATA_DIR / "stackexchange-quantumcomputing"
 
 
 def _q(when: str, tags: str) -> dict[str, str]:
