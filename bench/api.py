@@ -12,7 +12,7 @@ refuse).
 Measured in the same run: a bare Django JSON view (`/livez`, same middleware), the legacy
 `/v2/user.json/{kloutId}`, the modern `/api/v1/subjects/{kloutId}` and bulk lookups of 100
 (`/api/v1/subjects?ids=...`). Prints the figures and the ratios against the bare view and writes
-var/bench/api.json (flat, units in the names). Run it under `flock /work/wt/bench.lock`.
+var/bench/api.json (flat, units in the names).
 Environment: BENCH_PG (server URL, no database), BENCH_REDIS (a Redis database the bench may
 flush), BENCH_SECONDS (per measurement), BENCH_CONNECTIONS.
 """

@@ -12,7 +12,7 @@ PostgreSQL database `klout_bench_perks` (created and migrated if missing).
   4), each through `claim_perk`. claims/s = stored claims / wall time; oversell = stored claims -
   stock (must be 0); codes given twice (must be 0); refusals that were not "out of stock".
 
-Writes var/bench/perks.json (flat, units in the names). Run under `flock /work/wt/bench.lock`.
+Writes var/bench/perks.json (flat, units in the names).
 """
 
 from __future__ import annotations
