@@ -62,6 +62,8 @@ def server_env() -> dict[str, str]:
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         TOKEN_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         DJANGO_SECURE_SSL_REDIRECT="0",
+        KLOUT_SITE_URL="https://klout.example",  # production requires one; nothing is mailed here
+        KLOUT_CLIENT_ADDRESS="socket",  # no proxy in front of gunicorn on loopback
         DJANGO_SETTINGS_MODULE="klout.settings",
         DJANGO_LOG_LEVEL="ERROR",
         KLOUT_VAR_DIR=str(ROOT / "var" / "bench" / "api-var"),
