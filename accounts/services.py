@@ -35,7 +35,6 @@ from accounts.models import (
 from accounts.personal_data import exportable_rows, rows_naming
 from accounts.token_refresh import RefreshFailed, RefreshRefused, refresher_for
 from klout.bulk import insert_ignoring_conflicts
-from klout.queueing import queue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -204,19 +203,16 @@ def linked_accounts_of(user_id: int) -> list[tuple[str, str]]:
     return list(SocialAccount.objects.filter(user_id=user_id).values_list("provider", "uid"))
 
 
-def start_export(*, user_id: int) -> ExportJob:
-    """Create an export job and queue the task that builds it."""
-    from accounts.tasks import export_user_data as export_task
+def create_export_job(*, user_id: int) -> ExportJob:
+    """Record a pending export; `accounts.tasks.start_export` queues the task that builds it."""
+    return ExportJob.objects.create(user_id=user_id)
 
-    job = ExportJob.objects.create(user_id=user_id)
 
-    def undo(reason: str) -> None:
-        ExportJob.objects.filter(pk=job.pk).update(
-            status=ExportStatus.FAILED, error=reason, finished_at=timezone.now()
-        )
-
-    queue_on_commit(export_task, job.pk, undo=undo)
-    return job
+def fail_export(*, job_id: int, reason: str) -> None:
+    """Put an export that could not be queued in its final state, with the reason shown."""
+    ExportJob.objects.filter(pk=job_id).update(
+        status=ExportStatus.FAILED, error=reason, finished_at=timezone.now()
+    )
 
 
 def export_user_data(*, job_id: int) -> ExportJob:

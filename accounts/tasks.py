@@ -5,7 +5,9 @@ from __future__ import annotations
 from celery import shared_task
 
 from accounts import services
+from accounts.models import ExportJob
 from accounts.token_refresh import RefreshFailed
+from klout.queueing import queue_on_commit
 
 
 @shared_task(
@@ -14,6 +16,17 @@ from accounts.token_refresh import RefreshFailed
 def export_user_data(job_id: int) -> int:
     """Build a person's data export."""
     return services.export_user_data(job_id=job_id).pk
+
+
+def start_export(*, user_id: int) -> ExportJob:
+    """Create an export job and queue its task (the job fails at once if the broker is away)."""
+    job = services.create_export_job(user_id=user_id)
+    queue_on_commit(
+        export_user_data,
+        job.pk,
+        undo=lambda reason: services.fail_export(job_id=job.pk, reason=reason),
+    )
+    return job
 
 
 @shared_task(

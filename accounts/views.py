@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import services
+from accounts import services, tasks
 from accounts.adapters import PROVEN_ACCOUNT_SESSION_KEY
 from accounts.forms import DeleteAccountForm, LocationForm, NotificationPreferenceForm
 from accounts.linked import claimed_accounts_for, linked_accounts_for, provider_buttons
@@ -98,7 +98,7 @@ def opt_out(request: AuthedHttpRequest) -> HttpResponse:
 def start_export(request: AuthedHttpRequest) -> HttpResponse:
     """Queue an export of everything we store about the person."""
     try:
-        job = services.start_export(user_id=request.user.pk)
+        job = tasks.start_export(user_id=request.user.pk)
     except QueueUnavailable as exc:
         messages.error(request, str(exc))
         job = ExportJob.objects.filter(user=request.user).latest("pk")
