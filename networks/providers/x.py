@@ -40,7 +40,7 @@ def _id_key(post_id: str) -> tuple[int, str]:
 
 def _refs(tweet: dict[str, Any]) -> dict[str, str]:
     """A post's referenced posts by type (replied_to, quoted, retweeted)."""
-    return {str(r["type"]): str(r["id"]) for r in tweet.get("referenced_tweets") or []}
+    return {str(r.get("type")): str(r.get("id", "")) for r in tweet.get("referenced_tweets") or []}
 
 
 class XProvider(Provider):

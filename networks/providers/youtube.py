@@ -98,7 +98,10 @@ class YouTubeProvider(Provider):
             if position:
                 params["pageToken"] = position
             body = self.get_json(PLAYLIST_ITEMS, credential, params=params)
-            items = body.get("items", [])
+            # A deleted or private video has no `videoPublishedAt`: nothing to order or store.
+            items = [
+                i for i in body.get("items", []) if i["contentDetails"].get("videoPublishedAt")
+            ]
             ids = [str(item["contentDetails"]["videoId"]) for item in items]
             videos: dict[str, dict[str, Any]] = {}
             if ids:
@@ -106,12 +109,9 @@ class YouTubeProvider(Provider):
                     VIDEOS, credential, params={"part": "snippet,status", "id": ",".join(ids)}
                 )
                 videos = {str(v["id"]): v for v in found.get("items", [])}
-            # A deleted or private video has no `videoPublishedAt` and may be missing from
-            # videos.list: it stays in the page (it orders the walk) with no video to store.
             paired = [
                 {"item": item, "video": videos.get(str(item["contentDetails"]["videoId"]))}
                 for item in items
-                if item["contentDetails"].get("videoPublishedAt")
             ]
             return paired, body.get("nextPageToken") or ""
 
