@@ -15,9 +15,12 @@ import responses
 
 from accounts.crypto import encrypt_token
 from accounts.models import ProviderCredential
-from networks.models import Interaction, NetworkAccount, Post, SyncStatus
+from networks import tasks
+from networks.models import Interaction, NetworkAccount, Post, SyncRun, SyncStatus
+from networks.providers.base import parse_resume
 from networks.providers.bluesky import GET_AUTHOR_FEED, LIST_NOTIFICATIONS
 from networks.providers.github import repo_post
+from networks.providers.reddit import RedditProvider
 from networks.providers.youtube import API as COMMENT_THREADS
 from networks.providers.youtube import CHANNELS, PLAYLIST_ITEMS, VIDEOS
 from networks.services import sync_account
@@ -430,6 +433,61 @@ def test_posts_of_an_opted_out_account_are_not_stored(alice):
 
     assert run.status == SyncStatus.SUCCEEDED
     assert not Post.objects.exists()
+
+
+def register_overview(pages: list[list[tuple[str, float]]]) -> None:
+    """/user/alice_r/overview as pages of (fullname, created_utc), each `after` its last item."""
+    empty_inbox = {"kind": "Listing", "data": {"children": [], "after": None}}
+    responses.get(f"{REDDIT}/message/inbox", json=empty_inbox)
+    for i, page in enumerate(pages):
+        children = [reddit_item(name, when, "Python", title=name) for name, when in page]
+        listing = {"children": children, "after": page[-1][0]}
+        after = None if i == 0 else pages[i - 1][-1][0]
+        responses.get(
+            f"{REDDIT}/user/alice_r/overview",
+            json={"kind": "Listing", "data": listing},
+            match=[query({"after": after})],
+        )
+
+
+@responses.activate
+def test_a_first_posts_walk_reads_only_the_recent_pages(alice, monkeypatch):
+    monkeypatch.setattr(RedditProvider, "FIRST_POST_PAGES", 1)
+    me = link(alice, network="reddit", provider="reddit", external_id="alice_r")
+    register_overview([[("t3_p2", 1_800_000_200.0)], [("t3_p1", 1_800_000_100.0)]])
+
+    tasks.sync_account.delay(me.pk)
+
+    me.refresh_from_db()
+    assert set(stored(me)) == {"t3_p2"}
+    assert me.posts_cursor == "1800000200.0"  # a plain cursor: no catch-up of older history
+    assert SyncRun.objects.filter(account=me).count() == 1
+
+
+@responses.activate
+def test_a_posts_walk_cut_short_by_the_page_budget_continues_until_the_gap_is_closed(
+    alice, monkeypatch
+):
+    monkeypatch.setattr(RedditProvider, "MAX_PAGES", 1)
+    me = link(
+        alice,
+        network="reddit",
+        provider="reddit",
+        external_id="alice_r",
+        posts_cursor="1800000100.0",
+    )
+    register_overview(
+        [[("t3_p4", 1_800_000_400.0)], [("t3_p3", 1_800_000_300.0)], [("t3_p1", 1_800_000_100.0)]]
+    )
+
+    tasks.sync_account.delay(me.pk)  # eager: each continuation runs at once
+
+    me.refresh_from_db()
+    runs = list(SyncRun.objects.filter(account=me).order_by("pk"))
+    assert [r.status for r in runs] == [SyncStatus.SUCCEEDED] * 3
+    assert parse_resume(runs[0].options["posts_cursor"]) is not None
+    assert set(stored(me)) == {"t3_p4", "t3_p3"}  # t3_p1 is older than the cursor: seen before
+    assert me.posts_cursor == "1800000400.0"
 
 
 # --- GitHub ---------------------------------------------------------------------------------------
