@@ -17,12 +17,15 @@ from accounts.crypto import encrypt_token
 from accounts.models import ProviderCredential
 from networks import tasks
 from networks.models import Interaction, NetworkAccount, Post, SyncRun, SyncStatus
+from networks.providers import Credential, ProviderError
 from networks.providers.base import parse_resume
-from networks.providers.bluesky import GET_AUTHOR_FEED, LIST_NOTIFICATIONS
-from networks.providers.github import repo_post
+from networks.providers.bluesky import GET_AUTHOR_FEED, LIST_NOTIFICATIONS, BlueskyProvider
+from networks.providers.github import GitHubProvider, repo_post
+from networks.providers.mastodon import MastodonProvider
 from networks.providers.reddit import RedditProvider
+from networks.providers.x import XProvider
 from networks.providers.youtube import API as COMMENT_THREADS
-from networks.providers.youtube import CHANNELS, PLAYLIST_ITEMS, VIDEOS
+from networks.providers.youtube import CHANNELS, PLAYLIST_ITEMS, VIDEOS, YouTubeProvider
 from networks.services import sync_account
 from tests.factories.networks import NetworkAccountFactory
 
@@ -625,3 +628,43 @@ def test_youtube_stores_public_uploads_with_their_tags(alice):
     assert linked_post("comment:c1") == "v1"
     me.refresh_from_db()
     assert me.posts_cursor == "2026-10-30T09:00:00Z"
+
+
+# --- The one outbound client ----------------------------------------------------------------------
+
+POSTS_URLS = [
+    ("x", XProvider, "100", "", f"{X}/tweets"),
+    (
+        "mastodon",
+        MastodonProvider,
+        ALICE_ACTOR,
+        "109@social.example",
+        f"{MASTO}/api/v1/accounts/109/statuses",
+    ),
+    ("bluesky", BlueskyProvider, "did:plc:alice", "", BSKY + GET_AUTHOR_FEED),
+    ("reddit", RedditProvider, "alice_r", "", f"{REDDIT}/user/alice_r/overview"),
+    ("github", GitHubProvider, "1", "", f"{GITHUB}/user/repos"),
+    ("youtube", YouTubeProvider, "UCalice", "", CHANNELS),
+]
+
+
+@pytest.mark.parametrize(
+    ("network", "provider_cls", "external_id", "login_uid", "url"),
+    POSTS_URLS,
+    ids=[row[0] for row in POSTS_URLS],
+)
+@responses.activate
+def test_every_posts_walk_goes_through_the_outbound_client_and_refuses_a_redirect_inside(
+    network, provider_cls, external_id, login_uid, url
+):
+    """The posts walks use the providers' one client (klout/outbound.py): a redirect to the
+    metadata address is refused, with one request made and no retry suggested."""
+    responses.get(url, status=302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})
+    account = NetworkAccount(network=network, external_id=external_id, login_uid=login_uid)
+
+    with pytest.raises(ProviderError) as caught:
+        provider_cls().fetch_posts_since(account, Credential("t0ken"), "")
+
+    assert len(responses.calls) == 1
+    assert not caught.value.transient
+    assert responses.calls[0].request.headers["Authorization"] == "Bearer t0ken"
