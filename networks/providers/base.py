@@ -159,7 +159,8 @@ class Provider:
     def fetch_since(
         self, account: NetworkAccount, credential: Credential, cursor: str
     ) -> FetchResult:
-        """New posts and reactions to them since `cursor` ("" for the first sync)."""
+        """What happened to the account (reactions, mentions, follows) since `cursor` ("" for
+        the first sync)."""
         raise NotImplementedError
 
     def fetch_posts_since(

@@ -14,7 +14,9 @@ Own posts: GET /api/v1/accounts/:id/statuses (`limit` max 40, `since_id`, `max_i
 (the outbox importer's post id, so an import and a sync never store it twice) with its
 `tags[].name`; only `public` and `unlisted` statuses are kept (followers-only and direct ones are
 not public).
-A favourite or boost notification carries the status it reacted to: the reaction is linked to it.
+A favourite or boost notification carries the status it reacted to, and a mention that replies to
+one of the account's statuses names it (`in_reply_to_id`, `in_reply_to_account_id`): the reaction
+is linked to that post.
 """
 
 from __future__ import annotations
@@ -182,6 +184,17 @@ class MastodonProvider(Provider):
         actor = actor_uri(who["acct"], home)
         status = item.get("status") or {}
         post = str(status["uri"]) if item.get("type") in LINKED and status.get("uri") else None
+        local_id, at, _host = account.login_uid.partition("@")
+        replied = status.get("in_reply_to_id")
+        if (
+            post is None
+            and at
+            and replied
+            and str(status.get("in_reply_to_account_id")) == local_id
+        ):
+            # A reply to one of the account's own statuses, which live on its server under its
+            # actor URI: `<actor>/statuses/<id>` is the `uri` that status was stored under.
+            post = f"{account.external_id}/statuses/{replied}"
         result.accounts.append(
             AccountRecord(
                 actor,

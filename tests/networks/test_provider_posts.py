@@ -223,7 +223,7 @@ def masto_status(status_id: str, tags: list[str], **fields: Any) -> dict[str, An
 
 
 @responses.activate
-def test_mastodon_stores_public_statuses_with_their_tags_and_links_favourites_to_them(alice):
+def test_mastodon_stores_public_statuses_with_their_tags_and_links_reactions_to_them(alice):
     me = link(
         alice,
         network="mastodon",
@@ -253,7 +253,19 @@ def test_mastodon_stores_public_statuses_with_their_tags_and_links_favourites_to
                 "created_at": "2026-11-01T11:00:00.000Z",
                 "account": {"id": "7", "acct": "bob@other.example", "display_name": "Bob"},
                 "status": {"id": "112", "uri": f"{ALICE_ACTOR}/statuses/112"},
-            }
+            },
+            {
+                "id": "51",
+                "type": "mention",
+                "created_at": "2026-11-01T11:30:00.000Z",
+                "account": {"id": "7", "acct": "bob@other.example", "display_name": "Bob"},
+                "status": {
+                    "id": "60",
+                    "uri": "https://other.example/users/bob/statuses/60",
+                    "in_reply_to_id": "112",
+                    "in_reply_to_account_id": "109",
+                },
+            },
         ],
     )
 
@@ -261,6 +273,7 @@ def test_mastodon_stores_public_statuses_with_their_tags_and_links_favourites_to
 
     assert stored(me) == {f"{ALICE_ACTOR}/statuses/112": ["python", "quantumcomputing"]}
     assert linked_post("notification:social.example:50") == f"{ALICE_ACTOR}/statuses/112"
+    assert linked_post("notification:social.example:51") == f"{ALICE_ACTOR}/statuses/112"
     me.refresh_from_db()
     assert me.posts_cursor == "112"
 
