@@ -121,6 +121,8 @@ def test_sync_now_runs_a_sync_and_returns_the_fragment(
     assert response.status_code == 200
     assert f'id="sync-{account.pk}"' in response.content.decode()
     assert SyncRun.objects.get(account=account).status == SyncStatus.SUCCEEDED
+    after = alice_client.get(reverse("sync_state", args=[account.pk]))
+    assert "0 new posts of yours" in after.content.decode()
 
 
 def test_another_user_cannot_see_or_start_someone_elses_sync(alice, charlie_client):
