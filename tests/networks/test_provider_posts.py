@@ -681,3 +681,86 @@ def test_every_posts_walk_goes_through_the_outbound_client_and_refuses_a_redirec
     assert len(responses.calls) == 1
     assert not caught.value.transient
     assert responses.calls[0].request.headers["Authorization"] == "Bearer t0ken"
+
+
+# --- Paging of the posts walks with their own loops (X, Mastodon) ---------------------------------
+
+
+def serve_x_pages() -> None:
+    """Own posts 1006, 1005 (page 1) and 1004, 1003 (page 2), by `pagination_token` or, when
+    resumed, by `until_id` below the oldest id seen (docs.x.com "Pagination")."""
+    pages = [["1006", "1005"], ["1004", "1003"]]
+    for i, ids in enumerate(pages):
+        meta: dict[str, object] = {"result_count": 2, "newest_id": ids[0], "oldest_id": ids[-1]}
+        if i == 0:
+            meta["next_token"] = "tok1"
+        body = {"data": [x_tweet(n, f"#t{n}", [f"t{n}"]) for n in ids], "meta": meta}
+        ways = (
+            [{"pagination_token": None, "until_id": None}]
+            if i == 0
+            else [{"pagination_token": "tok1"}, {"until_id": "1005"}]
+        )
+        for way in ways:
+            responses.get(f"{X}/tweets", json=body, match=[query(way)])
+
+
+def serve_mastodon_pages() -> None:
+    """Own statuses 106, 105 and 104, 103, then an empty page; `Link` rel="next" with max_id."""
+    url = f"{MASTO}/api/v1/accounts/109/statuses"
+    pages = [["106", "105"], ["104", "103"], []]
+    for i, ids in enumerate(pages):
+        max_id = None if i == 0 else pages[i - 1][-1]
+        headers = {"Link": f'<{url}?max_id={ids[-1]}>; rel="next"'} if ids else {}
+        body = [masto_status(n, [f"t{n}"]) for n in ids]
+        responses.get(url, json=body, headers=headers, match=[query({"max_id": max_id})])
+
+
+WALKS = {
+    # name: (provider, serve, account, cursor one below the oldest post, the newest post's id)
+    "x": (XProvider, serve_x_pages, NetworkAccount(network="x", external_id="100"), "1002", "1006"),
+    "mastodon": (
+        MastodonProvider,
+        serve_mastodon_pages,
+        NetworkAccount(network="mastodon", external_id=ALICE_ACTOR, login_uid="109@social.example"),
+        "102",
+        "106",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(WALKS))
+@responses.activate
+def test_a_first_posts_walk_stops_after_the_recent_pages_with_a_plain_cursor(name, monkeypatch):
+    cls, serve, who, _since, newest = WALKS[name]
+    serve()
+    monkeypatch.setattr(cls, "FIRST_POST_PAGES", 1)
+
+    result = cls().fetch_posts_since(who, Credential("t0ken"), "")
+
+    assert len(result.posts) == 2
+    assert len(responses.calls) == 1
+    assert not result.has_more
+    assert result.next_cursor == newest
+
+
+@pytest.mark.parametrize("name", list(WALKS))
+@responses.activate
+def test_a_posts_walk_out_of_pages_resumes_down_to_its_cursor(name, monkeypatch):
+    cls, serve, who, since, newest = WALKS[name]
+    serve()
+    monkeypatch.setattr(cls, "MAX_PAGES", 1)
+    provider = cls()
+
+    first = provider.fetch_posts_since(who, Credential("t0ken"), since)
+    collected = [p.external_id for p in first.posts]
+    cursor = first.next_cursor
+    for _ in range(4):
+        if parse_resume(cursor) is None:
+            break
+        more = provider.fetch_posts_since(who, Credential("t0ken"), cursor)
+        collected += [p.external_id for p in more.posts]
+        cursor = more.next_cursor
+
+    assert first.has_more
+    assert len(collected) == 4 == len(set(collected))
+    assert cursor == newest
