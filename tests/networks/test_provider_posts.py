@@ -695,7 +695,7 @@ def serve_x_pages() -> None:
         if i == 0:
             meta["next_token"] = "tok1"
         body = {"data": [x_tweet(n, f"#t{n}", [f"t{n}"]) for n in ids], "meta": meta}
-        ways = (
+        ways: list[dict[str, str | None]] = (
             [{"pagination_token": None, "until_id": None}]
             if i == 0
             else [{"pagination_token": "tok1"}, {"until_id": "1005"}]
