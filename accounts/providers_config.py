@@ -23,7 +23,12 @@ _BUILTIN: dict[str, tuple[str, str, dict[str, object]]] = {
             "AUTH_PARAMS": {"access_type": "offline", "prompt": "consent"},
         },
     ),
-    "reddit": ("allauth.socialaccount.providers.reddit", "REDDIT", {"SCOPE": ["identity", "read"]}),
+    # `history`: the person's own submissions and comments (/user/{name}/overview), topic evidence.
+    "reddit": (
+        "allauth.socialaccount.providers.reddit",
+        "REDDIT",
+        {"SCOPE": ["identity", "read", "history"]},
+    ),
     "github": ("allauth.socialaccount.providers.github", "GITHUB", {"SCOPE": ["read:user"]}),
     "facebook": ("allauth.socialaccount.providers.facebook", "FACEBOOK", {"SCOPE": ["email"]}),
 }

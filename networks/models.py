@@ -114,6 +114,8 @@ class NetworkAccount(models.Model):
     # Set while a sync runs: the conditional update on it is the per-account lock.
     sync_started_at = models.DateTimeField(null=True, blank=True)
     sync_cursor = models.TextField(blank=True, default="", db_default="")
+    # Where the walk of the account's own posts stopped (a sync's second walk, see providers/base).
+    posts_cursor = models.TextField(blank=True, default="", db_default="")
     last_sync_counts = models.JSONField(
         default=dict, blank=True, db_default=models.Value({}, output_field=models.JSONField())
     )

@@ -1,4 +1,6 @@
-"""Live syncs: fetch what happened to a linked account since its cursor and ingest it."""
+"""Live syncs: fetch what happened to a linked account since its cursor, and the account's own
+posts since their cursor, and ingest both in one batch through `ingest_batch` (its posts first,
+so reactions in the same batch are linked to them)."""
 
 from __future__ import annotations
 
@@ -128,20 +130,30 @@ def sync_account(*, account_id: int, sync_run_id: int | None = None) -> SyncRun:
             return run
         SyncRun.objects.filter(pk=run.pk).update(progress=0.3)
         # An unreadable stored position starts over (idempotent) rather than failing forever.
-        cursor = readable_cursor(account.sync_cursor)
-        fetched = provider.fetch_since(account, credential, cursor)
+        own = provider.fetch_posts_since(account, credential, readable_cursor(account.posts_cursor))
+        SyncRun.objects.filter(pk=run.pk).update(progress=0.5)
+        fetched = provider.fetch_since(account, credential, readable_cursor(account.sync_cursor))
         SyncRun.objects.filter(pk=run.pk).update(progress=0.7)
         result = ingest_batch(
             network=account.network,
-            accounts=fetched.accounts,
-            posts=fetched.posts,
-            interactions=fetched.interactions,
+            accounts=[*own.accounts, *fetched.accounts],
+            posts=[*own.posts, *fetched.posts],
+            interactions=[*own.interactions, *fetched.interactions],
             sync_run=run,
         )
         SyncRun.objects.filter(pk=run.pk).update(
-            read_count=result.interactions_read, cursor=fetched.next_cursor
+            read_count=result.interactions_read,
+            cursor=fetched.next_cursor,
+            options={"posts_cursor": own.next_cursor},
         )
-        _end_sync(account, run, SyncStatus.SUCCEEDED, cursor=fetched.next_cursor, result=result)
+        _end_sync(
+            account,
+            run,
+            SyncStatus.SUCCEEDED,
+            cursor=fetched.next_cursor,
+            posts_cursor=own.next_cursor,
+            result=result,
+        )
     except CredentialRevoked as exc:
         _end_sync(account, run, SyncStatus.FAILED, error=str(exc), revoked=True)
         _refuse_credential(account, reason=str(exc))
@@ -157,8 +169,12 @@ def sync_account(*, account_id: int, sync_run_id: int | None = None) -> SyncRun:
 
 
 def sync_unfinished(run: SyncRun) -> bool:
-    """Whether a successful sync stopped at its page budget with older activity still to fetch."""
-    return run.status == SyncStatus.SUCCEEDED and parse_resume(run.cursor or "") is not None
+    """Whether a successful sync stopped at its page budget with older activity (or older posts)
+    still to fetch."""
+    if run.status != SyncStatus.SUCCEEDED:
+        return False
+    posts_cursor = str((run.options or {}).get("posts_cursor") or "")
+    return parse_resume(run.cursor or "") is not None or parse_resume(posts_cursor) is not None
 
 
 def _end_sync(
@@ -168,6 +184,7 @@ def _end_sync(
     *,
     error: str = "",
     cursor: str | None = None,
+    posts_cursor: str | None = None,
     result: IngestResult | None = None,
     revoked: bool = False,
 ) -> None:
@@ -177,11 +194,14 @@ def _end_sync(
         fields.update(last_synced_at=now, needs_reconnect=False)
     if cursor is not None:
         fields["sync_cursor"] = cursor
+    if posts_cursor is not None:
+        fields["posts_cursor"] = posts_cursor
     if result is not None:
         fields["last_sync_counts"] = {
             "read": result.interactions_read,
             "inserted": result.interactions_inserted,
             "accounts": result.accounts_created,
+            "posts": result.posts_inserted,
         }
     if revoked:
         fields["needs_reconnect"] = True

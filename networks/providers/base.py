@@ -10,6 +10,14 @@ old cursor, `next_cursor` is a *resume cursor* (`resume_cursor`): the old lower 
 position seen so far, and where to continue. The next sync continues from there down to the same
 lower bound, and only once the gap is closed does the cursor become the newest position: nothing
 between the two syncs is lost and nothing already returned is returned again as new.
+
+Two walks per sync, each with its own cursor: `fetch_since` (what happened *to* the account:
+reactions, mentions, follows) and `fetch_posts_since` (what the account itself published, with
+the tags topics are inferred from). A first posts walk (empty cursor) reads only the most recent
+`FIRST_POST_PAGES` pages and never leaves a resume cursor: topics need recent evidence, not a
+person's whole history. Posts name only the linked account: a repost or boost of someone else's
+post is skipped, and no record of another account is made from them, so their handles and names
+are never changed by a posts walk.
 """
 
 from __future__ import annotations
@@ -74,6 +82,19 @@ def parse_time(value: str) -> dt.datetime:
     return parsed.astimezone(dt.UTC)
 
 
+def post_tags(raw: Any) -> tuple[str, ...]:
+    """Tags as a post stores them: text without a leading '#', no blanks, each once (case kept,
+    first spelling wins; the topic mapping normalises case itself)."""
+    seen: set[str] = set()
+    tags: list[str] = []
+    for value in raw or ():
+        tag = str(value or "").strip().lstrip("#").strip()
+        if tag and tag.casefold() not in seen:
+            seen.add(tag.casefold())
+            tags.append(tag[:100])
+    return tuple(tags)
+
+
 RESUME_PREFIX = "resume:"
 
 
@@ -130,6 +151,7 @@ class Provider:
 
     network: ClassVar[str]
     MAX_PAGES: ClassVar[int] = 10
+    FIRST_POST_PAGES: ClassVar[int] = 3
 
     def __init__(self, client: Outbound | None = None) -> None:
         self.client = client or outbound()
@@ -137,8 +159,23 @@ class Provider:
     def fetch_since(
         self, account: NetworkAccount, credential: Credential, cursor: str
     ) -> FetchResult:
-        """New posts and reactions to them since `cursor` ("" for the first sync)."""
+        """What happened to the account (reactions, mentions, follows) since `cursor` ("" for
+        the first sync)."""
         raise NotImplementedError
+
+    def fetch_posts_since(
+        self, account: NetworkAccount, credential: Credential, cursor: str
+    ) -> FetchResult:
+        """The account's own public posts, with their tags, since `cursor` ("" for the first)."""
+        raise NotImplementedError
+
+    def page_budget(self, cursor: str, *, posts: bool) -> tuple[int, bool]:
+        """(pages to read, whether running out of them leaves a resume cursor) for a walk.
+
+        A first posts walk reads only the recent pages and keeps no resume position."""
+        if posts and not cursor:
+            return self.FIRST_POST_PAGES, False
+        return self.MAX_PAGES, True
 
     def walk_back[T, K: (str, float)](
         self,
@@ -148,6 +185,8 @@ class Provider:
         read: Callable[[T], bool],
         parse: Callable[[str], K],
         text: Callable[[K], str],
+        *,
+        posts: bool = False,
     ) -> str:
         """Walk newest-first pages back to `cursor`, within the page budget; return the next cursor.
 
@@ -155,14 +194,16 @@ class Provider:
         the position of the next (older) page, "" at the end; `read(item)` stores an item and says
         whether it counts as seen (skipped items do not move the cursor); `stamp` orders items,
         and `parse`/`text` turn a stamp into cursor text and back. Stops at the first item not
-        newer than the cursor; out of pages first, it returns a resume cursor.
+        newer than the cursor; out of pages first, it returns a resume cursor (not for a first
+        posts walk, `posts=True` with an empty cursor: see `page_budget`).
         """
         state = parse_resume(cursor)
         since_text = state.since if state else cursor
         since = parse(since_text)
         newest = parse(state.newest if state else cursor)
         position = str(state.position) if state else ""
-        for _ in range(self.MAX_PAGES):
+        pages, resumable = self.page_budget(cursor, posts=posts)
+        for _ in range(pages):
             items, position = fetch_page(position)
             reached_old = False
             for item in items:
@@ -174,6 +215,8 @@ class Provider:
                     newest = max(newest, when)
             if reached_old or not position:
                 return text(newest) or since_text
+        if not resumable:
+            return text(newest) or since_text
         return resume_cursor(since_text, text(newest), position)
 
     def get_json(

@@ -422,6 +422,11 @@ class RedditScenario(Scenario):
         return f"inbox:t1_{n}"
 
     def register(self, fail: int | None = None) -> None:
+        # The account's own posts (a sync's second walk): none in this story.
+        responses.get(
+            "https://oauth.reddit.com/user/me/overview",
+            json={"kind": "Listing", "data": {"children": [], "after": None}},
+        )
         for i, page in enumerate(self.pages):
             after = None if i == 0 else f"t1_{self.pages[i - 1][-1]}"
             match = query({"after": after})

@@ -13,6 +13,7 @@ from accounts.models import ProviderCredential
 from networks import tasks
 from networks.models import Interaction, NetworkAccount, SyncRun, SyncStatus
 from networks.providers.reddit import API as REDDIT_API
+from networks.providers.reddit import OAUTH as REDDIT_OAUTH
 from networks.services import SyncBusy, start_account_sync, sync_account, syncable_accounts
 from tests.factories.networks import NetworkAccountFactory
 
@@ -34,6 +35,10 @@ INBOX = {
     }
 }
 
+# The account's own posts (the sync's second walk): none here.
+NO_POSTS = {"kind": "Listing", "data": {"children": [], "after": None}}
+OVERVIEW = f"{REDDIT_OAUTH}/user/alice_r/overview"
+
 
 @pytest.fixture
 def linked_reddit(alice) -> NetworkAccount:
@@ -49,6 +54,7 @@ def linked_reddit(alice) -> NetworkAccount:
 @responses.activate
 def test_sync_account_ingests_and_advances_the_cursor(linked_reddit):
     responses.get(REDDIT_API, json=INBOX)
+    responses.get(OVERVIEW, json=NO_POSTS)
 
     run = sync_account(account_id=linked_reddit.pk)
     again = sync_account(account_id=linked_reddit.pk)
@@ -65,6 +71,7 @@ def test_sync_account_ingests_and_advances_the_cursor(linked_reddit):
 @responses.activate
 def test_revoked_token_marks_needs_reconnect_and_is_not_retried(linked_reddit):
     responses.get(REDDIT_API, status=401)
+    responses.get(OVERVIEW, status=401)
 
     tasks.sync_account.delay(linked_reddit.pk)
 
@@ -125,6 +132,7 @@ def test_sync_all_linked_accounts_queues_only_claimed_visible_accounts(linked_re
 def test_an_unreadable_stored_position_restarts_the_sync_instead_of_failing_forever(linked_reddit):
     NetworkAccount.objects.filter(pk=linked_reddit.pk).update(sync_cursor='resume:{"since": 1')
     responses.get(REDDIT_API, json=INBOX)
+    responses.get(OVERVIEW, json=NO_POSTS)
 
     run = sync_account(account_id=linked_reddit.pk)
 

@@ -13,6 +13,7 @@ from accounts.crypto import encrypt_token
 from accounts.models import ProviderCredential
 from networks.models import Interaction, SyncRun, SyncStatus
 from networks.providers.reddit import API as REDDIT_API
+from networks.providers.reddit import overview_url
 from networks.services import linked_account_details
 from tests.factories.networks import NetworkAccountFactory
 from tests.networks.conftest import FIXTURES
@@ -110,6 +111,7 @@ def test_sync_now_runs_a_sync_and_returns_the_fragment(
         user=alice, provider="reddit", uid="ar", access_token_enc=encrypt_token("t")
     )
     responses.get(REDDIT_API, json={"data": {"children": []}})
+    responses.get(overview_url(account), json={"data": {"children": []}})  # no posts of hers
 
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post(
@@ -119,6 +121,8 @@ def test_sync_now_runs_a_sync_and_returns_the_fragment(
     assert response.status_code == 200
     assert f'id="sync-{account.pk}"' in response.content.decode()
     assert SyncRun.objects.get(account=account).status == SyncStatus.SUCCEEDED
+    after = alice_client.get(reverse("sync_state", args=[account.pk]))
+    assert "0 new posts of yours" in after.content.decode()
 
 
 def test_another_user_cannot_see_or_start_someone_elses_sync(alice, charlie_client):
