@@ -257,7 +257,8 @@ class LatestScoreQuerySet(models.QuerySet["LatestScore"]):
 class LatestScore(models.Model):
     """Read model: the latest published score per subject, rebuilt when a run is published.
 
-    Pages, search, leaderboards and the API read this table (and its cached JSON), never recompute.
+    Pages, search, leaderboards and the API read this table, never recompute; the API JSON of a
+    row is shaped when first asked for and cached (`scoring.read_model.latest_api_json`).
     On PostgreSQL a publish builds the whole table afresh and swaps it in (`scoring.read_model`),
     so its rows come from one join of the run's scores with existing accounts and users: there
     are no database FK constraints to check row by row (deletes still cascade through the ORM,
@@ -300,7 +301,6 @@ class LatestScore(models.Model):
     handle = models.CharField(max_length=255, blank=True)  # denormalised for search
     display_name = models.CharField(max_length=255, blank=True)
     hidden = models.BooleanField(default=False)
-    api_json = models.JSONField(default=dict, blank=True)  # pre-serialised for the API
 
     objects: ClassVar[LatestScoreQuerySet] = LatestScoreQuerySet.as_manager()  # type: ignore[assignment]
 

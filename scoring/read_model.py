@@ -1,4 +1,4 @@
-"""The read model of published scores: LatestScore rows and their cached API JSON.
+"""The read model of published scores: LatestScore rows and the API JSON shaped from them.
 
 Publishing a run rebuilds the read model (`rebuild_latest`). On PostgreSQL the whole table is
 built afresh in one INSERT ... SELECT (the run's scores joined with their subjects and history,
@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterator
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.cache import cache
@@ -71,28 +70,75 @@ def latest_cache_key(*, user_id: int | None = None, account_id: int | None = Non
 def latest_api_json(
     *, user_id: int | None = None, account_id: int | None = None
 ) -> dict[str, Any] | None:
-    """A subject's latest published score as API JSON: from the cache, else the read model."""
+    """A subject's latest published score as API JSON: from the cache, else the read model.
+
+    Shaped when first asked for (not for every subject at publish): a rebuild moves the cache
+    to a new generation, so an answer cached before it is never served after it.
+    """
     key = latest_cache_key(user_id=user_id, account_id=account_id)
     hit = cache.get(key)
     if hit is not None:
         return dict(hit)
     subject = Q(user_id=user_id) if user_id is not None else Q(account_id=account_id)
-    row = LatestScore.objects.visible().filter(subject).values_list("api_json", flat=True).first()
+    row = LatestScore.objects.visible().filter(subject).values(*_API_FIELDS).order_by().first()
     if row is None:
         return None
-    cache.set(key, row, CACHE_TTL)
-    return dict(row)
+    api = api_json_of(row)
+    cache.set(key, api, CACHE_TTL)
+    return api
 
 
-def decimal_round(value: float, places: int) -> float:
-    """`value` rounded half away from zero on its 15-significant-digit decimal.
+_API_FIELDS = (
+    "account_id",
+    "user_id",
+    "network",
+    "handle",
+    "display_name",
+    "score",
+    "day",
+    "version__name",
+    "change_1d",
+    "change_7d",
+    "change_30d",
+    "daily__true_reach",
+    "daily__amplification",
+    "daily__network_score",
+    "daily__style",
+)
 
-    The read model's numbers are rounded in the database on PostgreSQL (``round(x::numeric,
-    n)``, where a float8 becomes that decimal); this is the same rule for the other databases,
-    so the stored API JSON does not depend on the database.
+
+def api_json_of(row: dict[str, Any]) -> dict[str, Any]:
+    """The API JSON of one read-model row (`_API_FIELDS`)."""
+    score = float(row["score"])
+    account_id = row["account_id"]
+    return {
+        "subject": "account" if account_id is not None else "user",
+        "id": account_id if account_id is not None else row["user_id"],
+        "network": row["network"],
+        "handle": row["handle"],
+        "display_name": row["display_name"],
+        "score": round(score, 2),
+        "shown": round(score),
+        "bucket": bucket_for(score),
+        "day": row["day"].isoformat(),
+        "version": row["version__name"],
+        "change_1d": row["change_1d"],
+        "change_7d": row["change_7d"],
+        "change_30d": row["change_30d"],
+        "true_reach": round(row["daily__true_reach"], 1),
+        "amplification": round(row["daily__amplification"], 1),
+        "network_score": round(row["daily__network_score"], 1),
+        "style": row["daily__style"],
+    }
+
+
+def change_of(score: float, past: float) -> float:
+    """A score's change, to two places: ``round((score - past) * 100) / 100``.
+
+    Plain float steps (round half to even, as PostgreSQL's round(float8) too), so the database
+    and Python give the same bits whichever route built the row.
     """
-    exact = Decimal(f"{value:.15g}")
-    return float(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+    return round((score - past) * 100) / 100
 
 
 _LATEST_COLUMNS = (
@@ -109,7 +155,6 @@ _LATEST_COLUMNS = (
     "handle",
     "display_name",
     "hidden",
-    "api_json",
 )
 
 
@@ -128,31 +173,6 @@ def rebuild_latest(run: ScoringRun) -> None:
     transaction.on_commit(new_latest_generation)
 
 
-def _api_json(run: ScoringRun, subject: tuple[Any, ...], change: list[float | None]) -> Any:
-    (_pk, account_id, user_id, score, reach, amp, net_score, style, network, handle, name) = (
-        subject[:11]
-    )
-    return {
-        "subject": "account" if account_id is not None else "user",
-        "id": account_id if account_id is not None else user_id,
-        "network": network,
-        "handle": handle,
-        "display_name": name,
-        "score": decimal_round(score, 2),
-        "shown": round(score),
-        "bucket": bucket_for(score),
-        "day": run.day.isoformat(),
-        "version": run.version.name,
-        "change_1d": change[0],
-        "change_7d": change[1],
-        "change_30d": change[2],
-        "true_reach": decimal_round(reach, 1),
-        "amplification": decimal_round(amp, 1),
-        "network_score": decimal_round(net_score, 1),
-        "style": style,
-    }
-
-
 def _rewrite_rows(run: ScoringRun) -> None:
     """Other databases: replace the rows of the run's subjects in place."""
     version = run.version
@@ -161,10 +181,9 @@ def _rewrite_rows(run: ScoringRun) -> None:
     for subject in _latest_sources(run):
         pk, account_id, user_id, score = subject[:4]
         network, handle, name = subject[8:11]
-        change = [None if past is None else decimal_round(score - past, 2) for past in subject[11:]]
+        change = [None if past is None else change_of(score, past) for past in subject[11:]]
         subject_row = (version.pk, user_id, account_id, pk, run.day, score, *change)
-        api = _api_json(run, subject, change)
-        rows.append((*subject_row, network, handle[:255], name[:255], False, api))
+        rows.append((*subject_row, network, handle[:255], name[:255], False))
     in_run = DailyScore.objects.filter(run_id=run.pk)
     LatestScore.objects.filter(
         Q(account_id__in=in_run.filter(account_id__isnull=False).values("account_id"))
@@ -302,7 +321,7 @@ def _fresh_rows_sql(run: ScoringRun, fresh: str) -> tuple[str, list[Any]]:
     user_table = get_user_model()._meta.db_table
     past = [run.day - dt.timedelta(days=d) for d in HISTORY]
     hidden = _hidden_sql()
-    change = {d: f"round((d.score - hist.d{d})::numeric, 2)" for d in HISTORY}
+    change = {d: f"round((d.score - hist.d{d}) * 100) / 100" for d in HISTORY}
     columns = ", ".join(_LATEST_COLUMNS)
     sql = f"""
         INSERT INTO {quote(fresh)} ({columns})
@@ -315,8 +334,7 @@ def _fresh_rows_sql(run: ScoringRun, fresh: str) -> tuple[str, list[Any]]:
             ORDER BY a.user_id, s.score DESC, s.id
         ),
         scored AS (
-            SELECT d.id, d.account_id, d.user_id, d.score, d.true_reach, d.amplification,
-                   d.network_score, d.style,
+            SELECT d.id, d.account_id, d.user_id, d.score,
                    CASE WHEN d.account_id IS NOT NULL THEN a.network ELSE '' END AS network,
                    left(CASE WHEN d.account_id IS NOT NULL
                         THEN COALESCE(NULLIF(a.handle, ''), a.external_id)
@@ -324,7 +342,6 @@ def _fresh_rows_sql(run: ScoringRun, fresh: str) -> tuple[str, list[Any]]:
                    left(CASE WHEN d.account_id IS NOT NULL THEN a.display_name
                         ELSE COALESCE(NULLIF(u.display_name, ''), split_part(u.email, '@', 1))
                         END, 255) AS name,
-                   round(d.score)::bigint AS shown,
                    {", ".join(f"{expr} AS c{d}" for d, expr in change.items())}
             FROM {score_table} d
             LEFT JOIN {account_table} a ON a.id = d.account_id
@@ -336,23 +353,8 @@ def _fresh_rows_sql(run: ScoringRun, fresh: str) -> tuple[str, list[Any]]:
               AND (d.user_id IS NULL OR (u.id IS NOT NULL AND NOT u.opted_out))
         )
         SELECT %s, s.user_id, s.account_id, s.id, %s, s.score,
-               {", ".join(f"s.c{d}::float8" for d in HISTORY)},
-               s.network, s.handle, s.name, false,
-               jsonb_build_object(
-                   'subject', CASE WHEN s.account_id IS NOT NULL THEN 'account' ELSE 'user' END,
-                   'id', COALESCE(s.account_id, s.user_id),
-                   'network', s.network, 'handle', s.handle, 'display_name', s.name,
-                   'score', round(s.score::numeric, 2)::float8, 'shown', s.shown,
-                   'bucket', CASE WHEN s.shown >= 100 THEN '100'
-                                  WHEN s.shown < 10 THEN '1-9'
-                                  ELSE (s.shown / 10 * 10)::text || '-'
-                                       || (s.shown / 10 * 10 + 9)::text END,
-                   'day', %s::text, 'version', %s::text,
-                   {", ".join(f"'change_{d}d', s.c{d}::float8" for d in HISTORY)},
-                   'true_reach', round(s.true_reach::numeric, 1)::float8,
-                   'amplification', round(s.amplification::numeric, 1)::float8,
-                   'network_score', round(s.network_score::numeric, 1)::float8,
-                   'style', s.style)
+               {", ".join(f"s.c{d}" for d in HISTORY)},
+               s.network, s.handle, s.name, false
         FROM scored s
         UNION ALL
         SELECT {", ".join(f"o.{c}" for c in _LATEST_COLUMNS)}
@@ -375,8 +377,6 @@ def _fresh_rows_sql(run: ScoringRun, fresh: str) -> tuple[str, list[Any]]:
         run.pk,  # scored
         run.version_id,
         run.day,
-        run.day.isoformat(),
-        run.version.name,
         run.version_id,  # kept rows
         run.pk,
         run.pk,
