@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -24,6 +25,7 @@ from scoring.collect import Window
 from scoring.engine.explain import explain_change
 from scoring.engine.registry import DAY
 from scoring.engine.score import EngineResult, combine_persons, score_window
+from scoring.engine.styles import STYLES
 from scoring.influence import influence_totals
 from scoring.models import AlgorithmVersion, DailyScore, Explanation, ScoringRun
 from scoring.wording import words
@@ -137,21 +139,33 @@ def write_scores(
     prev = np.concatenate([previous.accounts.get(window.account_ids), previous.users.get(users)])
     counts = Counts(accounts=n, users=len(user_ids))
 
-    details = _details(result, window, meta)
+    moments = _moments(result, window, TOP_K)
+    details = _details(result, window, meta, moments)
     columns = ("run_id", "version_id", "day", "account_id", "user_id", "score", "raw", *details)
     fields = list(details.values())
-    rows = (
-        (run.pk, run.version_id, run.day, account_id, user_id, s, r, *(f[p] for f in fields))
-        for account_id, user_id, s, r, p in zip(
-            [*window.account_ids.tolist(), *([None] * len(user_ids))],
-            [*([None] * n), *user_ids],
-            score.tolist(),
-            raw.tolist(),
-            person.tolist(),
-            strict=True,
-        )
+    head = (run.pk, run.version_id, run.day)
+    score_list, raw_list = score.tolist(), raw.tolist()
+    rows = itertools.chain(
+        (
+            (*head, account_id, None, s, r, *person_fields)
+            for account_id, s, r, person_fields in zip(
+                window.account_ids.tolist(),
+                score_list[:n],
+                raw_list[:n],
+                zip(*fields, strict=True),
+                strict=True,
+            )
+        ),
+        (
+            (*head, None, user_id, s, r, *(f[p] for f in fields))
+            for user_id, s, r, p in zip(
+                user_ids, score_list[n:], raw_list[n:], person[n:].tolist(), strict=True
+            )
+        ),
     )
-    score_ids = write.insert(DailyScore, columns, rows, with_ids=True)
+    score_ids = write.insert(
+        DailyScore, columns, rows, with_ids=True, json_text=JSON_TEXT, count=n + len(user_ids)
+    )
     emit(0.8)
 
     # Explanations: a change people can see (the shown score moved) since the previous day.
@@ -167,7 +181,7 @@ def write_scores(
             yesterday=yesterday,
             window=window,
             result=result,
-            moments=details["moments"],
+            moments=moments,
             subjects=np.flatnonzero(shown_moved),
             person=person,
             score_ids=score_ids,
@@ -216,7 +230,16 @@ def _with_csc(result: EngineResult) -> EngineResult:
     return dataclasses.replace(result, influence=result.influence.tocsc())
 
 
-def _details(result: EngineResult, window: Window, meta: _Meta) -> dict[str, list[Any]]:
+# DailyScore's JSON columns are handed to `scoring.write` as JSON text, shaped here straight from
+# the engine's arrays: no dict per item and no json.dumps per row (they were a third of the write).
+JSON_TEXT = frozenset(
+    {"style_reasons", "network_contributions", "influencers", "influencees", "moments"}
+)
+
+
+def _details(
+    result: EngineResult, window: Window, meta: _Meta, moments: list[list[dict[str, Any]]]
+) -> dict[str, list[Any]]:
     """The DailyScore fields that describe a person, one entry per dense person index."""
     n = window.interactions.n_people
     influencees, influencers = _top_people(result, window.account_ids, meta, TOP_K)
@@ -225,14 +248,14 @@ def _details(result: EngineResult, window: Window, meta: _Meta) -> dict[str, lis
         "true_reach": [round(v, 3) for v in result.true_reach[:n].astype(np.float64).tolist()],
         "amplification": result.amplification[:n].astype(np.float64).tolist(),
         "network_score": result.network_score[:n].astype(np.float64).tolist(),
-        "style": [result.style_name(i) for i in range(n)],
-        "style_reasons": [[result.style_reason(i)] for i in range(n)],
+        "style": [STYLES[c] for c in result.style[:n].tolist()],
+        "style_reasons": _style_reasons(result, n),
         "network_contributions": _contributions(result, window.networks, n),
         "influencers": influencers,
         "influencees": influencees,
         "influencers_count": influencers_count,
         "influencees_count": influencees_count,
-        "moments": _moments(result, window, TOP_K),
+        "moments": [json.dumps(m) if m else "[]" for m in moments],
         "last_activity_at": [
             dt.datetime.fromtimestamp(t, tz=dt.UTC) if math.isfinite(t) else None
             for t in result.last_received[:n].astype(np.float64).tolist()
@@ -240,18 +263,52 @@ def _details(result: EngineResult, window: Window, meta: _Meta) -> dict[str, lis
     }
 
 
-def _contributions(result: EngineResult, networks: Sequence[str], n: int) -> list[dict[str, float]]:
-    """Per person: network -> share of their raw score, to 4 places (zero shares left out)."""
+def _style_reasons(result: EngineResult, n: int) -> list[str]:
+    """Per person: ``[reason]`` as JSON text; people with the same traits share one sentence."""
+    traits = result.traits
+    columns = (
+        traits.code[:n].tolist(),
+        traits.creating[:n].tolist(),
+        (traits.focused[:n] >= 0.5).tolist(),
+        traits.participating[:n].tolist(),
+        traits.consistent[:n].tolist(),
+    )
+    known: dict[tuple[Any, ...], str] = {}
+    out: list[str] = []
+    for i, key in enumerate(zip(*columns, strict=True)):
+        text = known.get(key)
+        if text is None:
+            text = known[key] = json.dumps([result.style_reason(i)])
+        out.append(text)
+    return out
+
+
+def _contributions(result: EngineResult, networks: Sequence[str], n: int) -> list[str]:
+    """Per person: {network: share of their raw score, to 4 places} as JSON text (no zeros)."""
     raw = result.raw[:n].astype(np.float64)
     contrib = result.network_contributions[:n].astype(np.float64)
     shares = np.zeros_like(contrib)
     positive = raw > 0
     shares[positive] = contrib[positive] / raw[positive, None]
-    names = [networks[int(net)] for net in result.networks]
-    out: list[dict[str, float]] = [{} for _ in range(n)]
+    names = [json.dumps(networks[int(net)]) for net in result.networks]
     rows, cols = np.nonzero(shares > 0)
-    for i, c, share in zip(rows.tolist(), cols.tolist(), shares[rows, cols].tolist(), strict=True):
-        out[i][names[c]] = round(share, 4)
+    items = [
+        f"{names[c]}: {round(share, 4)!r}"
+        for c, share in zip(cols.tolist(), shares[rows, cols].tolist(), strict=True)
+    ]
+    return _joined(n, rows, items, "{}")
+
+
+def _joined(n: int, key: npt.NDArray[np.int64], items: list[str], empty: str) -> list[str]:
+    """Per key 0..n-1 (`key` sorted): its items joined into one JSON array or object."""
+    out = [empty] * n
+    if not items:
+        return out
+    open_, close = empty[0], empty[1]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    ends = np.r_[starts[1:], key.shape[0]]
+    for k, a, b in zip(key[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
+        out[k] = open_ + ", ".join(items[a:b]) + close
     return out
 
 
@@ -288,8 +345,13 @@ def _account_meta(account_ids: npt.NDArray[np.int64]) -> _Meta:
 
 def _top_people(
     result: EngineResult, account_ids: npt.NDArray[np.int64], meta: _Meta, k: int
-) -> tuple[list[list[dict[str, Any]]], list[list[dict[str, Any]]]]:
-    """Per person: the top reactors on them (influencees) and the top people they react to."""
+) -> tuple[list[str], list[str]]:
+    """Per person, as JSON text: the top reactors on them (influencees) and whom they react to.
+
+    Items are ``{"account_id", "network", "weight"}`` with no handle: pages name people at view
+    time through the hidden rule, and a final row must not keep naming someone who later deletes
+    themselves.
+    """
     coo = result.influence.tocoo()
     actor = coo.row.astype(np.int64)
     recv = coo.col.astype(np.int64)
@@ -297,20 +359,17 @@ def _top_people(
     keep = weight > 0
     actor, recv, weight = actor[keep], recv[keep], weight[keep]
     ids = account_ids.tolist()
+    quoted = {name: json.dumps(name) for name in set(meta.network)}
+    network = [quoted[name] for name in meta.network]
     n = account_ids.shape[0]
 
-    def people(key: npt.NDArray[np.int64], other: npt.NDArray[np.int64]) -> list[list[Any]]:
+    def people(key: npt.NDArray[np.int64], other: npt.NDArray[np.int64]) -> list[str]:
         key, other, w = _group_top(key, other, weight, k)
-        return _per_key(
-            n,
-            key,
-            [
-                # No handle: pages name people at view time through the hidden rule, and a
-                # final row must not keep naming someone who later deletes themselves.
-                {"account_id": ids[o], "network": meta.network[o], "weight": round(ww, 4)}
-                for o, ww in zip(other.tolist(), w.tolist(), strict=True)
-            ],
-        )
+        items = [
+            f'{{"account_id": {ids[o]}, "network": {network[o]}, "weight": {round(ww, 4)!r}}}'
+            for o, ww in zip(other.tolist(), w.tolist(), strict=True)
+        ]
+        return _joined(n, key, items, "[]")
 
     return people(recv, actor), people(actor, recv)
 
