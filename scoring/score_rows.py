@@ -352,7 +352,12 @@ def _top_people(
     time through the hidden rule, and a final row must not keep naming someone who later deletes
     themselves.
     """
-    coo = result.influence.tocoo()
+    influence = result.influence.tocsr()
+    if not influence.has_canonical_format:
+        influence = influence.copy()
+        influence.sum_duplicates()  # also sorts each row's columns
+    # Row-major with ascending columns: actors ascend overall, receivers within each actor.
+    coo = influence.tocoo()
     actor = coo.row.astype(np.int64)
     recv = coo.col.astype(np.int64)
     weight = coo.data.astype(np.float64)
@@ -380,9 +385,13 @@ def _group_top(
     weight: npt.NDArray[np.float64],
     k: int,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """The first k (other, weight) of each key by weight, as (key, other, weight) columns."""
-    # Sort by (key, -weight, other): deterministic ties, then take the first k of each key.
-    order = np.lexsort((other, -weight, key))
+    """The first k (other, weight) of each key by weight, as (key, other, weight) columns.
+
+    Ties go to the smaller `other`. Callers hand `other` ascending within each key already (rows
+    of a canonical sparse matrix, or posts by index), so a stable sort on (key, -weight) keeps
+    that order and the third sort key is not needed.
+    """
+    order = np.lexsort((-weight, key))
     key, other, weight = key[order], other[order], weight[order]
     if key.shape[0] == 0:
         return key, other, weight

@@ -234,3 +234,27 @@ def test_read_model_matches_the_daily_scores_it_is_built_from(
     assert user_rows.get().display_name == "owner"
     assert LatestScore.objects.get(account__external_id="ext-only").handle == "ext-only"
     assert any(r.change_30d is not None for r in LatestScore.objects.all())
+
+
+def test_top_k_per_person_keeps_weight_ties_in_account_order():
+    """`_group_top` sorts on (person, -weight) only: ties keep the smaller account first, as a
+    full (person, -weight, account) sort would, when accounts come ascending per person."""
+    import numpy as np
+
+    from scoring.score_rows import _group_top
+
+    rng = np.random.default_rng(3)
+    key = np.sort(rng.integers(0, 50, 4000))
+    other = np.concatenate(
+        [np.sort(rng.choice(400, size=c, replace=False)) for c in np.bincount(key)]
+    )
+    weight = rng.integers(1, 4, key.shape[0]).astype(np.float64)  # many ties
+    order = np.lexsort((other, -weight, key))
+
+    got = _group_top(key, other, weight, 5)
+
+    full_key, full_other = key[order], other[order]
+    starts = np.flatnonzero(np.r_[True, full_key[1:] != full_key[:-1]])
+    rank = np.arange(full_key.shape[0]) - np.repeat(starts, np.diff(np.r_[starts, key.shape[0]]))
+    assert got[0].tolist() == full_key[rank < 5].tolist()
+    assert got[1].tolist() == full_other[rank < 5].tolist()
