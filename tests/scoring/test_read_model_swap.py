@@ -10,17 +10,24 @@ history is untouched by a later publish, and a cached API answer never outlives 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from typing import Any
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 
 from accounts.services import opt_out_person
 from networks.models import Interaction, NetworkAccount
 from scoring import read_model
-from scoring.models import DailyScore, LatestScore, RunStatus
-from scoring.services import compute_day, latest_api_json, publish_run
+from scoring.models import DailyScore, LatestScore, RunStatus, ScoringRun
+from scoring.services import (
+    compute_day,
+    latest_api_json,
+    publish_run,
+    remove_scores_for_account,
+)
 from tests.factories.scoring import DAY, accounts, noon, react
 
 pytestmark = pytest.mark.django_db
@@ -215,3 +222,76 @@ def test_lost_generation_never_serves_an_answer_cached_before(ring):
     cache.delete(read_model.GENERATION_KEY)  # evicted
 
     assert read_model.latest_cache_key(account_id=ring[0].pk) != stale_key
+
+
+def _in_thread(work: Any) -> threading.Thread:
+    def run() -> None:
+        try:
+            work()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_hiding_in_flight_when_publish_starts_is_waited_for(ring, settings):
+    """A removal that has begun (its transaction holds the read model) finishes first; the
+    publish then builds from what it left, so the hidden account is not published."""
+    run = _held_today(settings)
+    removing, release = threading.Event(), threading.Event()
+
+    def hide() -> None:
+        with transaction.atomic():
+            NetworkAccount.objects.filter(pk=ring[4].pk).update(protected=True)
+            remove_scores_for_account(account_id=ring[4].pk)
+            removing.set()
+            release.wait(10)
+
+    thread = _in_thread(hide)
+    assert removing.wait(10)
+    publisher = _in_thread(lambda: publish_run(run_id=run.pk))
+    time.sleep(0.5)  # the publish is now waiting for the removal's lock
+    assert ScoringRun.objects.get(pk=run.pk).status == RunStatus.HELD
+    release.set()
+    thread.join(10)
+    publisher.join(30)
+
+    assert ScoringRun.objects.get(pk=run.pk).status == RunStatus.PUBLISHED
+    assert not LatestScore.objects.filter(account=ring[4]).exists()
+    assert not DailyScore.objects.filter(account=ring[4]).exists()
+    assert LatestScore.objects.filter(account=ring[5], day=DAY).exists()
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_opt_out_during_the_swap_deletes_from_the_new_table(ring, settings, alice, monkeypatch):
+    """An opt-out that starts while the new table is being built waits for the publish, then
+    removes the person from the table that was swapped in."""
+    NetworkAccount.objects.filter(pk=ring[6].pk).update(user=alice)
+    run = _held_today(settings)
+    building, go_on = threading.Event(), threading.Event()
+    copy = read_model._copy_indexes_and_constraints
+
+    def slow_copy(*args: Any) -> Any:
+        building.set()
+        go_on.wait(10)
+        return copy(*args)
+
+    monkeypatch.setattr(read_model, "_copy_indexes_and_constraints", slow_copy)
+    publisher = _in_thread(lambda: publish_run(run_id=run.pk))
+    assert building.wait(10)
+    opting_out = _in_thread(lambda: opt_out_person(user_id=alice.pk))
+    time.sleep(0.5)  # the opt-out is now waiting for the publish
+    go_on.set()
+    publisher.join(30)
+    opting_out.join(30)
+
+    assert ScoringRun.objects.get(pk=run.pk).status == RunStatus.PUBLISHED
+    assert LatestScore.objects.filter(day=DAY).exists()
+    assert not LatestScore.objects.filter(user=alice).exists()
+    assert not LatestScore.objects.filter(account=ring[6]).exists()
+    assert not DailyScore.objects.filter(user=alice).exists()
