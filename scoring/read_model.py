@@ -163,6 +163,15 @@ def rebuild_latest(run: ScoringRun) -> None:
     version = run.version
     if not version.is_current:
         return  # another series: its history is kept, pages show the current version
+    if connection.vendor == "postgresql":
+        # Writes wait from here until the publish commits: another publish (this mode conflicts
+        # with itself, so the check below sees a concurrent later day once it committed) and
+        # the removal paths (their first statement deletes read-model rows). Reads go on.
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"LOCK TABLE {quote(LatestScore._meta.db_table)} IN SHARE ROW EXCLUSIVE MODE"
+            )
     newer = ScoringRun.objects.published().filter(version=version, day__gt=run.day).exists()
     if newer:
         return  # a backfilled day: history only, the read model already shows a later day
@@ -272,9 +281,9 @@ NEXT_SUFFIX = "_next"
 def _swap_in_fresh_table(run: ScoringRun) -> None:
     """Build the whole read model into a new table and put it in the old one's place.
 
-    The old table is locked against writes first (SHARE): an opt-out or hiding in flight
-    finishes before the build reads the scores (its removal starts by deleting read-model rows),
-    and one that starts later waits for the swap and then deletes from the new table. Every
+    The old table is locked against writes first (`rebuild_latest`): an opt-out or hiding in
+    flight finishes before the build reads the scores (its removal starts by deleting read-model
+    rows), and one that starts later waits for the swap and then deletes from the new table. Every
     index and constraint is copied from the catalog under its own name, so migrations keep
     working on the swapped-in table.
     """
@@ -282,7 +291,6 @@ def _swap_in_fresh_table(run: ScoringRun) -> None:
     fresh = table + NEXT_SUFFIX
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {quote(table)} IN SHARE MODE")
         cursor.execute(f"DROP TABLE IF EXISTS {quote(fresh)}")
         cursor.execute(
             f"CREATE TABLE {quote(fresh)} (LIKE {quote(table)} INCLUDING DEFAULTS "

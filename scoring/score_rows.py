@@ -12,7 +12,7 @@ import datetime as dt
 import itertools
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -140,29 +140,32 @@ def write_scores(
     counts = Counts(accounts=n, users=len(user_ids))
 
     moments = _moments(result, window, TOP_K)
-    details = _details(result, window, meta, moments)
-    columns = ("run_id", "version_id", "day", "account_id", "user_id", "score", "raw", *details)
-    fields = list(details.values())
+    details = _Details(result, window, meta, moments)
+    columns = ("run_id", "version_id", "day", "account_id", "user_id", "score", "raw", *FIELDS)
     head = (run.pk, run.version_id, run.day)
-    score_list, raw_list = score.tolist(), raw.tolist()
-    rows = itertools.chain(
-        (
-            (*head, account_id, None, s, r, *person_fields)
-            for account_id, s, r, person_fields in zip(
-                window.account_ids.tolist(),
-                score_list[:n],
-                raw_list[:n],
-                zip(*fields, strict=True),
-                strict=True,
+
+    def account_rows() -> Iterator[write.Row]:
+        # A slice of people at a time: their text columns never exist for everyone at once.
+        for a in range(0, n, CHUNK):
+            b = min(n, a + CHUNK)
+            yield from (
+                (*head, account_id, None, s, r, *person_fields)
+                for account_id, s, r, person_fields in zip(
+                    window.account_ids[a:b].tolist(),
+                    score[a:b].tolist(),
+                    raw[a:b].tolist(),
+                    details.rows(a, b),
+                    strict=True,
+                )
             )
-        ),
-        (
-            (*head, None, user_id, s, r, *(f[p] for f in fields))
-            for user_id, s, r, p in zip(
-                user_ids, score_list[n:], raw_list[n:], person[n:].tolist(), strict=True
-            )
-        ),
+
+    user_rows = (
+        (*head, None, user_id, s, r, *details.rows(p, p + 1)[0])
+        for user_id, s, r, p in zip(
+            user_ids, score[n:].tolist(), raw[n:].tolist(), person[n:].tolist(), strict=True
+        )
     )
+    rows = itertools.chain(account_rows(), user_rows)
     score_ids = write.insert(
         DailyScore, columns, rows, with_ids=True, json_text=JSON_TEXT, count=n + len(user_ids)
     )
@@ -237,45 +240,86 @@ JSON_TEXT = frozenset(
 )
 
 
-def _details(
-    result: EngineResult, window: Window, meta: _Meta, moments: list[list[dict[str, Any]]]
-) -> dict[str, list[Any]]:
-    """The DailyScore fields that describe a person, one entry per dense person index."""
-    n = window.interactions.n_people
-    influencees, influencers = _top_people(result, window.account_ids, meta, TOP_K)
-    influencers_count, influencees_count = influence_totals(result, n)
-    return {
-        "true_reach": [round(v, 3) for v in result.true_reach[:n].astype(np.float64).tolist()],
-        "amplification": result.amplification[:n].astype(np.float64).tolist(),
-        "network_score": result.network_score[:n].astype(np.float64).tolist(),
-        "style": [STYLES[c] for c in result.style[:n].tolist()],
-        "style_reasons": _style_reasons(result, n),
-        "network_contributions": _contributions(result, window.networks, n),
-        "influencers": influencers,
-        "influencees": influencees,
-        "influencers_count": influencers_count,
-        "influencees_count": influencees_count,
-        "moments": [json.dumps(m) if m else "[]" for m in moments],
-        "last_activity_at": [
-            dt.datetime.fromtimestamp(t, tz=dt.UTC) if math.isfinite(t) else None
-            for t in result.last_received[:n].astype(np.float64).tolist()
-        ],
-    }
+FIELDS = (
+    "true_reach",
+    "amplification",
+    "network_score",
+    "style",
+    "style_reasons",
+    "network_contributions",
+    "influencers",
+    "influencees",
+    "influencers_count",
+    "influencees_count",
+    "moments",
+    "last_activity_at",
+)
+CHUNK = 200_000  # people whose row text is shaped at a time
 
 
-def _style_reasons(result: EngineResult, n: int) -> list[str]:
-    """Per person: ``[reason]`` as JSON text; people with the same traits share one sentence."""
+class _Details:
+    """The DailyScore fields that describe a person (`FIELDS`), shaped a slice of people at a time.
+
+    What needs every edge (the top five per person, the totals, the network shares) is found
+    once as arrays; the rows' text comes from those arrays for one slice of people at a time.
+    """
+
+    def __init__(
+        self,
+        result: EngineResult,
+        window: Window,
+        meta: _Meta,
+        moments: list[list[dict[str, Any]]],
+    ) -> None:
+        n = window.interactions.n_people
+        self.result = result
+        self.n = n
+        self.moments = moments
+        self.influencees, self.influencers = _top_people(result, window.account_ids, meta, TOP_K)
+        totals = influence_totals(result, n)
+        self.influencers_count = np.asarray(totals[0], dtype=np.int64)
+        self.influencees_count = np.asarray(totals[1], dtype=np.int64)
+        del totals
+        self.contributions = _Contributions(result, window.networks, n)
+        self.reasons: dict[tuple[Any, ...], str] = {}
+
+    def rows(self, a: int, b: int) -> list[tuple[Any, ...]]:
+        """The fields of people a..b-1, one tuple each in `FIELDS` order."""
+        result = self.result
+        columns = (
+            [round(v, 3) for v in result.true_reach[a:b].astype(np.float64).tolist()],
+            result.amplification[a:b].astype(np.float64).tolist(),
+            result.network_score[a:b].astype(np.float64).tolist(),
+            [STYLES[c] for c in result.style[a:b].tolist()],
+            _style_reasons(result, a, b, self.reasons),
+            self.contributions.text(a, b),
+            self.influencers.text(a, b),
+            self.influencees.text(a, b),
+            self.influencers_count[a:b].tolist(),
+            self.influencees_count[a:b].tolist(),
+            [json.dumps(m) if m else "[]" for m in self.moments[a:b]],
+            [
+                dt.datetime.fromtimestamp(t, tz=dt.UTC) if math.isfinite(t) else None
+                for t in result.last_received[a:b].astype(np.float64).tolist()
+            ],
+        )
+        return list(zip(*columns, strict=True))
+
+
+def _style_reasons(
+    result: EngineResult, a: int, b: int, known: dict[tuple[Any, ...], str]
+) -> list[str]:
+    """People a..b-1: ``[reason]`` as JSON text; people with the same traits share one sentence."""
     traits = result.traits
     columns = (
-        traits.code[:n].tolist(),
-        traits.creating[:n].tolist(),
-        (traits.focused[:n] >= 0.5).tolist(),
-        traits.participating[:n].tolist(),
-        traits.consistent[:n].tolist(),
+        traits.code[a:b].tolist(),
+        traits.creating[a:b].tolist(),
+        (traits.focused[a:b] >= 0.5).tolist(),
+        traits.participating[a:b].tolist(),
+        traits.consistent[a:b].tolist(),
     )
-    known: dict[tuple[Any, ...], str] = {}
     out: list[str] = []
-    for i, key in enumerate(zip(*columns, strict=True)):
+    for i, key in enumerate(zip(*columns, strict=True), start=a):
         text = known.get(key)
         if text is None:
             text = known[key] = json.dumps([result.style_reason(i)])
@@ -283,20 +327,29 @@ def _style_reasons(result: EngineResult, n: int) -> list[str]:
     return out
 
 
-def _contributions(result: EngineResult, networks: Sequence[str], n: int) -> list[str]:
+class _Contributions:
     """Per person: {network: share of their raw score, to 4 places} as JSON text (no zeros)."""
-    raw = result.raw[:n].astype(np.float64)
-    contrib = result.network_contributions[:n].astype(np.float64)
-    shares = np.zeros_like(contrib)
-    positive = raw > 0
-    shares[positive] = contrib[positive] / raw[positive, None]
-    names = [json.dumps(networks[int(net)]) for net in result.networks]
-    rows, cols = np.nonzero(shares > 0)
-    items = [
-        f"{names[c]}: {round(share, 4)!r}"
-        for c, share in zip(cols.tolist(), shares[rows, cols].tolist(), strict=True)
-    ]
-    return _joined(n, rows, items, "{}")
+
+    def __init__(self, result: EngineResult, networks: Sequence[str], n: int) -> None:
+        raw = result.raw[:n].astype(np.float64)
+        contrib = result.network_contributions[:n].astype(np.float64)
+        positive = raw > 0
+        contrib[positive] /= raw[positive, None]
+        contrib[~positive] = 0.0
+        self.names = [json.dumps(networks[int(net)]) for net in result.networks]
+        rows, cols = np.nonzero(contrib > 0)
+        self.key = rows.astype(np.int64)
+        self.col = cols.astype(np.int64)
+        self.share = contrib[rows, cols]
+
+    def text(self, a: int, b: int) -> list[str]:
+        lo, hi = np.searchsorted(self.key, [a, b])
+        names = self.names
+        items = [
+            f"{names[c]}: {round(share, 4)!r}"
+            for c, share in zip(self.col[lo:hi].tolist(), self.share[lo:hi].tolist(), strict=True)
+        ]
+        return _joined(b - a, self.key[lo:hi] - a, items, "{}")
 
 
 def _joined(n: int, key: npt.NDArray[np.int64], items: list[str], empty: str) -> list[str]:
@@ -314,77 +367,92 @@ def _joined(n: int, key: npt.NDArray[np.int64], items: list[str], empty: str) ->
 
 @dataclasses.dataclass(frozen=True)
 class _Meta:
-    network: list[str]
-    handle: list[str]
-    display_name: list[str]
+    network: list[str]  # the items of the top five carry the network, never a name
 
 
 def _account_meta(account_ids: npt.NDArray[np.int64]) -> _Meta:
-    """Network, handle and name of every account in the window, aligned with the dense index."""
+    """The network of every account in the window, aligned with the dense index."""
     n = account_ids.shape[0]
-    networks, handles, names = [""] * n, [""] * n, [""] * n
+    networks = [""] * n
     if not n:
-        return _Meta(networks, handles, names)
-    rows = list(
+        return _Meta(networks)
+    rows = (
         NetworkAccount.objects.filter(pk__gte=int(account_ids[0]), pk__lte=int(account_ids[-1]))
-        .values_list("pk", "network", "handle", "external_id", "display_name")
+        .values_list("pk", "network")
         .order_by()
-        .iterator(chunk_size=20_000)
+        .iterator(chunk_size=50_000)
     )
-    pks = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    pos = np.minimum(np.searchsorted(account_ids, pks), n - 1)
-    found = account_ids[pos] == pks
-    for i, (_pk, network, handle, external_id, name) in zip(
-        pos[found].tolist(), itertools.compress(rows, found.tolist()), strict=True
-    ):
-        networks[i] = network
-        handles[i] = handle or external_id
-        names[i] = name
-    return _Meta(networks, handles, names)
+    while batch := list(itertools.islice(rows, 50_000)):
+        pks = np.fromiter((r[0] for r in batch), dtype=np.int64, count=len(batch))
+        pos = np.minimum(np.searchsorted(account_ids, pks), n - 1)
+        found = account_ids[pos] == pks
+        for i, (_pk, network) in zip(
+            pos[found].tolist(), itertools.compress(batch, found.tolist()), strict=True
+        ):
+            networks[i] = network
+    return _Meta(networks)
 
 
-def _top_people(
-    result: EngineResult, account_ids: npt.NDArray[np.int64], meta: _Meta, k: int
-) -> tuple[list[str], list[str]]:
-    """Per person, as JSON text: the top reactors on them (influencees) and whom they react to.
+@dataclasses.dataclass(frozen=True)
+class _TopPeople:
+    """The top five per person as sorted columns; their JSON text is shaped a slice at a time.
 
     Items are ``{"account_id", "network", "weight"}`` with no handle: pages name people at view
     time through the hidden rule, and a final row must not keep naming someone who later deletes
     themselves.
     """
+
+    key: npt.NDArray[np.int64]
+    other: npt.NDArray[np.int64]
+    weight: npt.NDArray[np.float64]
+    ids: npt.NDArray[np.int64]
+    network: list[str]  # JSON-quoted network per dense index
+
+    def text(self, a: int, b: int) -> list[str]:
+        lo, hi = np.searchsorted(self.key, [a, b])
+        ids, network = self.ids, self.network
+        items = [
+            f'{{"account_id": {ids[o]}, "network": {network[o]}, "weight": {round(ww, 4)!r}}}'
+            for o, ww in zip(self.other[lo:hi].tolist(), self.weight[lo:hi].tolist(), strict=True)
+        ]
+        return _joined(b - a, self.key[lo:hi] - a, items, "[]")
+
+
+def _top_people(
+    result: EngineResult, account_ids: npt.NDArray[np.int64], meta: _Meta, k: int
+) -> tuple[_TopPeople, _TopPeople]:
+    """Per person: the top reactors on them (influencees) and the top people they react to."""
     influence = result.influence.tocsr()
     if not influence.has_canonical_format:
         influence = influence.copy()
         influence.sum_duplicates()  # also sorts each row's columns
     # Row-major with ascending columns: actors ascend overall, receivers within each actor.
     coo = influence.tocoo()
-    actor = coo.row.astype(np.int64)
-    recv = coo.col.astype(np.int64)
-    weight = coo.data.astype(np.float64)
-    keep = weight > 0
-    actor, recv, weight = actor[keep], recv[keep], weight[keep]
-    ids = account_ids.tolist()
+    keep = coo.data > 0
+    # Narrow types while sorting every edge (100M at the largest size): int32 people, the
+    # matrix's own float32 weights (the same order as float64 of them).
+    actor = coo.row[keep].astype(np.int32)
+    recv = coo.col[keep].astype(np.int32)
+    weight = coo.data[keep]
+    del coo, keep
     quoted = {name: json.dumps(name) for name in set(meta.network)}
     network = [quoted[name] for name in meta.network]
-    n = account_ids.shape[0]
 
-    def people(key: npt.NDArray[np.int64], other: npt.NDArray[np.int64]) -> list[str]:
+    def people(key: npt.NDArray[Any], other: npt.NDArray[Any]) -> _TopPeople:
         key, other, w = _group_top(key, other, weight, k)
-        items = [
-            f'{{"account_id": {ids[o]}, "network": {network[o]}, "weight": {round(ww, 4)!r}}}'
-            for o, ww in zip(other.tolist(), w.tolist(), strict=True)
-        ]
-        return _joined(n, key, items, "[]")
+        return _TopPeople(
+            key.astype(np.int64), other.astype(np.int64), w.astype(np.float64), account_ids, network
+        )
 
     return people(recv, actor), people(actor, recv)
 
 
 def _group_top(
-    key: npt.NDArray[np.int64],
-    other: npt.NDArray[np.int64],
-    weight: npt.NDArray[np.float64],
+    key: npt.NDArray[Any],
+    other: npt.NDArray[Any],
+    weight: npt.NDArray[Any],
     k: int,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[Any]]:
     """The first k (other, weight) of each key by weight, as (key, other, weight) columns.
 
     Ties go to the smaller `other`. Callers hand `other` ascending within each key already (rows
@@ -403,9 +471,13 @@ def _group_top(
 
 
 def _per_key(n: int, key: npt.NDArray[np.int64], items: list[Any]) -> list[list[Any]]:
-    """Items grouped by their key (0..n-1), in order, one list per key."""
-    out: list[list[Any]] = [[] for _ in range(n)]
+    """Items grouped by their key (0..n-1), in order, one list per key (keys without items share
+    one empty list: read it, never append to it)."""
+    empty: list[Any] = []
+    out: list[list[Any]] = [empty] * n
     for kk, item in zip(key.tolist(), items, strict=True):
+        if out[kk] is empty:
+            out[kk] = []
         out[kk].append(item)
     return out
 

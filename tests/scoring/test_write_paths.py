@@ -248,7 +248,7 @@ def test_top_k_per_person_keeps_weight_ties_in_account_order():
     other = np.concatenate(
         [np.sort(rng.choice(400, size=c, replace=False)) for c in np.bincount(key)]
     )
-    weight = rng.integers(1, 4, key.shape[0]).astype(np.float64)  # many ties
+    weight = np.asarray(rng.integers(1, 4, key.shape[0]), dtype=np.float64)  # many ties
     order = np.lexsort((other, -weight, key))
 
     got = _group_top(key, other, weight, 5)
@@ -258,3 +258,20 @@ def test_top_k_per_person_keeps_weight_ties_in_account_order():
     rank = np.arange(full_key.shape[0]) - np.repeat(starts, np.diff(np.r_[starts, key.shape[0]]))
     assert got[0].tolist() == full_key[rank < 5].tolist()
     assert got[1].tolist() == full_other[rank < 5].tolist()
+
+
+def test_rows_shaped_a_slice_at_a_time_match_rows_shaped_at_once(
+    graph, monkeypatch, django_capture_on_commit_callbacks
+):
+    from scoring import score_rows
+
+    whole = _score_days(django_capture_on_commit_callbacks)
+    _forget_scores()
+    monkeypatch.setattr(score_rows, "CHUNK", 3)  # several slices, people split between them
+
+    sliced = _score_days(django_capture_on_commit_callbacks)
+
+    assert len(whole["scores"]) > 3 * 4
+    assert sliced["scores"] == whole["scores"]
+    assert sliced.get("score_json") == whole.get("score_json")
+    assert sliced["explanations"] == whole["explanations"]
