@@ -123,9 +123,9 @@ SEED_SQL = [
 
 LATEST_SQL = """
     INSERT INTO scoring_latestscore (version_id, account_id, daily_id, day, score, change_1d,
-        change_7d, change_30d, network, handle, display_name, hidden, api_json)
+        change_7d, change_30d, network, handle, display_name, hidden)
     SELECT d.version_id, d.account_id, d.id, d.day, d.score, 0.5, -1.25, 2.0, 'x', a.handle,
-           a.display_name, false, '{}'::jsonb
+           a.display_name, false
     FROM scoring_dailyscore d JOIN networks_networkaccount a ON a.id = d.account_id
     WHERE d.run_id = %(run_id)s
 """

@@ -113,15 +113,34 @@ class DailyScore(models.Model):
     account (every visible public account, claimed or not).
     """
 
-    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="scores")
-    version = models.ForeignKey(AlgorithmVersion, on_delete=models.PROTECT, related_name="+")
+    # A run writes its scores in bulk: every row names the same run and version, and a database
+    # FK check per row would lock that one parent row again and again at commit. The run is
+    # created in the same transaction and runs/versions are never deleted under their scores
+    # (discard keeps the run; PROTECT), so these two are checked by the ORM, not per row.
+    # Their lookups go through score_run_idx and the (subject, day, version) unique indexes.
+    run = models.ForeignKey(
+        ScoringRun,
+        on_delete=models.CASCADE,
+        related_name="scores",
+        db_index=False,
+        db_constraint=False,
+    )
+    version = models.ForeignKey(
+        AlgorithmVersion,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     day = models.DateField()
+    # The partial unique indexes below lead with the subject, so they serve its lookups too.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="daily_scores",
+        db_index=False,
     )
     account = models.ForeignKey(
         "networks.NetworkAccount",
@@ -129,6 +148,7 @@ class DailyScore(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="daily_scores",
+        db_index=False,
     )
     score = models.FloatField()  # 1..100
     raw = models.FloatField()
@@ -167,11 +187,8 @@ class DailyScore(models.Model):
                 name="one_account_score_per_day_version",
             ),
         ]
-        indexes = [
-            models.Index(fields=["user", "version", "-day"], name="score_user_day_idx"),
-            models.Index(fields=["account", "version", "-day"], name="score_account_day_idx"),
-            models.Index(fields=["run"], name="score_run_idx"),
-        ]
+        # A subject's history (subject = X, version = V, by day) reads the unique indexes above.
+        indexes = [models.Index(fields=["run"], name="score_run_idx")]
 
     def __str__(self) -> str:
         return f"{self.day}: {self.score:.1f}"
@@ -238,18 +255,30 @@ class LatestScoreQuerySet(models.QuerySet["LatestScore"]):
 
 
 class LatestScore(models.Model):
-    """Read model: the latest published score per subject, rewritten when a run is published.
+    """Read model: the latest published score per subject, rebuilt when a run is published.
 
-    Pages, search, leaderboards and the API read this table (and its cached JSON), never recompute.
+    Pages, search, leaderboards and the API read this table, never recompute; the API JSON of a
+    row is shaped when first asked for and cached (`scoring.read_model.latest_api_json`).
+    On PostgreSQL a publish builds the whole table afresh and swaps it in (`scoring.read_model`),
+    so its rows come from one join of the run's scores with existing accounts and users: there
+    are no database FK constraints to check row by row (deletes still cascade through the ORM,
+    and the removal paths delete these rows first).
     """
 
-    version = models.ForeignKey(AlgorithmVersion, on_delete=models.CASCADE, related_name="+")
+    version = models.ForeignKey(
+        AlgorithmVersion,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="latest_score",
+        db_constraint=False,
     )
     account = models.OneToOneField(
         "networks.NetworkAccount",
@@ -257,8 +286,12 @@ class LatestScore(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="latest_score",
+        db_constraint=False,
     )
-    daily = models.ForeignKey(DailyScore, on_delete=models.CASCADE, related_name="+")
+    # Indexed: deleting daily scores (opt-out, discard) looks up rows by it.
+    daily = models.ForeignKey(
+        DailyScore, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     day = models.DateField()
     score = models.FloatField()
     change_1d = models.FloatField(null=True, blank=True)
@@ -268,7 +301,6 @@ class LatestScore(models.Model):
     handle = models.CharField(max_length=255, blank=True)  # denormalised for search
     display_name = models.CharField(max_length=255, blank=True)
     hidden = models.BooleanField(default=False)
-    api_json = models.JSONField(default=dict, blank=True)  # pre-serialised for the API
 
     objects: ClassVar[LatestScoreQuerySet] = LatestScoreQuerySet.as_manager()  # type: ignore[assignment]
 
@@ -277,7 +309,8 @@ class LatestScore(models.Model):
         indexes = [
             models.Index(fields=["-score"], name="latest_score_idx", condition=Q(hidden=False)),
             models.Index(fields=["network", "-score"], name="latest_network_score_idx"),
-            models.Index(fields=["handle"], name="latest_handle_idx"),
+            # No plain handle index: search asks for UPPER(handle) LIKE 'Q%' OR a name match,
+            # which a btree on handle cannot serve.
         ]
 
     def __str__(self) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from scoring.collect import Window
 from scoring.engine.explain import explain_change
 from scoring.engine.registry import DAY
 from scoring.engine.score import EngineResult, combine_persons, score_window
+from scoring.engine.styles import STYLES
 from scoring.influence import influence_totals
 from scoring.models import AlgorithmVersion, DailyScore, Explanation, ScoringRun
 from scoring.wording import words
@@ -137,21 +139,36 @@ def write_scores(
     prev = np.concatenate([previous.accounts.get(window.account_ids), previous.users.get(users)])
     counts = Counts(accounts=n, users=len(user_ids))
 
-    details = _details(result, window, meta)
-    columns = ("run_id", "version_id", "day", "account_id", "user_id", "score", "raw", *details)
-    fields = list(details.values())
-    rows = (
-        (run.pk, run.version_id, run.day, account_id, user_id, s, r, *(f[p] for f in fields))
-        for account_id, user_id, s, r, p in zip(
-            [*window.account_ids.tolist(), *([None] * len(user_ids))],
-            [*([None] * n), *user_ids],
-            score.tolist(),
-            raw.tolist(),
-            person.tolist(),
-            strict=True,
+    moments = _moments(result, window, TOP_K)
+    details = _Details(result, window, meta, moments)
+    columns = ("run_id", "version_id", "day", "account_id", "user_id", "score", "raw", *FIELDS)
+    head = (run.pk, run.version_id, run.day)
+
+    def account_rows() -> Iterator[write.Row]:
+        # A slice of people at a time: their text columns never exist for everyone at once.
+        for a in range(0, n, CHUNK):
+            b = min(n, a + CHUNK)
+            yield from (
+                (*head, account_id, None, s, r, *person_fields)
+                for account_id, s, r, person_fields in zip(
+                    window.account_ids[a:b].tolist(),
+                    score[a:b].tolist(),
+                    raw[a:b].tolist(),
+                    details.rows(a, b),
+                    strict=True,
+                )
+            )
+
+    user_rows = (
+        (*head, None, user_id, s, r, *details.rows(p, p + 1)[0])
+        for user_id, s, r, p in zip(
+            user_ids, score[n:].tolist(), raw[n:].tolist(), person[n:].tolist(), strict=True
         )
     )
-    score_ids = write.insert(DailyScore, columns, rows, with_ids=True)
+    rows = itertools.chain(account_rows(), user_rows)
+    score_ids = write.insert(
+        DailyScore, columns, rows, with_ids=True, json_text=JSON_TEXT, count=n + len(user_ids)
+    )
     emit(0.8)
 
     # Explanations: a change people can see (the shown score moved) since the previous day.
@@ -167,7 +184,7 @@ def write_scores(
             yesterday=yesterday,
             window=window,
             result=result,
-            moments=details["moments"],
+            moments=moments,
             subjects=np.flatnonzero(shown_moved),
             person=person,
             score_ids=score_ids,
@@ -216,114 +233,233 @@ def _with_csc(result: EngineResult) -> EngineResult:
     return dataclasses.replace(result, influence=result.influence.tocsc())
 
 
-def _details(result: EngineResult, window: Window, meta: _Meta) -> dict[str, list[Any]]:
-    """The DailyScore fields that describe a person, one entry per dense person index."""
-    n = window.interactions.n_people
-    influencees, influencers = _top_people(result, window.account_ids, meta, TOP_K)
-    influencers_count, influencees_count = influence_totals(result, n)
-    return {
-        "true_reach": [round(v, 3) for v in result.true_reach[:n].astype(np.float64).tolist()],
-        "amplification": result.amplification[:n].astype(np.float64).tolist(),
-        "network_score": result.network_score[:n].astype(np.float64).tolist(),
-        "style": [result.style_name(i) for i in range(n)],
-        "style_reasons": [[result.style_reason(i)] for i in range(n)],
-        "network_contributions": _contributions(result, window.networks, n),
-        "influencers": influencers,
-        "influencees": influencees,
-        "influencers_count": influencers_count,
-        "influencees_count": influencees_count,
-        "moments": _moments(result, window, TOP_K),
-        "last_activity_at": [
-            dt.datetime.fromtimestamp(t, tz=dt.UTC) if math.isfinite(t) else None
-            for t in result.last_received[:n].astype(np.float64).tolist()
-        ],
-    }
+# DailyScore's JSON columns are handed to `scoring.write` as JSON text, shaped here straight from
+# the engine's arrays: no dict per item and no json.dumps per row (they were a third of the write).
+JSON_TEXT = frozenset(
+    {"style_reasons", "network_contributions", "influencers", "influencees", "moments"}
+)
 
 
-def _contributions(result: EngineResult, networks: Sequence[str], n: int) -> list[dict[str, float]]:
-    """Per person: network -> share of their raw score, to 4 places (zero shares left out)."""
-    raw = result.raw[:n].astype(np.float64)
-    contrib = result.network_contributions[:n].astype(np.float64)
-    shares = np.zeros_like(contrib)
-    positive = raw > 0
-    shares[positive] = contrib[positive] / raw[positive, None]
-    names = [networks[int(net)] for net in result.networks]
-    out: list[dict[str, float]] = [{} for _ in range(n)]
-    rows, cols = np.nonzero(shares > 0)
-    for i, c, share in zip(rows.tolist(), cols.tolist(), shares[rows, cols].tolist(), strict=True):
-        out[i][names[c]] = round(share, 4)
+FIELDS = (
+    "true_reach",
+    "amplification",
+    "network_score",
+    "style",
+    "style_reasons",
+    "network_contributions",
+    "influencers",
+    "influencees",
+    "influencers_count",
+    "influencees_count",
+    "moments",
+    "last_activity_at",
+)
+CHUNK = 200_000  # people whose row text is shaped at a time
+
+
+class _Details:
+    """The DailyScore fields that describe a person (`FIELDS`), shaped a slice of people at a time.
+
+    What needs every edge (the top five per person, the totals, the network shares) is found
+    once as arrays; the rows' text comes from those arrays for one slice of people at a time.
+    """
+
+    def __init__(
+        self,
+        result: EngineResult,
+        window: Window,
+        meta: _Meta,
+        moments: list[list[dict[str, Any]]],
+    ) -> None:
+        n = window.interactions.n_people
+        self.result = result
+        self.n = n
+        self.moments = moments
+        self.influencees, self.influencers = _top_people(result, window.account_ids, meta, TOP_K)
+        totals = influence_totals(result, n)
+        self.influencers_count = np.asarray(totals[0], dtype=np.int64)
+        self.influencees_count = np.asarray(totals[1], dtype=np.int64)
+        del totals
+        self.contributions = _Contributions(result, window.networks, n)
+        self.reasons: dict[tuple[Any, ...], str] = {}
+
+    def rows(self, a: int, b: int) -> list[tuple[Any, ...]]:
+        """The fields of people a..b-1, one tuple each in `FIELDS` order."""
+        result = self.result
+        columns = (
+            [round(v, 3) for v in result.true_reach[a:b].astype(np.float64).tolist()],
+            result.amplification[a:b].astype(np.float64).tolist(),
+            result.network_score[a:b].astype(np.float64).tolist(),
+            [STYLES[c] for c in result.style[a:b].tolist()],
+            _style_reasons(result, a, b, self.reasons),
+            self.contributions.text(a, b),
+            self.influencers.text(a, b),
+            self.influencees.text(a, b),
+            self.influencers_count[a:b].tolist(),
+            self.influencees_count[a:b].tolist(),
+            [json.dumps(m) if m else "[]" for m in self.moments[a:b]],
+            [
+                dt.datetime.fromtimestamp(t, tz=dt.UTC) if math.isfinite(t) else None
+                for t in result.last_received[a:b].astype(np.float64).tolist()
+            ],
+        )
+        return list(zip(*columns, strict=True))
+
+
+def _style_reasons(
+    result: EngineResult, a: int, b: int, known: dict[tuple[Any, ...], str]
+) -> list[str]:
+    """People a..b-1: ``[reason]`` as JSON text; people with the same traits share one sentence."""
+    traits = result.traits
+    columns = (
+        traits.code[a:b].tolist(),
+        traits.creating[a:b].tolist(),
+        (traits.focused[a:b] >= 0.5).tolist(),
+        traits.participating[a:b].tolist(),
+        traits.consistent[a:b].tolist(),
+    )
+    out: list[str] = []
+    for i, key in enumerate(zip(*columns, strict=True), start=a):
+        text = known.get(key)
+        if text is None:
+            text = known[key] = json.dumps([result.style_reason(i)])
+        out.append(text)
+    return out
+
+
+class _Contributions:
+    """Per person: {network: share of their raw score, to 4 places} as JSON text (no zeros)."""
+
+    def __init__(self, result: EngineResult, networks: Sequence[str], n: int) -> None:
+        raw = result.raw[:n].astype(np.float64)
+        contrib = result.network_contributions[:n].astype(np.float64)
+        positive = raw > 0
+        contrib[positive] /= raw[positive, None]
+        contrib[~positive] = 0.0
+        self.names = [json.dumps(networks[int(net)]) for net in result.networks]
+        rows, cols = np.nonzero(contrib > 0)
+        self.key = rows.astype(np.int64)
+        self.col = cols.astype(np.int64)
+        self.share = contrib[rows, cols]
+
+    def text(self, a: int, b: int) -> list[str]:
+        lo, hi = np.searchsorted(self.key, [a, b])
+        names = self.names
+        items = [
+            f"{names[c]}: {round(share, 4)!r}"
+            for c, share in zip(self.col[lo:hi].tolist(), self.share[lo:hi].tolist(), strict=True)
+        ]
+        return _joined(b - a, self.key[lo:hi] - a, items, "{}")
+
+
+def _joined(n: int, key: npt.NDArray[np.int64], items: list[str], empty: str) -> list[str]:
+    """Per key 0..n-1 (`key` sorted): its items joined into one JSON array or object."""
+    out = [empty] * n
+    if not items:
+        return out
+    open_, close = empty[0], empty[1]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    ends = np.r_[starts[1:], key.shape[0]]
+    for k, a, b in zip(key[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
+        out[k] = open_ + ", ".join(items[a:b]) + close
     return out
 
 
 @dataclasses.dataclass(frozen=True)
 class _Meta:
-    network: list[str]
-    handle: list[str]
-    display_name: list[str]
+    network: list[str]  # the items of the top five carry the network, never a name
 
 
 def _account_meta(account_ids: npt.NDArray[np.int64]) -> _Meta:
-    """Network, handle and name of every account in the window, aligned with the dense index."""
+    """The network of every account in the window, aligned with the dense index."""
     n = account_ids.shape[0]
-    networks, handles, names = [""] * n, [""] * n, [""] * n
+    networks = [""] * n
     if not n:
-        return _Meta(networks, handles, names)
-    rows = list(
+        return _Meta(networks)
+    rows = (
         NetworkAccount.objects.filter(pk__gte=int(account_ids[0]), pk__lte=int(account_ids[-1]))
-        .values_list("pk", "network", "handle", "external_id", "display_name")
+        .values_list("pk", "network")
         .order_by()
-        .iterator(chunk_size=20_000)
+        .iterator(chunk_size=50_000)
     )
-    pks = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    pos = np.minimum(np.searchsorted(account_ids, pks), n - 1)
-    found = account_ids[pos] == pks
-    for i, (_pk, network, handle, external_id, name) in zip(
-        pos[found].tolist(), itertools.compress(rows, found.tolist()), strict=True
-    ):
-        networks[i] = network
-        handles[i] = handle or external_id
-        names[i] = name
-    return _Meta(networks, handles, names)
+    while batch := list(itertools.islice(rows, 50_000)):
+        pks = np.fromiter((r[0] for r in batch), dtype=np.int64, count=len(batch))
+        pos = np.minimum(np.searchsorted(account_ids, pks), n - 1)
+        found = account_ids[pos] == pks
+        for i, (_pk, network) in zip(
+            pos[found].tolist(), itertools.compress(batch, found.tolist()), strict=True
+        ):
+            networks[i] = network
+    return _Meta(networks)
+
+
+@dataclasses.dataclass(frozen=True)
+class _TopPeople:
+    """The top five per person as sorted columns; their JSON text is shaped a slice at a time.
+
+    Items are ``{"account_id", "network", "weight"}`` with no handle: pages name people at view
+    time through the hidden rule, and a final row must not keep naming someone who later deletes
+    themselves.
+    """
+
+    key: npt.NDArray[np.int64]
+    other: npt.NDArray[np.int64]
+    weight: npt.NDArray[np.float64]
+    ids: npt.NDArray[np.int64]
+    network: list[str]  # JSON-quoted network per dense index
+
+    def text(self, a: int, b: int) -> list[str]:
+        lo, hi = np.searchsorted(self.key, [a, b])
+        ids, network = self.ids, self.network
+        items = [
+            f'{{"account_id": {ids[o]}, "network": {network[o]}, "weight": {round(ww, 4)!r}}}'
+            for o, ww in zip(self.other[lo:hi].tolist(), self.weight[lo:hi].tolist(), strict=True)
+        ]
+        return _joined(b - a, self.key[lo:hi] - a, items, "[]")
 
 
 def _top_people(
     result: EngineResult, account_ids: npt.NDArray[np.int64], meta: _Meta, k: int
-) -> tuple[list[list[dict[str, Any]]], list[list[dict[str, Any]]]]:
+) -> tuple[_TopPeople, _TopPeople]:
     """Per person: the top reactors on them (influencees) and the top people they react to."""
-    coo = result.influence.tocoo()
-    actor = coo.row.astype(np.int64)
-    recv = coo.col.astype(np.int64)
-    weight = coo.data.astype(np.float64)
-    keep = weight > 0
-    actor, recv, weight = actor[keep], recv[keep], weight[keep]
-    ids = account_ids.tolist()
-    n = account_ids.shape[0]
+    influence = result.influence.tocsr()
+    if not influence.has_canonical_format:
+        influence = influence.copy()
+        influence.sum_duplicates()  # also sorts each row's columns
+    # Row-major with ascending columns: actors ascend overall, receivers within each actor.
+    coo = influence.tocoo()
+    keep = coo.data > 0
+    # Narrow types while sorting every edge (100M at the largest size): int32 people, the
+    # matrix's own float32 weights (the same order as float64 of them).
+    actor = coo.row[keep].astype(np.int32)
+    recv = coo.col[keep].astype(np.int32)
+    weight = coo.data[keep]
+    del coo, keep
+    quoted = {name: json.dumps(name) for name in set(meta.network)}
+    network = [quoted[name] for name in meta.network]
 
-    def people(key: npt.NDArray[np.int64], other: npt.NDArray[np.int64]) -> list[list[Any]]:
+    def people(key: npt.NDArray[Any], other: npt.NDArray[Any]) -> _TopPeople:
         key, other, w = _group_top(key, other, weight, k)
-        return _per_key(
-            n,
-            key,
-            [
-                # No handle: pages name people at view time through the hidden rule, and a
-                # final row must not keep naming someone who later deletes themselves.
-                {"account_id": ids[o], "network": meta.network[o], "weight": round(ww, 4)}
-                for o, ww in zip(other.tolist(), w.tolist(), strict=True)
-            ],
+        return _TopPeople(
+            key.astype(np.int64), other.astype(np.int64), w.astype(np.float64), account_ids, network
         )
 
     return people(recv, actor), people(actor, recv)
 
 
 def _group_top(
-    key: npt.NDArray[np.int64],
-    other: npt.NDArray[np.int64],
-    weight: npt.NDArray[np.float64],
+    key: npt.NDArray[Any],
+    other: npt.NDArray[Any],
+    weight: npt.NDArray[Any],
     k: int,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """The first k (other, weight) of each key by weight, as (key, other, weight) columns."""
-    # Sort by (key, -weight, other): deterministic ties, then take the first k of each key.
-    order = np.lexsort((other, -weight, key))
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[Any]]:
+    """The first k (other, weight) of each key by weight, as (key, other, weight) columns.
+
+    Ties go to the smaller `other`. Callers hand `other` ascending within each key already (rows
+    of a canonical sparse matrix, or posts by index), so a stable sort on (key, -weight) keeps
+    that order and the third sort key is not needed.
+    """
+    order = np.lexsort((-weight, key))
     key, other, weight = key[order], other[order], weight[order]
     if key.shape[0] == 0:
         return key, other, weight
@@ -335,9 +471,13 @@ def _group_top(
 
 
 def _per_key(n: int, key: npt.NDArray[np.int64], items: list[Any]) -> list[list[Any]]:
-    """Items grouped by their key (0..n-1), in order, one list per key."""
-    out: list[list[Any]] = [[] for _ in range(n)]
+    """Items grouped by their key (0..n-1), in order, one list per key (keys without items share
+    one empty list: read it, never append to it)."""
+    empty: list[Any] = []
+    out: list[list[Any]] = [empty] * n
     for kk, item in zip(key.tolist(), items, strict=True):
+        if out[kk] is empty:
+            out[kk] = []
         out[kk].append(item)
     return out
 

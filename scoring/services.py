@@ -3,10 +3,10 @@
 `compute_day` reads the window in bulk (`scoring.collect`), runs the engine, writes immutable
 DailyScore and Explanation rows inside one transaction (a crash leaves nothing half-written;
 the rows are shaped in `scoring.score_rows`, their sentences in `scoring.wording`), then either
-holds the run (anomaly guard) or publishes it. Publishing rebuilds the LatestScore read model and
-its cached API JSON (`scoring.read_model`), then tells higher apps through
-`scoring.signals.day_published`. This module is the public entry: the read model's services are
-re-exported here.
+holds the run (anomaly guard) or publishes it. Publishing rebuilds the LatestScore read model
+(`scoring.read_model`; its cached API JSON moves to a new generation), then tells higher apps
+through `scoring.signals.day_published`. This module is the public entry: the read model's
+services are re-exported here.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ from scoring.models import (
     ScoringRun,
 )
 from scoring.read_model import (
-    CACHE_TTL,
     latest_api_json,
     latest_cache_key,
     rebuild_latest,
@@ -421,8 +420,7 @@ def publish_run(*, run_id: int, user_id: int | None = None) -> ScoringRun:
         run.decided_by_id = user_id
         run.save(update_fields=["status", "decided_at", "decided_by"])
         assign_klout_ids(run_id=run.pk)
-        cached = rebuild_latest(run)
-        transaction.on_commit(lambda: cache.set_many(cached, CACHE_TTL))
+        rebuild_latest(run)
         transaction.on_commit(lambda: signals.day_published.send(sender=ScoringRun, run_id=run.pk))
     return run
 

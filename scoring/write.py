@@ -27,12 +27,33 @@ def use_copy() -> bool:
 
 
 def insert(
-    model: type[models.Model], columns: Sequence[str], rows: Iterable[Row], *, with_ids: bool
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Row],
+    *,
+    with_ids: bool,
+    json_text: frozenset[str] = frozenset(),
+    count: int | None = None,
 ) -> npt.NDArray[np.int64]:
-    """Insert `rows` into `model`'s table; with `with_ids`, return their primary keys in order."""
+    """Insert `rows` into `model`'s table; with `with_ids`, return their primary keys in order.
+
+    Values of the JSON columns named in `json_text` come as JSON text already (shaped in bulk by
+    the caller): COPY sends them as they are, the ORM route parses them back into values.
+    `count`, when the caller knows how many rows come, lets COPY stream them without holding all.
+    """
     if use_copy():
-        return _copy(model, columns, rows, with_ids=with_ids)
+        return _copy(model, columns, rows, with_ids=with_ids, json_text=json_text, count=count)
+    if json_text:
+        at = [i for i, name in enumerate(columns) if name in json_text]
+        rows = (_parsed(row, at) for row in rows)
     return _bulk_create(model, columns, rows)
+
+
+def _parsed(row: Row, at: list[int]) -> Row:
+    values = list(row)
+    for i in at:
+        values[i] = json.loads(values[i])
+    return tuple(values)
 
 
 def _bulk_create(
@@ -56,7 +77,13 @@ def _bulk_create(
 
 
 def _copy(
-    model: type[models.Model], columns: Sequence[str], rows: Iterable[Row], *, with_ids: bool
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Row],
+    *,
+    with_ids: bool,
+    json_text: frozenset[str],
+    count: int | None,
 ) -> npt.NDArray[np.int64]:
     opts = model._meta
     fields = [_field(model, name) for name in columns]
@@ -65,26 +92,37 @@ def _copy(
     defaults = [f for f in opts.concrete_fields if not f.primary_key and f.attname not in given]
     fields += defaults
     tail = [f.get_default() for f in defaults]
-    json_at = [i for i, field in enumerate(fields) if isinstance(field, models.JSONField)]
+    json_at = [
+        i
+        for i, field in enumerate(fields)
+        if isinstance(field, models.JSONField) and field.attname not in json_text
+    ]
     encoders = [getattr(fields[i], "encoder", None) for i in json_at]
     names = [str(field.column) for field in fields]
     ids = np.empty(0, dtype=np.int64)
     if with_ids:
-        rows = list(rows)
-        ids = allocate_ids(model, len(rows))
+        if count is None:
+            rows = list(rows)
+            count = len(rows)
+        ids = allocate_ids(model, count)
         names.insert(0, str(opts.pk.column))
     quote = connection.ops.quote_name
     sql = f"COPY {quote(opts.db_table)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
-    pks = iter(ids.tolist())
+    if with_ids:
+        rows = ((pk, *row) for pk, row in zip(ids.tolist(), rows, strict=True))
+        json_at = [i + 1 for i in json_at]
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        write_row = copy.write_row
+        if not json_at:
+            for row in rows:
+                write_row((*row, *tail))
+            return ids
         for row in rows:
             values = [*row, *tail]
             for i, encoder in zip(json_at, encoders, strict=True):
                 if values[i] is not None:
                     values[i] = json.dumps(values[i], cls=encoder)
-            if with_ids:
-                values.insert(0, next(pks))
-            copy.write_row(values)
+            write_row(values)
     return ids
 
 
@@ -105,5 +143,9 @@ def allocate_ids(model: type[models.Model], n: int) -> npt.NDArray[np.int64]:
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
             [opts.db_table, opts.pk.column, n],
         )
-        ids = np.fromiter((r[0] for r in cursor.fetchall()), dtype=np.int64, count=n)
+        ids = np.empty(n, dtype=np.int64)
+        at = 0
+        while batch := cursor.fetchmany(100_000):
+            ids[at : at + len(batch)] = [r[0] for r in batch]
+            at += len(batch)
     return np.sort(ids)

@@ -17,7 +17,6 @@ from scoring.models import (
     LatestScore,
     RunStatus,
     ScoringRun,
-    bucket_for,
 )
 
 DAY = dt.date(2026, 11, 1)
@@ -127,7 +126,6 @@ class LatestScoreFactory(factory.django.DjangoModelFactory[LatestScore]):
         lambda o: o.account.display_name if o.account else (o.user.public_name if o.user else "")
     )
     hidden = False
-    api_json = factory.LazyAttribute(lambda o: {"score": o.score, "bucket": bucket_for(o.score)})
 
 
 def score_history(

@@ -49,7 +49,7 @@ def test_compute_day_publishes_scores_for_every_visible_account(small_graph):
     assert star.network_contributions == {"dev": pytest.approx(1.0)}
 
 
-def test_publish_rebuilds_latest_score_and_caches_api_json(small_graph):
+def test_publish_rebuilds_latest_score_and_serves_its_api_json(small_graph):
     cache.clear()
     run = compute_day(day=DAY)
 
@@ -58,8 +58,11 @@ def test_publish_rebuilds_latest_score_and_caches_api_json(small_graph):
     assert latest.daily.run_id == run.pk
     assert latest.handle == "star0"
     assert latest.network == "dev"
-    assert latest.api_json["shown"] == round(latest.score)
-    assert latest_api_json(account_id=small_graph["star"].pk) == latest.api_json
+    api = latest_api_json(account_id=small_graph["star"].pk)
+    assert api is not None
+    assert (api["subject"], api["id"], api["handle"]) == ("account", latest.account_id, "star0")
+    assert api["shown"] == round(latest.score)
+    assert api["day"] == DAY.isoformat()
 
 
 def test_compute_day_stores_calibration_once_and_never_recalibrates(small_graph):
