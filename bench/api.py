@@ -291,8 +291,7 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    result: dict[str, float | int | str] = {
-        "settings": SETTINGS_NOTE,
+    result: dict[str, float | int] = {
         "subjects": SUBJECTS,
         "gunicorn_workers": WORKERS,
         "threads_per_worker": THREADS,
@@ -316,6 +315,8 @@ def main() -> None:
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"settings: {SETTINGS_NOTE}")
+    print(f"gunicorn: {WORKERS} workers x {THREADS} threads (gthread), {CONNECTIONS} connections")
     for name in ("bare", "v2_user", "modern_subject", "bulk100"):
         print(
             f"{name:>15}: {result[name + '_req_per_s']:>8} req/s  p50 {result[name + '_p50_ms']} ms"

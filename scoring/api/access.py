@@ -20,7 +20,7 @@ CARRIED_GATE = "klout.api_gate"
 
 def key_of(request: HttpRequest) -> str | None:
     """The API key of a request: a Bearer token, else the `key` query parameter."""
-    auth = request.headers.get("Authorization", "")
+    auth = request.META.get("HTTP_AUTHORIZATION", "")
     if auth[:7].lower() == "bearer ":
         return auth[7:].strip() or None
     return request.GET.get("key") or None

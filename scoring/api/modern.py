@@ -217,6 +217,7 @@ def json_answer(
     return rate_limit_headers(response, result)
 
 
+@functools.lru_cache(maxsize=64)  # one publication time per published day
 def _http_date(iso: str | None) -> str | None:
     if not iso:
         return None
@@ -224,12 +225,12 @@ def _http_date(iso: str | None) -> str | None:
 
 
 def _not_modified(request: HttpRequest, etag: str, published: str | None) -> bool:
-    if_none_match = request.headers.get("If-None-Match")
+    if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
     if if_none_match is not None:
         return etag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")] or (
             if_none_match.strip() == "*"
         )
-    since = request.headers.get("If-Modified-Since")
+    since = request.META.get("HTTP_IF_MODIFIED_SINCE")
     if since and published:
         try:
             client = parsedate_to_datetime(since)
