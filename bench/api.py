@@ -9,10 +9,17 @@ on loopback). Load comes from `wrk` (apt-get install wrk) over keep-alive connec
 request naming a random subject; quota accounting is on (a key with quotas high enough never to
 refuse).
 
+Server model: gunicorn's gthread worker, 2 processes (one per core) of 4 threads each, for every
+figure. Threads let a worker run one request while another waits on its Redis round trip, and the
+sync worker would close every keep-alive connection after one request (other shapes were not
+measured). The bare view runs on the same server, so the ratios compare the request paths, not
+the server.
+
 Measured in the same run: a bare Django JSON view (`/livez`, same middleware), the legacy
 `/v2/user.json/{kloutId}`, the modern `/api/v1/subjects/{kloutId}` and bulk lookups of 100
-(`/api/v1/subjects?ids=...`). Prints the figures and the ratios against the bare view and writes
-var/bench/api.json (flat, units in the names).
+(`/api/v1/subjects?ids=...`); the three lookups take the API's WSGI hot path
+(`scoring/api/hot_path.py`). Prints the figures, the ratios against the bare view and the
+settings note, and writes var/bench/api.json (flat, numbers only, units in the names).
 Environment: BENCH_PG (server URL, no database), BENCH_REDIS (a Redis database the bench may
 flush), BENCH_SECONDS (per measurement), BENCH_CONNECTIONS.
 """
