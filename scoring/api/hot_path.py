@@ -86,6 +86,9 @@ class ApiHotPath:
                 response = self._answer(environ)
             except NeedsDatabase:  # nothing was counted: Django does all of it
                 response = None
+            except Exception:  # before the count (after it, `_answer` hands the Gate on)
+                logger.exception("API hot path failed; Django answers instead")
+                response = None
         if response is None:
             return self.app(environ, start_response)
         start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))
