@@ -9,10 +9,17 @@ on loopback). Load comes from `wrk` (apt-get install wrk) over keep-alive connec
 request naming a random subject; quota accounting is on (a key with quotas high enough never to
 refuse).
 
+Server model: gunicorn's gthread worker, 2 processes (one per core) of 4 threads each, for every
+figure. Threads let a worker run one request while another waits on its Redis round trip, and the
+sync worker would close every keep-alive connection after one request (other shapes were not
+measured). The bare view runs on the same server, so the ratios compare the request paths, not
+the server.
+
 Measured in the same run: a bare Django JSON view (`/livez`, same middleware), the legacy
 `/v2/user.json/{kloutId}`, the modern `/api/v1/subjects/{kloutId}` and bulk lookups of 100
-(`/api/v1/subjects?ids=...`). Prints the figures and the ratios against the bare view and writes
-var/bench/api.json (flat, units in the names).
+(`/api/v1/subjects?ids=...`); the three lookups take the API's WSGI hot path
+(`scoring/api/hot_path.py`). Prints the figures, the ratios against the bare view and the
+settings note, and writes var/bench/api.json (flat, numbers only, units in the names).
 Environment: BENCH_PG (server URL, no database), BENCH_REDIS (a Redis database the bench may
 flush), BENCH_SECONDS (per measurement), BENCH_CONNECTIONS.
 """
@@ -291,8 +298,7 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    result: dict[str, float | int | str] = {
-        "settings": SETTINGS_NOTE,
+    result: dict[str, float | int] = {
         "subjects": SUBJECTS,
         "gunicorn_workers": WORKERS,
         "threads_per_worker": THREADS,
@@ -316,6 +322,8 @@ def main() -> None:
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"settings: {SETTINGS_NOTE}")
+    print(f"gunicorn: {WORKERS} workers x {THREADS} threads (gthread), {CONNECTIONS} connections")
     for name in ("bare", "v2_user", "modern_subject", "bulk100"):
         print(
             f"{name:>15}: {result[name + '_req_per_s']:>8} req/s  p50 {result[name + '_p50_ms']} ms"

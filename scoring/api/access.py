@@ -2,7 +2,8 @@
 
 The key travels as `key=` (legacy and modern) or `Authorization: Bearer <key>` (modern). Counting
 and the key's record live in Redis (`accounts.api_keys.pass_gate`, which also documents what
-happens when Redis is away).
+happens when Redis is away). A call the WSGI hot path (`scoring.api.hot_path`) already gated
+carries its Gate in the request's environ, so it is counted once.
 """
 
 from __future__ import annotations
@@ -12,26 +13,47 @@ from django.http import HttpRequest, HttpResponse
 from accounts.api_keys import Gate, pass_gate
 from scoring.api.documents import document_prefix, epoch_key
 
+# The environ key under which the hot path hands a counted call's Gate to Django (a server-side
+# name: clients' headers arrive as HTTP_*, so no request can forge it).
+CARRIED_GATE = "klout.api_gate"
+
 
 def key_of(request: HttpRequest) -> str | None:
     """The API key of a request: a Bearer token, else the `key` query parameter."""
-    auth = request.headers.get("Authorization", "")
+    auth = request.META.get("HTTP_AUTHORIZATION", "")
     if auth[:7].lower() == "bearer ":
         return auth[7:].strip() or None
     return request.GET.get("key") or None
 
 
-def gate(request: HttpRequest, *, klout_id: str = "", field: str = "") -> Gate:
-    """Check and count the call; with a kloutId, also read that subject's cached answer."""
-    if klout_id and field and klout_id.isdigit() and len(klout_id) <= 19:
+def cacheable_id(klout_id: str) -> bool:
+    """Whether a kloutId can name a cached answer (a decimal string of at most 19 digits)."""
+    return 0 < len(klout_id) <= 19 and klout_id.isascii() and klout_id.isdigit()
+
+
+def gate(
+    request: HttpRequest,
+    *,
+    klout_id: str = "",
+    field: str = "",
+    klout_ids: list[str] | None = None,
+    redis_only: bool = False,
+) -> Gate:
+    """Check and count the call; with a kloutId (or several), also read their cached answers."""
+    carried = request.META.pop(CARRIED_GATE, None)
+    if carried is not None:
+        return carried
+    ids = klout_ids if klout_ids is not None else [klout_id] if klout_id else []
+    if field and ids and all(cacheable_id(i) for i in ids):
         return pass_gate(
             key_of(request),
             epoch_key=epoch_key(),
             document_prefix=document_prefix(),
-            document=klout_id,
+            documents=ids,
             field=field,
+            redis_only=redis_only,
         )
-    return pass_gate(key_of(request))
+    return pass_gate(key_of(request), redis_only=redis_only)
 
 
 def rate_limit_headers(response: HttpResponse, result: Gate) -> HttpResponse:

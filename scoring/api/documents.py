@@ -86,35 +86,6 @@ def fetch_cards(subjects: list[Subject], *, epoch: int | None) -> dict[str, dict
     return cards
 
 
-# One round trip: the epoch, then one field of every asked subject's hash under it.
-_MANY_LUA = """
-local epoch = redis.call('GET', KEYS[1]) or '0'
-local out = {epoch}
-for i = 2, #ARGV do
-  out[i] = redis.call('HGET', ARGV[1] .. epoch .. ':' .. ARGV[i], 'modern')
-end
-return out
-"""
-
-
-def cached_modern(klout_ids: list[str]) -> tuple[dict[str, bytes], int | None]:
-    """The modern answers Redis holds for these ids (bytes, ready to splice), in one round trip."""
-    try:
-        client = raw_redis()
-        if client is None:
-            return {}, current_epoch()
-        script = getattr(client, "_klout_many_script", None)
-        if script is None:
-            script = client.register_script(_MANY_LUA)
-            client._klout_many_script = script
-        epoch_raw, *found = script(keys=[epoch_key()], args=[document_prefix(), *klout_ids])
-    except Exception as exc:
-        logger.warning("API documents unavailable (%s); using the database", exc)
-        return {}, None
-    docs = {kid: raw.partition(b"\n")[2] for kid, raw in zip(klout_ids, found, strict=True) if raw}
-    return docs, int(epoch_raw or 0)
-
-
 def prime_documents(progress: Callable[[int], None] | None = None) -> int:
     """Cache the answers of every visible subject (after a day is published); return how many."""
     epoch = current_epoch()

@@ -38,7 +38,8 @@ OVER_DAY = "Account Over Rate Limit"
 NOT_FOUND = "User not found."
 
 
-def _respond(request: HttpRequest, body: bytes, status: int = 200) -> HttpResponse:
+def respond(request: HttpRequest, body: bytes, status: int = 200) -> HttpResponse:
+    """A legacy answer: JSON (or JSONP with a valid `callback=`), readable from any origin."""
     callback = request.GET.get("callback")
     if callback:
         if not CALLBACK.match(callback):
@@ -56,11 +57,11 @@ def _respond(request: HttpRequest, body: bytes, status: int = 200) -> HttpRespon
 
 
 def _v2_error(request: HttpRequest, status: int, description: str) -> HttpResponse:
-    return _respond(request, shapes.dumps({"error": status, "description": description}), status)
+    return respond(request, shapes.dumps({"error": status, "description": description}), status)
 
 
 def _v1_error(request: HttpRequest, status: int, message: str) -> HttpResponse:
-    return _respond(request, shapes.dumps({"status": status, "error": message}), status)
+    return respond(request, shapes.dumps({"status": status, "error": message}), status)
 
 
 def _refused(result: Gate) -> tuple[int, str] | None:
@@ -92,7 +93,7 @@ def _v2_document(request: HttpRequest, klout_id: str, field: str) -> HttpRespons
         if card is None:
             return rate_limit_headers(_v2_error(request, 404, NOT_FOUND), result)
         body = shapes.dumps(_render(field, card))
-    return rate_limit_headers(_respond(request, body), result)
+    return rate_limit_headers(respond(request, body), result)
 
 
 def _render(field: str, card: dict[str, Any]) -> Any:
@@ -131,7 +132,7 @@ def _identity_answer(
     if found is None:
         return rate_limit_headers(_v2_error(request, 404, NOT_FOUND), result)
     return rate_limit_headers(
-        _respond(request, shapes.dumps({"id": found, "network": network})), result
+        respond(request, shapes.dumps({"id": found, "network": network})), result
     )
 
 
@@ -212,7 +213,7 @@ def _v1(
         if not users:
             return rate_limit_headers(_v1_error(request, 404, NOT_FOUND), result)
         return rate_limit_headers(
-            _respond(request, shapes.dumps({"status": 200, "users": users})), result
+            respond(request, shapes.dumps({"status": 200, "users": users})), result
         )
 
     view.__doc__ = render.__doc__

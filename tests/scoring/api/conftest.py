@@ -9,6 +9,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from django.core import signals
+from django.db import close_old_connections
 from django.test import Client
 
 from accounts.services import create_api_key
@@ -96,3 +98,14 @@ def higgs_account(db):
     account = NetworkAccountFactory.create(network=Network.HIGGS, handle="", external_id="4242")
     score_history(account=account, days=3, score=92.8)
     return account
+
+
+@pytest.fixture
+def wsgi_keeps_the_test_connection():
+    """Called as a WSGI app, Django closes the database connection after each request; the
+    test's transaction needs it open (Django's own test client disconnects the same receiver)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)

@@ -14,8 +14,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from django.core import signals
-from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection
@@ -50,17 +48,6 @@ def _runner(operation: Any, mode: GenerationMode, key: str, known_id: str) -> Ca
         )
 
     return run
-
-
-@pytest.fixture
-def wsgi_keeps_the_test_connection():
-    """Called as a WSGI app, Django closes the database connection after each request; the
-    test's transaction needs it open (Django's own test client disconnects the same receiver)."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.mark.usefixtures("wsgi_keeps_the_test_connection")
