@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -212,7 +212,7 @@ def give_plus_k(
 
 def _give_params(
     *, giver_id: int, klout: int, topic_id: str, moment: dt.datetime
-) -> dict[str, object]:
+) -> dict[str, Any]:
     from scoring.topics import ChoiceState
 
     adapt = connection.ops.adapt_datetimefield_value
@@ -230,7 +230,7 @@ def _give_params(
 
 
 @functools.cache
-def _statements(vendor: str) -> tuple[str, str, dict[str, object]]:
+def _statements(vendor: str) -> tuple[str, str, dict[str, Any]]:
     """The give and explain statements for this database, and the current run query's values.
 
     Table names come from the models; which run is current comes from the ORM's own query
@@ -341,7 +341,7 @@ SELECT c.klout_id, c.to_self, c.shown, c.linked, c.old_enough, c.repeated, c.slo
 )
 
 
-def _problem(checks: tuple[object, ...] | None) -> str:
+def _problem(checks: tuple[Any, ...] | None) -> str:
     """Why the checks refuse the +K, in words (empty: nothing refuses it now)."""
     if checks is None:
         return NOBODY
@@ -361,7 +361,7 @@ def _problem(checks: tuple[object, ...] | None) -> str:
     return ""
 
 
-def _given(row: tuple[object, ...], *, giver_id: int, topic_id: str, moment: dt.datetime) -> PlusK:
+def _given(row: tuple[Any, ...], *, giver_id: int, topic_id: str, moment: dt.datetime) -> PlusK:
     plus_k = PlusK(
         pk=row[0],
         giver_id=giver_id,
@@ -378,7 +378,7 @@ def _given(row: tuple[object, ...], *, giver_id: int, topic_id: str, moment: dt.
     return plus_k
 
 
-def _public_name(*, display_name: object, email: object) -> str:
+def _public_name(*, display_name: str | None, email: str | None) -> str:
     from django.contrib.auth import get_user_model
 
     return get_user_model()(display_name=display_name or "", email=email or "").public_name
