@@ -152,6 +152,7 @@ def person(request: HtmxHttpRequest, ref: str) -> HttpResponse:
         "plus_k_received": PlusK.objects.live().to_subject(user_id=user.pk).count(),
         "plus_k_recent": _plus_k_history(receiver_user_id=user.pk),
         "is_self": viewer_id == user.pk,
+        "receiver_name": user.public_name,
         **_allowance(request),
     }
     if latest is not None:
@@ -326,12 +327,24 @@ def _button(
     ctx = {
         "t": item,
         "subject": subject,
+        "receiver_name": _name_of(subject) if item is not None else "",
         "error": error,
         "here": request.htmx.current_url_abs_path or "",  # the page the button is on
         **_allowance(request),
     }
     # htmx swaps 2xx only: the fragment carries the error in words
     return render(request, "scoring/_plus_k.html", {**ctx, "oob": True})
+
+
+def _name_of(subject: Subject | None) -> str:
+    """How a subject is named on its +K button."""
+    if subject is not None and subject.user_id is not None:
+        user = get_user_model().objects.filter(pk=subject.user_id).first()
+        return user.public_name if user is not None else ""
+    if subject is not None and subject.account_id is not None:
+        account = NetworkAccount.objects.filter(pk=subject.account_id).first()
+        return (account.display_name or account.slug) if account is not None else ""
+    return ""
 
 
 @require_POST

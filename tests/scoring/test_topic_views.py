@@ -353,7 +353,7 @@ def test_taking_back_inline_brings_the_button_and_the_allowance_back(alice, bob,
 
     assert PlusK.objects.live().count() == 0
     assert "You gave +K" not in fragment
-    assert 'aria-label="Give +K in Quantum Computing"' in fragment
+    assert 'aria-label="Give Alice +K in Quantum Computing"' in fragment
     assert "You can give 5 more +K today." in fragment
 
 
