@@ -58,8 +58,13 @@ class PlusKQuerySet(models.QuerySet["PlusK"]):
 class PlusK(models.Model):
     """One +K: `giver` vouches for a subject's influence on `topic`."""
 
+    # No single-column indexes on giver and topic: (giver, day, slot), (giver, -created_at) and
+    # (topic, -created_at) lead with them, and every index is one more write per +K.
     giver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plus_k_given"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="plus_k_given",
+        db_index=False,
     )
     receiver_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -76,7 +81,9 @@ class PlusK(models.Model):
         related_name="plus_k_received",
     )
     receiver_klout_id = models.BigIntegerField()  # the receiver's canonical kloutId
-    topic = models.ForeignKey("scoring.Topic", on_delete=models.CASCADE, related_name="plus_k")
+    topic = models.ForeignKey(
+        "scoring.Topic", on_delete=models.CASCADE, related_name="plus_k", db_index=False
+    )
     day = models.DateField()  # UTC day it was given
     slot = models.PositiveSmallIntegerField(null=True, blank=True)  # 1..5; NULL once taken back
     created_at = models.DateTimeField()
@@ -182,7 +189,7 @@ def give_plus_k(
     params = _give_params(giver_id=giver_id, klout=number, topic_id=str(topic_id), moment=moment)
     params.update(run_params)
     for _attempt in range(DAILY_LIMIT + 2):
-        with connection.cursor() as cursor:
+        with _cursor() as cursor:
             cursor.execute(give, params)
             row = cursor.fetchone()
         if row is not None:
@@ -197,7 +204,7 @@ def give_plus_k(
                 )
                 transaction.on_commit(notify)
             return plus_k
-        with connection.cursor() as cursor:
+        with _cursor() as cursor:
             cursor.execute(explain, params)
             checks = cursor.fetchone()
         if checks is not None and checks[0] is None:
@@ -208,6 +215,41 @@ def give_plus_k(
         if problem:
             raise PlusKError(problem)
     raise PlusKError("this +K could not be given just now; please try again")
+
+
+def _cursor() -> Any:
+    """A cursor for the give's statements, which on PostgreSQL are prepared once per connection.
+
+    Planning the give (a dozen sub-queries) costs the server more than running it, so PostgreSQL
+    binds the values itself and keeps the plan (psycopg's prepared statements; Django's own
+    cursors bind on the client and never prepare). The cursor is still Django's wrapper: errors,
+    query logging and the connection's transaction are the usual ones.
+    """
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    pg = connection.connection
+    if pg.prepare_threshold is None:
+        # Django turns preparing off (for connection poolers) and psycopg then refuses even an
+        # explicit request. Only server-binding cursors ever prepare; Django's never do, so
+        # this changes nothing for any other query on the connection.
+        pg.prepare_threshold = 5
+    raw = _prepared_cursor_class()(pg)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(raw)
+    return connection.make_cursor(raw)
+
+
+@functools.cache
+def _prepared_cursor_class() -> Any:
+    import psycopg
+
+    class PreparedCursor(psycopg.Cursor[Any]):
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            return super().execute(query, params, **{**kwargs, "prepare": True})
+
+    return PreparedCursor
 
 
 def _give_params(
