@@ -34,7 +34,7 @@ from accounts.models import (
 )
 from accounts.personal_data import exportable_rows, rows_naming
 from accounts.token_refresh import RefreshFailed, RefreshRefused, refresher_for
-from klout.bulk import insert_ignoring_conflicts
+from klout.bulk import FEW, insert_ignoring_conflicts
 
 logger = logging.getLogger(__name__)
 
@@ -324,9 +324,12 @@ def send_notices(*, notices: Iterable[Notice]) -> int:
     was already told is skipped, so building the same day twice sends nothing new.
     """
     today = timezone.now().date()
-    muted = set(
-        NotificationPreference.objects.filter(in_app=False).values_list("user_id", flat=True)
-    )
+    notices = list(notices)
+    muted_people = NotificationPreference.objects.filter(in_app=False)
+    people = {n.user_id for n in notices}
+    if len(people) <= FEW:  # a notice or two (a +K): ask about these people, not every muted one
+        muted_people = muted_people.filter(user_id__in=people)
+    muted = set(muted_people.values_list("user_id", flat=True))
     now = timezone.now()
     columns = ("user_id", "kind", "title", "body", "url", "key", "day", "created_at")
     rows = (

@@ -3,6 +3,8 @@
 PostgreSQL: rows are COPYed into a temporary table and moved with one
 ``INSERT … SELECT … ON CONFLICT DO NOTHING``, so a million rows take seconds and a concurrent or
 repeated run inserts nothing twice. Other databases: ``INSERT … ON CONFLICT DO NOTHING`` per batch.
+A few rows (a notification or two) go in one plain multi-row INSERT on every database: a temporary
+table costs catalog writes, whose invalidations every other backend then has to process.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from django.db import connection, models, transaction
 
 BATCH = 5_000
 COPY_CHUNK = 50_000
+FEW = 50  # at most this many rows: one INSERT statement, no temporary table
 
 
 def insert_ignoring_conflicts(
@@ -27,6 +30,11 @@ def insert_ignoring_conflicts(
     """
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    iterator = iter(rows)
+    head = list(itertools.islice(iterator, FEW + 1))
+    if len(head) <= FEW:
+        return _insert_few(table, names, len(columns), head)
+    rows = itertools.chain(head, iterator)
     if connection.vendor == "postgresql":
         return _copy_then_insert(table, names, columns, rows)
     marks = ", ".join(["%s"] * len(columns))
@@ -39,6 +47,21 @@ def insert_ignoring_conflicts(
             cursor.executemany(sql, batch)
             added += _changes(cursor) - before if before >= 0 else max(cursor.rowcount, 0)
     return added
+
+
+def _insert_few(table: str, names: str, width: int, rows: list[Sequence[Any]]) -> int:
+    """One statement (atomic by itself, no transaction of its own) for a handful of rows."""
+    if not rows:
+        return 0
+    values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows))
+    # In first-column order, as the COPY path: concurrent inserts take index entries in one order.
+    ordered = sorted(rows, key=lambda row: (row[0] is None, row[0]))
+    params = [_plain(v) for row in ordered for v in row]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) VALUES {values} ON CONFLICT DO NOTHING", params
+        )
+        return max(cursor.rowcount, 0)
 
 
 def _changes(cursor: Any) -> int:

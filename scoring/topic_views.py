@@ -55,39 +55,54 @@ def _safe_next(request: HtmxHttpRequest, fallback: str) -> str:
 
 
 def subject_topics(
-    subject: Subject, *, viewer_id: int | None, limit: int = 10
+    subject: Subject, *, viewer_id: int | None, limit: int = 10, topic_id: str | None = None
 ) -> list[dict[str, Any]]:
-    """A subject's shown topics (latest published run), with evidence and the viewer's +K."""
-    rows = list(
+    """A subject's shown topics (latest published run), with evidence and the viewer's +K.
+
+    With `topic_id`, that one topic only (the +K button's fragment), whatever its rank.
+    """
+    shown = (
         TopicScore.objects.current()
         .shown()
         .for_subject(user_id=subject.user_id, account_id=subject.account_id)
-        .select_related("topic")[:limit]
     )
+    if topic_id is not None:
+        shown = shown.filter(topic_id=topic_id)
+    rows = list(shown.select_related("topic")[:limit])
     receiver = int(subject.klout_id)
-    given: dict[str, PlusK] = {}
-    counts: dict[str, int] = {}
-    if rows:
-        topic_ids = [r.topic_id for r in rows]
-        live = PlusK.objects.live().filter(receiver_klout_id=receiver, topic_id__in=topic_ids)
-        counts = dict(live.values("topic_id").annotate(n=Count("pk")).values_list("topic_id", "n"))
-        if viewer_id is not None:
-            since = timezone.now() - dt.timedelta(days=7)
-            given = {
-                k.topic_id: k
-                for k in live.filter(giver_id=viewer_id, created_at__gte=since).order_by(
-                    "created_at"
-                )
-            }
+    counts, given = _plus_k_on(
+        receivers=[receiver], topic_ids=[r.topic_id for r in rows], viewer_id=viewer_id
+    )
     return [
         {
             "row": r,
             "topic": r.topic,
-            "plus_k": counts.get(r.topic_id, 0),
-            "mine": given.get(r.topic_id),
+            "plus_k": counts.get((receiver, r.topic_id), 0),
+            "mine": given.get((receiver, r.topic_id)),
         }
         for r in rows
     ]
+
+
+def _plus_k_on(
+    *, receivers: list[int], topic_ids: list[str], viewer_id: int | None
+) -> tuple[dict[tuple[int, str], int], dict[tuple[int, str], PlusK]]:
+    """Live +K counts per (receiver kloutId, topic), and the viewer's own within the week."""
+    if not receivers or not topic_ids:
+        return {}, {}
+    live = PlusK.objects.live().filter(receiver_klout_id__in=receivers, topic_id__in=topic_ids)
+    counts = {
+        (k, t): n
+        for k, t, n in live.values("receiver_klout_id", "topic_id")
+        .annotate(n=Count("pk"))
+        .values_list("receiver_klout_id", "topic_id", "n")
+    }
+    given: dict[tuple[int, str], PlusK] = {}
+    if viewer_id is not None:
+        since = timezone.now() - dt.timedelta(days=7)
+        mine = live.filter(giver_id=viewer_id, created_at__gte=since).order_by("created_at")
+        given = {(k.receiver_klout_id, k.topic_id): k for k in mine}
+    return counts, given
 
 
 def _allowance(request: HtmxHttpRequest) -> dict[str, Any]:
@@ -137,6 +152,7 @@ def person(request: HtmxHttpRequest, ref: str) -> HttpResponse:
         "plus_k_received": PlusK.objects.live().to_subject(user_id=user.pk).count(),
         "plus_k_recent": _plus_k_history(receiver_user_id=user.pk),
         "is_self": viewer_id == user.pk,
+        "receiver_name": user.public_name,
         **_allowance(request),
     }
     if latest is not None:
@@ -237,7 +253,15 @@ def topic_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         user_ids=[r.user_id for r in board if r.user_id],
         account_ids=[r.account_id for r in board if r.account_id],
     )
-    rows = [{"row": r, **_who(r, users, accounts)} for r in board]
+    rows: list[dict[str, Any]] = [{"row": r, **_who(r, users, accounts)} for r in board]
+    viewer_id = request.user.pk if request.user.is_authenticated else None
+    counts, given = _plus_k_on(
+        receivers=[int(r["klout_id"]) for r in rows], topic_ids=[topic.pk], viewer_id=viewer_id
+    )
+    for r in rows:
+        key = (int(r["klout_id"]), topic.pk)
+        r["plus_k"] = {"topic": topic, "plus_k": counts.get(key, 0), "mine": given.get(key)}
+        r["is_self"] = viewer_id is not None and r["row"].user_id == viewer_id
     most_plus_k = list(
         PlusK.objects.live()
         .filter(topic=topic)
@@ -253,6 +277,7 @@ def topic_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "parents": list(parents),
         "children": list(kids),
         "most_plus_k": most_plus_k,
+        **_allowance(request),
     }
     if _targets(request, "board"):
         return render(request, "scoring/topic_detail.html#board", ctx)
@@ -283,20 +308,7 @@ def give(request: AuthedHttpRequest) -> HttpResponse:
     except PlusKError as exc:
         error = str(exc)
     if request.htmx:
-        subject = resolve_klout_id(klout_id)
-        item = None
-        if subject is not None:
-            item = next(
-                (
-                    t
-                    for t in subject_topics(subject, viewer_id=request.user.pk)
-                    if t["topic"].pk == topic_id
-                ),
-                None,
-            )
-        ctx = {"t": item, "subject": subject, "error": error, **_allowance(request)}
-        # htmx swaps 2xx only: the fragment carries the error in words
-        return render(request, "scoring/_plus_k.html", {**ctx, "oob": True})
+        return _button(request, resolve_klout_id(klout_id), topic_id, error)
     if error:
         messages.error(request, error)
     else:
@@ -304,15 +316,59 @@ def give(request: AuthedHttpRequest) -> HttpResponse:
     return HttpResponseRedirect(_safe_next(request, reverse("topics")))
 
 
+def _button(
+    request: AuthedHttpRequest, subject: Subject | None, topic_id: str, error: str
+) -> HttpResponse:
+    """The +K button's fragment for one subject and topic, with the allowance out of band."""
+    item = None
+    if subject is not None:
+        found = subject_topics(subject, viewer_id=request.user.pk, topic_id=topic_id, limit=1)
+        item = found[0] if found else None
+    ctx = {
+        "t": item,
+        "subject": subject,
+        "receiver_name": _name_of(subject) if item is not None else "",
+        "error": error,
+        "here": request.htmx.current_url_abs_path or "",  # the page the button is on
+        **_allowance(request),
+    }
+    # htmx swaps 2xx only: the fragment carries the error in words
+    return render(request, "scoring/_plus_k.html", {**ctx, "oob": True})
+
+
+def _name_of(subject: Subject | None) -> str:
+    """How a subject is named on its +K button."""
+    if subject is not None and subject.user_id is not None:
+        user = get_user_model().objects.filter(pk=subject.user_id).first()
+        return user.public_name if user is not None else ""
+    if subject is not None and subject.account_id is not None:
+        account = NetworkAccount.objects.filter(pk=subject.account_id).first()
+        return (account.display_name or account.slug) if account is not None else ""
+    return ""
+
+
 @require_POST
 @login_required
 def take_back(request: AuthedHttpRequest, plus_k_id: int) -> HttpResponse:
-    """Take back one's +K within the hour (plain form; redirects back)."""
+    """Take back one's +K within the hour (htmx: the button's fragment; plain form: back)."""
+    error = ""
     try:
-        take_back_plus_k(giver_id=request.user.pk, plus_k_id=plus_k_id)
-        messages.success(request, "+K taken back; you can give it again today.")
+        plus_k = take_back_plus_k(giver_id=request.user.pk, plus_k_id=plus_k_id)
     except PlusKError as exc:
-        messages.error(request, str(exc))
+        error = str(exc)
+    if request.htmx:
+        if error:
+            return render(request, "scoring/_plus_k.html", {"t": None, "error": error})
+        subject = Subject(
+            klout_id=str(plus_k.receiver_klout_id),
+            user_id=plus_k.receiver_user_id,
+            account_id=plus_k.receiver_account_id,
+        )
+        return _button(request, subject, plus_k.topic_id, "")
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, "+K taken back; you can give it again today.")
     return HttpResponseRedirect(_safe_next(request, reverse("plus_k_history")))
 
 

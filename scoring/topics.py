@@ -124,6 +124,18 @@ class ImmutableTopicScoreError(RuntimeError):
     """Someone tried to change a topic score once written."""
 
 
+def current_run_id() -> models.QuerySet[Any, Any]:
+    """The run whose topic scores are shown: the current version's latest published one."""
+    from scoring.models import ScoringRun
+
+    return (
+        ScoringRun.objects.published()
+        .filter(version__is_current=True)
+        .order_by("-day")
+        .values_list("pk", flat=True)[:1]
+    )
+
+
 class TopicScoreQuerySet(models.QuerySet["TopicScore"]):
     def published(self) -> TopicScoreQuerySet:
         """Topic scores of published runs only."""
@@ -131,15 +143,7 @@ class TopicScoreQuerySet(models.QuerySet["TopicScore"]):
 
     def current(self) -> TopicScoreQuerySet:
         """The rows of the latest published run of the current algorithm version."""
-        from scoring.models import ScoringRun
-
-        run = (
-            ScoringRun.objects.published()
-            .filter(version__is_current=True)
-            .order_by("-day")
-            .values_list("pk", flat=True)[:1]
-        )
-        return self.filter(run_id__in=models.Subquery(run))
+        return self.filter(run_id__in=models.Subquery(current_run_id()))
 
     def shown(self) -> TopicScoreQuerySet:
         """Without topics their person hid (hiding takes effect at once, before the next run)."""

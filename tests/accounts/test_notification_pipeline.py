@@ -68,3 +68,15 @@ def test_the_digest_carries_registered_sections_built_once_per_chunk(
     assert "Your week" in body
     assert "53 → 57" in body
     assert mail.outbox[0].to == [alice.email]
+
+
+def test_muted_people_get_nothing_from_a_batch_beyond_a_handful(alice: User, bob: User) -> None:
+    from klout.bulk import FEW
+    from tests.factories.accounts import UserFactory
+
+    NotificationPreference.objects.create(user=bob, in_app=False)
+    others = [UserFactory.create() for _ in range(FEW)]
+    notices = [Notice(user_id=u.pk, kind="k", title="t", key="x") for u in [alice, bob, *others]]
+
+    assert send_notices(notices=notices) == FEW + 1
+    assert not Notification.objects.filter(user=bob).exists()

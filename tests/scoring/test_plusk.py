@@ -7,15 +7,16 @@ import threading
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Notification, User
+from accounts.models import Notification, NotificationPreference, User
 from networks.models import NetworkAccount
-from scoring.kloutids import klout_id_of
+from scoring.kloutids import KloutId, klout_id_of
 from scoring.plusk import PlusK, PlusKError, give_plus_k, remaining_today, take_back_plus_k
 from scoring.topics import ChoiceState, TopicChoice
 from tests.factories.accounts import UserFactory
 from tests.factories.networks import NetworkAccountFactory
-from tests.factories.scoring import ScoringRunFactory
+from tests.factories.scoring import AlgorithmVersionFactory, ScoringRunFactory
 from tests.factories.topics import TopicFactory, TopicScoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +50,51 @@ def test_give_plus_k_stores_one_and_tells_the_receiver(alice):
 
     assert with_commit.receiver_user_id == alice.pk
     assert remaining_today(user_id=bob.pk, now=NOON) == 4
+
+
+def test_a_give_is_one_statement_and_the_receivers_notice_two_more(
+    alice, django_capture_on_commit_callbacks
+):
+    bob = _giver()
+    (topic,) = _with_topics(1, user=alice)
+    kid = klout_id_of(user_id=alice.pk)
+
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=topic.pk, now=NOON)
+
+    # the conditional INSERT; then the pipeline: who of these people is muted, one INSERT
+    assert len(queries.captured_queries) == 3
+    assert "INSERT INTO" in queries.captured_queries[0]["sql"]
+    expected = f"{bob.public_name} gave you +K in {topic.display_name}"
+    assert Notification.objects.get(user=alice).title == expected
+
+
+def test_a_refusal_costs_one_more_statement_that_names_the_rule(alice):
+    bob = _giver()
+    topics = _with_topics(6, user=alice)
+    kid = klout_id_of(user_id=alice.pk)
+    for topic in topics[:5]:
+        give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=topic.pk, now=NOON)
+
+    with CaptureQueriesContext(connection) as queries, pytest.raises(PlusKError, match="5 \\+K"):
+        give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=topics[5].pk, now=NOON)
+
+    assert len(queries.captured_queries) == 2
+
+
+def test_a_muted_receiver_is_not_notified(alice, django_capture_on_commit_callbacks):
+    bob = _giver()
+    (topic,) = _with_topics(1, user=alice)
+    NotificationPreference.objects.create(user=alice, in_app=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        give_plus_k(giver_id=bob.pk, klout_id=klout_id_of(user_id=alice.pk), topic_id=topic.pk)
+
+    assert PlusK.objects.count() == 1
+    assert not Notification.objects.exists()
 
 
 def test_the_receiver_is_notified_on_commit(alice, django_capture_on_commit_callbacks):
@@ -205,6 +251,69 @@ def test_plus_k_to_an_unclaimed_account(alice):
     assert plus_k.receiver_user_id is None
 
 
+def test_plus_k_to_a_claimed_accounts_id_goes_to_its_person(alice):
+    bob = _giver()
+    account = NetworkAccountFactory.create()  # scored alone first: it has its own kloutId
+    account_id = klout_id_of(account_id=account.pk)
+    NetworkAccount.objects.filter(pk=account.pk).update(user=alice)  # then alice claims it
+    (topic,) = _with_topics(1, user=alice)
+    assert not KloutId.objects.filter(user=alice).exists()  # and has no kloutId of her own yet
+
+    plus_k = give_plus_k(giver_id=bob.pk, klout_id=account_id, topic_id=topic.pk, now=NOON)
+
+    assert plus_k.receiver_user_id == alice.pk
+    assert plus_k.receiver_account_id is None
+    assert str(plus_k.receiver_klout_id) == klout_id_of(user_id=alice.pk)
+    with pytest.raises(PlusKError, match="7 days"):  # the person's own id names the same receiver
+        give_plus_k(
+            giver_id=bob.pk, klout_id=klout_id_of(user_id=alice.pk), topic_id=topic.pk, now=NOON
+        )
+
+
+def test_only_topics_of_the_current_published_run_can_get_plus_k(alice):
+    bob = _giver()
+    kid = klout_id_of(user_id=alice.pk)
+    current = ScoringRunFactory.create(day=dt.date(2026, 11, 19))
+    older = ScoringRunFactory.create(day=dt.date(2026, 11, 18))
+    held = ScoringRunFactory.create(day=dt.date(2026, 11, 20), status="held")
+    retired = ScoringRunFactory.create(
+        day=dt.date(2026, 11, 20),
+        version=AlgorithmVersionFactory.create(name="old", is_current=False),
+    )
+    shown, only_older, only_held, only_retired = TopicFactory.create_batch(4)
+    TopicScoreFactory.create(run=current, user=alice, topic=shown)
+    TopicScoreFactory.create(run=older, user=alice, topic=only_older)
+    TopicScoreFactory.create(run=held, user=alice, topic=only_held)
+    TopicScoreFactory.create(run=retired, user=alice, topic=only_retired)
+
+    for topic in (only_older, only_held, only_retired):
+        with pytest.raises(PlusKError, match="topics shown"):
+            give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=topic.pk, now=NOON)
+    give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=shown.pk, now=NOON)
+
+
+def test_the_week_is_held_whichever_of_two_gives_is_dated_first(alice):
+    bob = _giver()
+    (topic,) = _with_topics(1, user=alice)
+    kid = klout_id_of(user_id=alice.pk)
+    give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=topic.pk, now=NOON + dt.timedelta(days=3))
+
+    with pytest.raises(PlusKError, match="7 days"):
+        give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=topic.pk, now=NOON)
+
+
+def test_a_refused_give_leaves_the_callers_transaction_usable(alice):
+    bob = _giver()
+    (topic,) = _with_topics(1, user=alice)
+    kid = klout_id_of(user_id=alice.pk)
+
+    with transaction.atomic():
+        give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=topic.pk, now=NOON)
+        with pytest.raises(PlusKError, match="7 days"):
+            give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=topic.pk, now=NOON)
+        assert PlusK.objects.count() == 1  # the transaction still answers
+
+
 def _concurrently(n: int, work) -> list[str]:
     barrier = threading.Barrier(n)
     outcomes: list[str] = []
@@ -244,6 +353,7 @@ def test_fifty_concurrent_gives_by_one_person_store_exactly_five():
     )
 
     assert outcomes.count("given") == 5
+    assert set(outcomes) == {"given", "you have given your 5 +K for today"}
     assert PlusK.objects.filter(giver=bob).count() == 5
     assert sorted(s or 0 for s in PlusK.objects.values_list("slot", flat=True)) == [1, 2, 3, 4, 5]
 
@@ -263,6 +373,7 @@ def test_concurrent_repeats_of_one_plus_k_store_one():
     )
 
     assert outcomes.count("given") == 1
+    assert set(outcomes) == {"given", "you gave them +K on this topic in the last 7 days"}
     assert PlusK.objects.count() == 1
 
 
@@ -286,3 +397,31 @@ def test_postgres_itself_refuses_an_overlapping_week(alice):
             created_at=later,
             **{**fields, "expires_at": later + dt.timedelta(days=7)},
         )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_gives_either_side_of_midnight_store_five_a_day():
+    bob = _giver(joined=LATE - dt.timedelta(days=3))
+    receivers = [UserFactory.create() for _ in range(5)]
+    cases = []
+    for receiver in receivers:
+        for topic in _with_topics(4, user=receiver):
+            cases.append((klout_id_of(user_id=receiver.pk), topic.pk))
+    before, after = LATE + dt.timedelta(seconds=29), LATE + dt.timedelta(seconds=31)
+
+    outcomes = _concurrently(
+        20,
+        lambda i: give_plus_k(
+            giver_id=bob.pk,
+            klout_id=cases[i][0],
+            topic_id=cases[i][1],
+            now=before if i % 2 else after,
+        ),
+    )
+
+    assert outcomes.count("given") == 10
+    per_day = {
+        d: PlusK.objects.filter(giver=bob, day=d).count() for d in (before.date(), after.date())
+    }
+    assert per_day == {before.date(): 5, after.date(): 5}

@@ -266,3 +266,128 @@ def test_choosing_a_profile_address_from_the_dashboard(alice, alice_client, bob)
 
     assert response["Location"] == "/dashboard/"
     assert Client().get("/p/alice-q/").status_code == 200
+
+
+def test_the_topic_page_shows_the_allowance_and_a_plus_k_button_per_person(
+    alice, bob, charlie, quantum, run
+):
+    _eligible(bob)
+    TopicScoreFactory.create(run=run, user=alice, topic=quantum, score=90)
+    TopicScoreFactory.create(run=run, user=charlie, topic=quantum, score=60)
+    TopicScoreFactory.create(run=run, user=bob, topic=quantum, score=30)
+    client = Client()
+    client.force_login(bob)
+
+    body = client.get("/topics/quantum-computing/").content.decode()
+
+    assert "You can give 5 more +K today." in body
+    assert 'aria-label="Give Alice +K in Quantum Computing"' in body
+    assert 'aria-label="Give Charlie +K in Quantum Computing"' in body
+    assert "Give Bob +K" not in body  # never to oneself
+    assert f'id="plusk-{klout_id_of(user_id=alice.pk)}-{quantum.pk}"' in body
+    assert "Sign in to give +K." in Client().get("/topics/quantum-computing/").content.decode()
+
+
+def test_giving_from_the_topic_page_swaps_only_that_persons_button(
+    alice, bob, charlie, quantum, run
+):
+    _eligible(bob)
+    TopicScoreFactory.create(run=run, user=alice, topic=quantum, score=90)
+    TopicScoreFactory.create(run=run, user=charlie, topic=quantum, score=60)
+    client = Client()
+    client.force_login(bob)
+    alice_id = klout_id_of(user_id=alice.pk)
+
+    fragment = client.post(
+        "/plusk/give/",
+        {"klout_id": alice_id, "topic_id": quantum.pk},
+        headers={
+            "HX-Request": "true",
+            "HX-Current-URL": "http://testserver/topics/quantum-computing/",
+        },
+    ).content.decode()
+
+    assert f'id="plusk-{alice_id}-{quantum.pk}"' in fragment
+    assert "You gave +K" in fragment
+    assert (
+        'name="next" value="/topics/quantum-computing/"' in fragment
+    )  # the page, not /plusk/give/
+    assert "You can give 4 more +K today." in fragment
+    body = client.get("/topics/quantum-computing/").content.decode()
+    assert body.count("You gave +K") == 1
+    assert 'aria-label="Give Charlie +K in Quantum Computing"' in body
+
+
+def test_a_topic_beyond_the_profiles_first_ten_still_gets_its_button_back(alice, bob, run):
+    _eligible(bob)
+    topics = TopicFactory.create_batch(12)
+    for rank, topic in enumerate(topics, start=1):
+        TopicScoreFactory.create(run=run, user=alice, topic=topic, rank=rank)
+    client = Client()
+    client.force_login(bob)
+
+    fragment = client.post(
+        "/plusk/give/",
+        {"klout_id": klout_id_of(user_id=alice.pk), "topic_id": topics[-1].pk},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+
+    assert "You gave +K" in fragment
+
+
+def test_taking_back_inline_brings_the_button_and_the_allowance_back(alice, bob, quantum, run):
+    _eligible(bob)
+    TopicScoreFactory.create(run=run, user=alice, topic=quantum)
+    client = Client()
+    client.force_login(bob)
+    kid = klout_id_of(user_id=alice.pk)
+    client.post("/plusk/give/", {"klout_id": kid, "topic_id": quantum.pk})
+    plus_k = PlusK.objects.get()
+    page = client.get(f"/p/{kid}/").content.decode()
+    assert f'hx-post="/plusk/{plus_k.pk}/take-back/"' in page
+    assert 'aria-label="Take back your +K in Quantum Computing"' in page
+
+    fragment = client.post(
+        f"/plusk/{plus_k.pk}/take-back/", headers={"HX-Request": "true"}
+    ).content.decode()
+
+    assert PlusK.objects.live().count() == 0
+    assert "You gave +K" not in fragment
+    assert 'aria-label="Give Alice +K in Quantum Computing"' in fragment
+    assert "You can give 5 more +K today." in fragment
+
+
+def test_a_plus_k_older_than_an_hour_shows_no_take_back(alice, bob, quantum, run):
+    _eligible(bob)
+    TopicScoreFactory.create(run=run, user=alice, topic=quantum)
+    client = Client()
+    client.force_login(bob)
+    kid = klout_id_of(user_id=alice.pk)
+    client.post("/plusk/give/", {"klout_id": kid, "topic_id": quantum.pk})
+    plus_k = PlusK.objects.get()
+    PlusK.objects.filter(pk=plus_k.pk).update(
+        created_at=plus_k.created_at - dt.timedelta(minutes=61)
+    )
+
+    page = client.get(f"/p/{kid}/").content.decode()
+    refused = client.post(f"/plusk/{plus_k.pk}/take-back/", headers={"HX-Request": "true"})
+
+    assert "You gave +K" in page
+    assert "take-back" not in page
+    assert "within the hour" in refused.content.decode()
+    assert PlusK.objects.live().count() == 1
+
+
+def test_topic_page_query_count_does_not_grow_with_people_for_a_signed_in_giver(bob, quantum, run):
+    _eligible(bob)
+    client = Client()
+    client.force_login(bob)
+    for _ in range(2):
+        TopicScoreFactory.create(run=run, user=UserFactory.create(), topic=quantum)
+    _board_queries(client)
+    few = _board_queries(client)
+    for _ in range(15):
+        TopicScoreFactory.create(run=run, user=UserFactory.create(), topic=quantum)
+    _board_queries(client)
+
+    assert _board_queries(client) == few
