@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import array
 import dataclasses
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -215,18 +216,20 @@ class TopicMatcher:
         self._cache[tag] = result
         return result
 
-    def match(self, post_tags: Sequence[Sequence[str]]) -> PostTopics:
-        """Map every post's tags (index = dense post index) to topics, applying the rules.
+    def match(self, post_tags: Iterable[Sequence[str]]) -> PostTopics:
+        """Map every post's tags (index = dense post index) to topics, applying the rules."""
+        codes = TagCodes.build()
+        for tags in post_tags:
+            codes.add_post(tags)
+        return self.match_codes(codes.freeze())
 
-        Each distinct tag is looked up once; the (post, tag) pairs then expand to (post, topic)
-        rows with numpy, so millions of posts cost one dictionary pass in Python.
-        """
-        tag_id: dict[str, int] = {}
-        flat = [tag_id.setdefault(t, len(tag_id)) for tags in post_tags for t in tags]
-        lens = np.fromiter((len(tags) for tags in post_tags), dtype=np.int64, count=len(post_tags))
-        post_of = np.repeat(np.arange(len(post_tags), dtype=np.int64), lens)
-        tag_of = np.asarray(flat, dtype=np.int64)
-        tags = list(tag_id)
+    def match_codes(self, codes: CodedTags) -> PostTopics:
+        """Map integer-coded tags to topics: each distinct tag is looked up once, and the
+        (post, tag) pairs expand to (post, topic) rows with numpy (no step per post in Python)."""
+        tags = codes.vocabulary
+        lens = np.diff(codes.indptr)
+        post_of = np.repeat(np.arange(lens.shape[0], dtype=np.int64), lens)
+        tag_of = codes.codes.astype(np.int64)
         cands = [self.candidates(t) for t in tags]
         indptr = np.zeros(len(tags) + 1, dtype=np.int64)
         np.cumsum([len(c) for c in cands], out=indptr[1:])
@@ -237,9 +240,11 @@ class TopicMatcher:
         unmapped: dict[str, int] = {}
         if unmapped_tags.shape[0] and tag_of.shape[0]:
             counts = np.bincount(tag_of, minlength=len(tags))
-            unmapped = {tags[t]: int(counts[t]) for t in unmapped_tags.tolist()}
+            unmapped = {tags[t]: int(counts[t]) for t in unmapped_tags.tolist() if counts[t]}
         which, slots = _expand(indptr, tag_of)
+        del tag_of
         post = post_of[which]
+        del post_of, which
         topic, weight, weak = c_topic[slots], c_weight[slots], c_weak[slots]
         keep = corroborated(post, topic, weak, self.ontology.category)
         post, topic, weight = post[keep], topic[keep], weight[keep]
@@ -250,6 +255,47 @@ class TopicMatcher:
             first = np.r_[True, (post[1:] != post[:-1]) | (topic[1:] != topic[:-1])]
             post, topic, weight = post[first], topic[first], weight[first]
         return PostTopics(post=post, topic=topic, weight=weight, unmapped=unmapped)
+
+
+@dataclasses.dataclass(frozen=True)
+class CodedTags:
+    """Posts' tags as integers: post i's tags are `vocabulary[codes[indptr[i]:indptr[i + 1]]]`."""
+
+    indptr: IntArray
+    codes: npt.NDArray[np.int32]
+    vocabulary: list[str]
+
+    def __len__(self) -> int:
+        return int(self.indptr.shape[0] - 1)
+
+
+@dataclasses.dataclass
+class TagCodes:
+    """Builds `CodedTags` post by post, streaming: no per-post list is kept, only the codes."""
+
+    ids: dict[str, int]
+    codes: array.array[int]
+    lengths: array.array[int]
+
+    @classmethod
+    def build(cls) -> TagCodes:
+        """An empty builder."""
+        return cls({}, array.array("i"), array.array("q"))
+
+    def add_post(self, tags: Iterable[str]) -> None:
+        """The next post's tags (posts are numbered in the order they are added)."""
+        ids, before = self.ids, len(self.codes)
+        self.codes.extend(ids.setdefault(t, len(ids)) for t in tags)
+        self.lengths.append(len(self.codes) - before)
+
+    def freeze(self) -> CodedTags:
+        """The coded tags (the builder is left empty)."""
+        indptr = np.zeros(len(self.lengths) + 1, dtype=np.int64)
+        np.cumsum(np.frombuffer(self.lengths, dtype=np.int64), out=indptr[1:])
+        codes = np.frombuffer(self.codes, dtype=np.int32).copy()
+        frozen = CodedTags(indptr=indptr, codes=codes, vocabulary=list(self.ids))
+        self.ids, self.codes, self.lengths = {}, array.array("i"), array.array("q")
+        return frozen
 
 
 def corroborated(post: IntArray, topic: IntArray, weak: BoolArray, category: IntArray) -> BoolArray:
@@ -374,32 +420,32 @@ def topic_scores(
     pt = _sparse(p_post, p_topic, p_weight, (max(n_posts, 1), t))
 
     # reactions: interactions on known posts by someone other than the author
-    a = actor.astype(np.int64)
-    r = receiver.astype(np.int64)
-    on_post = (post >= 0) & (post < n_posts) & (a != r)
-    a, r, rp = a[on_post], r[on_post], post[on_post]
-    # the pair's weight (selectivity, decay, back-scratching) split over its interactions
-    keys = a * n + r
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    new = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]] if keys.shape[0] else np.zeros(0, bool)
-    group = np.cumsum(new) - 1
-    uniq = sorted_keys[new]
-    count = np.bincount(group, minlength=uniq.shape[0])
-    inverse = np.empty_like(group)
-    inverse[order] = group
+    a = np.asarray(actor, dtype=np.int64)
+    r = np.asarray(receiver, dtype=np.int64)
+    rp = np.asarray(post, dtype=np.int64)
+    on_post = (rp >= 0) & (rp < n_posts) & (a != r)
+    if not on_post.all():
+        a, r, rp = a[on_post], r[on_post], rp[on_post]
+    del on_post
     inf = influence.tocsr()
     inf.sort_indices()
-    pair_w = _pair_weights(inf, uniq, n)
-    w = pair_w[inverse] / count[inverse]
     # who reacts matters (a bounded quality of the reactor's own reach)
     reach = np.asarray(inf.sum(axis=0)).ravel()
     h = np.log1p(reach)
     quality = 1.0 + params.network_weight * h / (h + params.network_scale)
-    w = w * quality[a]
+    # the pair's weight (selectivity, decay, back-scratching) split over its interactions:
+    # reactions sorted by (pair, post), each pair's weight looked up once
+    pair_key, pair_post = _sort_pairs(a * n + r, rp, n * n, n_posts)
+    starts = np.flatnonzero(np.r_[True, pair_key[1:] != pair_key[:-1]]) if rp.shape[0] else rp
+    count = np.diff(np.r_[starts, pair_key.shape[0]])
+    uniq = pair_key[starts]
+    del pair_key, starts
+    w_pair = _pair_weights(inf, uniq, n) / count * quality[uniq // n]
+    del uniq
 
     # reactions per (post) weighted, and counted, then spread over the post's topics
-    post_w = np.bincount(rp, weights=w, minlength=n_posts)
+    post_w = np.bincount(pair_post, weights=np.repeat(w_pair, count), minlength=n_posts)
+    del pair_post, w_pair, count
     post_n = np.bincount(rp, minlength=n_posts).astype(np.float64)
     if evidence.anonymous is not None:
         when = evidence.anonymous_time if evidence.anonymous_time is not None else evidence.time
@@ -408,14 +454,17 @@ def topic_scores(
         post_w = post_w + params.neutral_weight * evidence.anonymous * decay
         post_n = post_n + evidence.anonymous
     author = evidence.author.astype(np.int64)
-    by_author = sp.csr_array(
-        (np.ones(n_posts), (author, np.arange(n_posts))), shape=(n, max(n_posts, 1))
-    )[:, : pt.shape[0]]
-    own_reach = (by_author @ (sp.diags_array(_pad(post_w, pt.shape[0])) @ pt)).tocsr()
-    reactions = (by_author @ (sp.diags_array(_pad(post_n, pt.shape[0])) @ (pt > 0))).tocsr()
-    posts_about = (by_author @ (pt > 0).astype(np.float64)).tocsr()
+    # one (author, topic) pair id per (post, topic) row: the rows sum into (people x topics)
+    row_post = np.repeat(np.arange(pt.shape[0], dtype=np.int64), np.diff(pt.indptr))
+    row_topic = pt.indices.astype(np.int64)
+    pairs, pair_of = _unique_inverse(author[row_post] * t + row_topic, n * t)
+    del row_topic
+    own_reach = _pair_matrix(pairs, np.bincount(pair_of, pt.data * post_w[row_post]), n, t)
+    reactions = _pair_matrix(pairs, np.bincount(pair_of, post_n[row_post]), n, t)
+    posts_about = _pair_matrix(pairs, np.bincount(pair_of).astype(np.float64), n, t)
     # distinct reactors per (author, topic)
-    reactor_topic = _distinct_reactors(a, rp, pt, author, n, t)
+    reactor_topic = _distinct_reactors(a, rp, row_post, pair_of, pairs, post_n, n, t)
+    del a, r, rp, row_post, pair_of, pairs
 
     # +K: bounded, ring-discounted, only where there is evidence or the person added the topic
     pk_count = sp.csr_array((n, t))
@@ -473,7 +522,7 @@ def topic_scores(
     # calibration puts the top of a niche topic at 90 too, and a person's strongest topics are
     # where the most weighted reactions land (on Stack Exchange ranking by calibrated score
     # halved precision@3 of people's top topics: 0.25 against 0.36)
-    order = np.lexsort((top, -score, -raw, subj))
+    order = _grouped_desc(subj, raw, -score, top)
     subj, top, raw, score, value = subj[order], top[order], raw[order], score[order], value[order]
     is_added = is_added[order]
     posts_v = posts_v[order]
@@ -498,6 +547,30 @@ def topic_scores(
         evidence=_evidence_posts(subj, top, author, pt, post_n, groups, n),
         scale=k,
     )
+
+
+def _grouped_desc(group: IntArray, value: FloatArray, *ties: npt.NDArray[np.generic]) -> IntArray:
+    """The order of `np.lexsort((*reversed(ties), -value, group))`: by group, value descending,
+    then the tie keys ascending (rows must differ in some key). Sorting by value, then by group
+    stably, then only the runs that tie on both by the rest, is several times faster than
+    np.lexsort over all the keys."""
+    order = np.argsort(-value)
+    order = order[np.argsort(group[order], kind="stable")]
+    if not ties or order.shape[0] < 2:
+        return order
+    g, v = group[order], value[order]
+    same = (g[1:] == g[:-1]) & (v[1:] == v[:-1])
+    if same.any():
+        pos = np.flatnonzero(np.r_[same, False] | np.r_[False, same])
+        sub = order[pos]
+        keys = [k[sub] for k in reversed(ties)] + [-value[sub], group[sub]]
+        order[pos] = sub[np.lexsort(keys)]
+    return order
+
+
+def _narrow(x: IntArray) -> npt.NDArray[np.integer]:
+    """Non-negative small integers as uint16 when they fit (numpy radix-sorts those)."""
+    return x.astype(np.uint16) if x.shape[0] and int(x.max()) < 2**16 else x
 
 
 def _pair_weights(inf: sp.csr_array, keys: IntArray, n: int) -> FloatArray:
@@ -530,18 +603,98 @@ def _gather(m: sp.csr_array, rows: IntArray, cols: IntArray) -> FloatArray:
 
 
 def _distinct_reactors(
-    actor: IntArray, rpost: IntArray, pt: sp.csr_array, author: IntArray, n: int, t: int
+    actor: IntArray,
+    rpost: IntArray,
+    row_post: IntArray,
+    pair_of: IntArray,
+    pairs: IntArray,
+    post_n: FloatArray,
+    n: int,
+    t: int,
 ) -> sp.csr_array:
-    """How many distinct people reacted to each author's posts about each topic."""
-    if actor.shape[0] == 0:
+    """How many distinct people reacted to each author's posts about each topic.
+
+    A sparse product: ((author, topic) pairs x posts) @ (posts x reactors), both boolean; each
+    product row's entries are the pair's distinct reactors. Computed in slices of pairs so the
+    product never holds more than about `_PRODUCT_SLICE` entries at once.
+    """
+    if actor.shape[0] == 0 or pairs.shape[0] == 0:
         return sp.csr_array((n, t))
-    ptc = pt.tocsr()
-    rows, slots = _expand(ptc.indptr, rpost)
-    topic = ptc.indices[slots].astype(np.int64)
-    who = author[rpost][rows]
-    key = _unique_sorted((who * t + topic) * n + actor[rows])
-    pair = key // n
-    return _sparse(pair // t, pair % t, np.ones(pair.shape[0]), (n, t))
+    n_posts = post_n.shape[0]
+    reacted = np.bincount(rpost, minlength=n_posts) > 0
+    keep = reacted[row_post]
+    by_pair = sp.csr_array(
+        (np.ones(int(keep.sum()), dtype=bool), (pair_of[keep], row_post[keep])),
+        shape=(pairs.shape[0], n_posts),
+    )
+    del keep
+    reactors = sp.csr_array(
+        (np.ones(actor.shape[0], dtype=bool), (rpost, actor)), shape=(n_posts, n)
+    )
+    reactors.sum_duplicates()
+    # an upper bound of each product row's entries, to cut the slices
+    per_post = np.diff(reactors.indptr).astype(np.float64)
+    bound = np.cumsum(by_pair @ per_post)
+    count = np.zeros(pairs.shape[0], dtype=np.float64)
+    start = 0
+    while start < pairs.shape[0]:
+        base = bound[start - 1] if start else 0.0
+        stop = int(np.searchsorted(bound, base + _PRODUCT_SLICE, side="right"))
+        stop = min(max(stop, start + 1), pairs.shape[0])
+        product = by_pair[start:stop] @ reactors
+        count[start:stop] = np.diff(product.indptr)
+        start = stop
+    return _pair_matrix(pairs, count, n, t)
+
+
+_PRODUCT_SLICE = 8_000_000
+
+
+def _sort_pairs(
+    key: IntArray, payload: IntArray, key_bound: int, payload_bound: int
+) -> tuple[IntArray, IntArray]:
+    """KEY and PAYLOAD ordered by (key, payload). One sort of packed int64 values when they fit
+    (a plain sort is several times faster than an argsort), else an argsort."""
+    if key.shape[0] == 0:
+        return key, payload
+    if key_bound * max(payload_bound, 1) < 2**62:
+        packed = key * max(payload_bound, 1) + payload
+        packed.sort()
+        return packed // max(payload_bound, 1), packed % max(payload_bound, 1)
+    order = np.lexsort((payload, key))
+    return key[order], payload[order]
+
+
+def _unique_inverse(keys: IntArray, key_bound: int) -> tuple[IntArray, IntArray]:
+    """np.unique(keys, return_inverse=True), by one sort of packed (key, position) values when
+    they fit in int64."""
+    m = keys.shape[0]
+    if m == 0:
+        return keys, keys
+    if key_bound * m >= 2**62:
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        return uniq, inverse.astype(np.int64).ravel()
+    packed = keys * m + np.arange(m, dtype=np.int64)
+    packed.sort()
+    sorted_keys = packed // m
+    new = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
+    inverse = np.empty(m, dtype=np.int64)
+    inverse[packed % m] = np.cumsum(new) - 1
+    return sorted_keys[new], inverse
+
+
+def _pair_matrix(pairs: IntArray, values: FloatArray, n: int, t: int) -> sp.csr_array:
+    """A canonical (n x t) CSR from sorted unique `row * t + col` keys and their values,
+    without the zero values (as a sparse product leaves them out)."""
+    nz = values != 0
+    keys, vals = pairs[nz], values[nz]
+    rows = keys // t
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    m = sp.csr_array((vals.astype(np.float64), keys % t, indptr), shape=(n, t))
+    m.has_sorted_indices = True
+    m.has_canonical_format = True
+    return m
 
 
 def _expand(indptr: npt.NDArray[np.integer], rows: IntArray) -> tuple[IntArray, IntArray]:
@@ -591,7 +744,8 @@ def calibrate_topics(topic: IntArray, raw: FloatArray, n_topics: int) -> FloatAr
     if not positive.any():
         return k
     t, v = topic[positive], raw[positive]
-    order = np.lexsort((v, t))
+    order = np.argsort(v)
+    order = order[np.argsort(_narrow(t[order]), kind="stable")]
     t, v = t[order], v[order]
     starts = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
     ends = np.r_[starts[1:], t.shape[0]]
@@ -621,7 +775,7 @@ class EvidencePosts:
 
 def _top3(key: IntArray, rank_by: FloatArray, item: IntArray) -> tuple[IntArray, IntArray]:
     """The first 3 items of each key by rank_by (descending), as (key, item) columns."""
-    order = np.lexsort((item, -rank_by, key))
+    order = _grouped_desc(key, rank_by, item)
     key, item = key[order], item[order]
     if key.shape[0] == 0:
         return key, item
