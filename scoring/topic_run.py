@@ -23,9 +23,11 @@ from scoring import write
 from scoring.collect import Window
 from scoring.engine.score import EngineResult
 from scoring.engine.topics import (
+    CodedTags,
     Evidence,
     Ontology,
     PostTopics,
+    TagCodes,
     TopicMatcher,
     TopicResult,
     topic_breadth,
@@ -108,22 +110,32 @@ class Prepared:
         }
 
 
-def post_tags(window: Window) -> list[list[str]]:
-    """Per dense post index, its tags plus hashtags in the text of networks that use them."""
-    tags: list[list[str]] = [[] for _ in range(window.post_ids.shape[0])]
-    rows = Post.objects.filter(posted_at__gte=window.start, posted_at__lt=window.end).values_list(
-        "pk", "network", "tags", "text"
+def post_tags(window: Window) -> CodedTags:
+    """Per dense post index, its tags plus hashtags in the text of networks that use them,
+    integer-coded as the rows stream in (no list per post is kept)."""
+    codes = TagCodes.build()
+    rows = (
+        Post.objects.filter(posted_at__gte=window.start, posted_at__lt=window.end)
+        .order_by("pk")
+        .values_list("pk", "network", "tags", "text")
     )
-    ids = window.post_ids
+    ids = window.post_ids.tolist()  # ascending, as the rows come
+    i = 0
     for pk, network, post_tags_, text in rows.iterator(chunk_size=20_000):
-        i = int(np.searchsorted(ids, pk))
-        if i >= ids.shape[0] or int(ids[i]) != pk:
+        while i < len(ids) and ids[i] < pk:
+            codes.add_post(())  # a window post without a row (cannot happen; kept aligned)
+            i += 1
+        if i >= len(ids) or ids[i] != pk:
             continue  # an author hidden since: not in the window
         found = [str(t) for t in (post_tags_ or []) if t]
         if network in HASHTAG_NETWORKS and text and "#" in text:
             found += HASHTAG.findall(text)
-        tags[i] = found
-    return tags
+        codes.add_post(found)
+        i += 1
+    while i < len(ids):
+        codes.add_post(())
+        i += 1
+    return codes.freeze()
 
 
 def prepare_topics(window: Window) -> Prepared:
@@ -132,7 +144,7 @@ def prepare_topics(window: Window) -> Prepared:
     if loaded is None or window.post_ids.shape[0] == 0:
         return Prepared(loaded=loaded, post_topics=None, breadth=None)
     tags = post_tags(window)
-    post_topics = loaded.matcher.match(tags)
+    post_topics = loaded.matcher.match_codes(tags)
     breadth = topic_breadth(
         window.posts.author.astype(np.int64), post_topics, loaded.ontology, len(window.posts)
     )
@@ -140,7 +152,7 @@ def prepare_topics(window: Window) -> Prepared:
         loaded=loaded,
         post_topics=post_topics,
         breadth=breadth,
-        tagged_posts=sum(1 for t in tags if t),
+        tagged_posts=int((np.diff(tags.indptr) > 0).sum()),
     )
 
 

@@ -420,8 +420,7 @@ def topic_scores(
     pt = _sparse(p_post, p_topic, p_weight, (max(n_posts, 1), t))
 
     # reactions: interactions on known posts by someone other than the author
-    a = np.asarray(actor, dtype=np.int64)
-    r = np.asarray(receiver, dtype=np.int64)
+    a, r = np.asarray(actor), np.asarray(receiver)  # int32 in a scoring run: kept so
     rp = np.asarray(post, dtype=np.int64)
     on_post = (rp >= 0) & (rp < n_posts) & (a != r)
     if not on_post.all():
@@ -435,7 +434,11 @@ def topic_scores(
     quality = 1.0 + params.network_weight * h / (h + params.network_scale)
     # the pair's weight (selectivity, decay, back-scratching) split over its interactions:
     # reactions sorted by (pair, post), each pair's weight looked up once
-    pair_key, pair_post = _sort_pairs(a * n + r, rp, n * n, n_posts)
+    key = a.astype(np.int64)
+    key *= n
+    key += r
+    pair_key, pair_post = _sort_pairs(key, rp, n * n, n_posts)
+    del key
     starts = np.flatnonzero(np.r_[True, pair_key[1:] != pair_key[:-1]]) if rp.shape[0] else rp
     count = np.diff(np.r_[starts, pair_key.shape[0]])
     uniq = pair_key[starts]
@@ -499,39 +502,47 @@ def topic_scores(
 
     coo = subjects.tocoo()
     subj, top, value = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
+    del coo
     # added topics without evidence: shown as added, with a low fixed score
     add = added_m.tocoo()
     lone = np.asarray(subjects[add.row, add.col]).ravel() <= 0 if add.nnz else np.zeros(0, bool)
-    subj = np.concatenate([subj, add.row[lone].astype(np.int64)])
-    top = np.concatenate([top, add.col[lone].astype(np.int64)])
-    value = np.concatenate([value, np.zeros(int(lone.sum()))])
+    del subjects
+    if lone.any():
+        subj = np.concatenate([subj, add.row[lone].astype(np.int64)])
+        top = np.concatenate([top, add.col[lone].astype(np.int64)])
+        value = np.concatenate([value, np.zeros(int(lone.sum()))])
     if hidden_m.nnz and subj.shape[0]:
         keep = np.asarray(hidden_m[subj, top]).ravel() <= 0
         subj, top, value = subj[keep], top[keep], value[keep]
 
     raw = np.log1p(value)
     posts_v = _gather(extras[0], subj, top)
-    raw = raw + params.post_weight * np.log1p(posts_v) * (value > 0)
+    has_value = value > 0
+    del value
+    raw += params.post_weight * np.log1p(posts_v) * has_value
     k = scale if scale is not None else calibrate_topics(top, raw, t)
-    kk = k[top]
-    score = np.clip(1.0 + 99.0 * (1.0 - np.exp(-kk * raw)), 1.0, 100.0)
+    score = np.clip(1.0 + 99.0 * (1.0 - np.exp(-k[top] * raw)), 1.0, 100.0)
     is_added = _gather(added_m, subj, top) > 0
-    score = np.where(value <= 0, np.where(is_added, params.added_score, 1.0), score)
+    score = np.where(has_value, score, np.where(is_added, params.added_score, 1.0))
+    del has_value
 
     # rank per subject by evidence (raw influence), not by the per-topic calibrated score: the
     # calibration puts the top of a niche topic at 90 too, and a person's strongest topics are
     # where the most weighted reactions land (on Stack Exchange ranking by calibrated score
     # halved precision@3 of people's top topics: 0.25 against 0.36)
     order = _grouped_desc(subj, raw, -score, top)
-    subj, top, raw, score, value = subj[order], top[order], raw[order], score[order], value[order]
-    is_added = is_added[order]
-    posts_v = posts_v[order]
-    starts = np.flatnonzero(np.r_[True, subj[1:] != subj[:-1]]) if subj.shape[0] else subj
+    ordered = subj[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if subj.shape[0] else subj
     lengths = np.diff(np.r_[starts, subj.shape[0]])
     rank = np.arange(subj.shape[0]) - np.repeat(starts, lengths) + 1
+    del ordered, starts, lengths
     sel = rank <= params.max_topics
-    subj, top, raw, score, rank = subj[sel], top[sel], raw[sel], score[sel], rank[sel]
-    is_added, posts_v = is_added[sel], posts_v[sel]
+    # only the rows kept are gathered (a subject's topics beyond its top ones are dropped here)
+    kept = order[sel]
+    rank = rank[sel]
+    del order, sel
+    subj, top, raw, score = subj[kept], top[kept], raw[kept], score[kept]
+    is_added, posts_v = is_added[kept], posts_v[kept]
     return TopicResult(
         subject=subj,
         topic=top,
@@ -561,10 +572,16 @@ def _grouped_desc(group: IntArray, value: FloatArray, *ties: npt.NDArray[np.gene
     g, v = group[order], value[order]
     same = (g[1:] == g[:-1]) & (v[1:] == v[:-1])
     if same.any():
+        # the tied runs, in place: sort their rows by the tie keys (least significant first,
+        # stably), then stably by run (runs are contiguous and already in order)
         pos = np.flatnonzero(np.r_[same, False] | np.r_[False, same])
         sub = order[pos]
-        keys = [k[sub] for k in reversed(ties)] + [-value[sub], group[sub]]
-        order[pos] = sub[np.lexsort(keys)]
+        run = np.cumsum(np.r_[True, ~same][pos])
+        local = np.arange(sub.shape[0])
+        for key in reversed(ties):
+            local = local[np.argsort(key[sub[local]], kind="stable")]
+        local = local[np.argsort(run[local], kind="stable")]
+        order[pos] = sub[local]
     return order
 
 
@@ -574,13 +591,11 @@ def _narrow(x: IntArray) -> npt.NDArray[np.integer]:
 
 
 def _pair_weights(inf: sp.csr_array, keys: IntArray, n: int) -> FloatArray:
-    """The matrix's value at each (actor * n + receiver) key (0 where absent), vectorised."""
+    """The matrix's value at each (actor * n + receiver) key (0 where absent), looked up row by
+    row in the CSR (no copy of the matrix's coordinates)."""
     if keys.shape[0] == 0 or inf.nnz == 0:
         return np.zeros(keys.shape[0])
-    rows = np.repeat(np.arange(inf.shape[0], dtype=np.int64), np.diff(inf.indptr))
-    have = rows * n + inf.indices.astype(np.int64)  # sorted: rows ascend, indices sorted
-    pos = np.minimum(np.searchsorted(have, keys), have.shape[0] - 1)
-    return np.where(have[pos] == keys, inf.data[pos], 0.0)
+    return np.asarray(inf[keys // n, keys % n], dtype=np.float64).ravel()
 
 
 def _pad(x: FloatArray, size: int) -> FloatArray:
@@ -653,14 +668,20 @@ _PRODUCT_SLICE = 8_000_000
 def _sort_pairs(
     key: IntArray, payload: IntArray, key_bound: int, payload_bound: int
 ) -> tuple[IntArray, IntArray]:
-    """KEY and PAYLOAD ordered by (key, payload). One sort of packed int64 values when they fit
-    (a plain sort is several times faster than an argsort), else an argsort."""
+    """KEY and PAYLOAD ordered by (key, payload); KEY is consumed (it may be reused in place).
+    One sort of packed int64 values when they fit (a plain sort is several times faster than an
+    argsort, and needs no index array), else an argsort."""
     if key.shape[0] == 0:
         return key, payload
-    if key_bound * max(payload_bound, 1) < 2**62:
-        packed = key * max(payload_bound, 1) + payload
+    scale = max(payload_bound, 1)
+    if key_bound * scale < 2**62:
+        packed = key
+        packed *= scale
+        packed += payload
         packed.sort()
-        return packed // max(payload_bound, 1), packed % max(payload_bound, 1)
+        second = packed % scale
+        packed //= scale
+        return packed, second
     order = np.lexsort((payload, key))
     return key[order], payload[order]
 
@@ -817,8 +838,13 @@ def _evidence_posts(
         owner = np.concatenate([owner, g_rows[slots]])
         p = np.concatenate([p, p[idx]])
         tt = np.concatenate([tt, tt[idx]])
-    key, item = _top3(owner * t + tt, post_n[p], p)
     want = subj * t + top
+    # only the rows asked for (a subject's topics beyond its top ones need no evidence)
+    key = owner * t + tt
+    wanted = np.sort(want)
+    pos = np.minimum(np.searchsorted(wanted, key), max(wanted.shape[0] - 1, 0))
+    asked = wanted[pos] == key if wanted.shape[0] else np.zeros(key.shape[0], dtype=bool)
+    key, item = _top3(key[asked], post_n[p[asked]], p[asked])
     lo = np.searchsorted(key, want, side="left")
     hi = np.searchsorted(key, want, side="right")
     counts = hi - lo
