@@ -471,7 +471,7 @@ def topic_scores(
 
     # +K: bounded, ring-discounted, only where there is evidence or the person added the topic
     pk_count = sp.csr_array((n, t))
-    own = own_reach.copy()
+    own = own_reach
     if plus_k is not None and plus_k[0].shape[0]:
         giver, pk_recv, pk_topic = (x.astype(np.int64) for x in plus_k)
         size = max(n, int(giver.max()) + 1, int(pk_recv.max()) + 1)
@@ -492,6 +492,7 @@ def topic_scores(
     subjects = _with_groups(total, groups)
     extras = [_with_groups(m, groups) for m in (posts_about, reactions, reactor_topic, pk_count)]
     inherited_all = _with_groups(inherited.astype(np.float64), groups)
+    del own, own_reach, total, inherited, posts_about, reactions, reactor_topic, pk_count
     n_subj = subjects.shape[0]
     added_m = sp.csr_array((n_subj, t))
     if added is not None and added[0].shape[0]:
@@ -643,8 +644,11 @@ def _distinct_reactors(
         shape=(pairs.shape[0], n_posts),
     )
     del keep
+    # int32 coordinates when they fit: the COO step then copies nothing
+    small = np.int32 if max(n_posts, n) < 2**31 else np.int64
     reactors = sp.csr_array(
-        (np.ones(actor.shape[0], dtype=bool), (rpost, actor)), shape=(n_posts, n)
+        (np.ones(actor.shape[0], dtype=bool), (rpost.astype(small), actor.astype(small))),
+        shape=(n_posts, n),
     )
     reactors.sum_duplicates()
     # an upper bound of each product row's entries, to cut the slices
@@ -662,7 +666,7 @@ def _distinct_reactors(
     return _pair_matrix(pairs, count, n, t)
 
 
-_PRODUCT_SLICE = 8_000_000
+_PRODUCT_SLICE = 2_000_000
 
 
 def _sort_pairs(
