@@ -19,6 +19,12 @@
    stops at the ontology's depth).
 4. **Calibration per topic**: raw = log1p(influence); the topic's 90th percentile of raw maps to
    90, so 90 means "top of that topic" in a small topic and a big one alike.
+5. **A subject's own order of their topics** (`rank`, what profiles show first) is shrunk towards
+   the population: the subject's share of influence in the topic, worth as many posts as they
+   have, plus the population's share of posts about it, worth `alpha` posts, where `alpha` is
+   estimated from the run's data by the method of moments (`shrink`). Thin evidence leans on
+   what people at large post about, rich evidence on its own; only topics with evidence (or
+   added) are listed, so the prior orders them and never adds one.
 """
 
 from __future__ import annotations
@@ -362,6 +368,7 @@ class TopicResult:
     inherited: BoolArray
     evidence: EvidencePosts  # up to 3 post indices per row, most reacted first
     scale: FloatArray  # per topic: the k of 1 + 99 (1 - exp(-k raw))
+    prior_weight: float = 0.0  # the population prior's weight in ranking, in posts (see `shrink`)
 
     def __len__(self) -> int:
         return int(self.subject.shape[0])
@@ -492,6 +499,10 @@ def topic_scores(
     subjects = _with_groups(total, groups)
     extras = [_with_groups(m, groups) for m in (posts_about, reactions, reactor_topic, pk_count)]
     inherited_all = _with_groups(inherited.astype(np.float64), groups)
+    # ranking: each subject's evidence shrunk towards the population's topics (see `shrink`)
+    alpha, prior = shrink(posts_about, ontology, params.damping)
+    evidence_n = np.asarray(_with_groups(posts_about, groups).sum(axis=1)).ravel()
+    evidence_total = np.asarray(subjects.sum(axis=1)).ravel()
     del own, own_reach, total, inherited, posts_about, reactions, reactor_topic, pk_count
     n_subj = subjects.shape[0]
     added_m = sp.csr_array((n_subj, t))
@@ -519,19 +530,24 @@ def topic_scores(
     raw = np.log1p(value)
     posts_v = _gather(extras[0], subj, top)
     has_value = value > 0
-    del value
     raw += params.post_weight * np.log1p(posts_v) * has_value
     k = scale if scale is not None else calibrate_topics(top, raw, t)
     score = np.clip(1.0 + 99.0 * (1.0 - np.exp(-k[top] * raw)), 1.0, 100.0)
     is_added = _gather(added_m, subj, top) > 0
     score = np.where(has_value, score, np.where(is_added, params.added_score, 1.0))
-    del has_value
 
-    # rank per subject by evidence (raw influence), not by the per-topic calibrated score: the
-    # calibration puts the top of a niche topic at 90 too, and a person's strongest topics are
-    # where the most weighted reactions land (on Stack Exchange ranking by calibrated score
-    # halved precision@3 of people's top topics: 0.25 against 0.36)
-    order = _grouped_desc(subj, raw, -score, top)
+    # rank per subject by evidence, not by the per-topic calibrated score (the calibration puts
+    # the top of a niche topic at 90 too; on Stack Exchange ranking by it halved precision@3 of
+    # people's top topics: 0.25 against 0.36): the subject's share of influence in the topic,
+    # worth as many posts as the subject has, blended with the population prior worth `alpha`
+    # posts. Thin evidence leans on what people at large post about, rich evidence on its own.
+    # Ties: raw influence, then the score, then the topic.
+    held = evidence_total[subj]
+    share = np.divide(value, held, out=np.zeros(subj.shape[0]), where=held > 0)
+    blend = np.where(has_value, evidence_n[subj] * share + alpha * prior[top], 0.0)
+    del held, share, has_value, value
+    order = _grouped_desc(subj, blend, -raw, -score, top)
+    del blend
     ordered = subj[order]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if subj.shape[0] else subj
     lengths = np.diff(np.r_[starts, subj.shape[0]])
@@ -558,7 +574,56 @@ def topic_scores(
         inherited=(_gather(inherited_all, subj, top) > 0) & (posts_v == 0),
         evidence=_evidence_posts(subj, top, author, pt, post_n, groups, n),
         scale=k,
+        prior_weight=alpha,
     )
+
+
+def shrink(
+    posts_about: sp.csr_array, ontology: Ontology, damping: float
+) -> tuple[float, FloatArray]:
+    """The population prior over topics, and how many posts it is worth (alpha).
+
+    A person's topic mix is read as a Dirichlet-multinomial draw around the population's mix:
+    their best estimate is (own evidence + alpha x prior) / (own posts + alpha), so thin evidence
+    leans on what people at large post about and rich evidence on its own (shrinkage). The prior
+    is the share of posts about each topic, propagated to parent topics like influence. alpha is
+    estimated from the run's own data, never set by hand: by the method of moments, the
+    over-dispersion rho of people's post counts per topic around the population's mix
+    (Var = N pi (1 - pi) (1 + (N - 1) rho)) gives alpha = 1 / rho - 1. People who all post like
+    the population (rho near 0) make alpha large; people who differ a lot make it small. With
+    no one posting twice there is nothing to estimate from, and alpha is 0 (own evidence only).
+    """
+    counts = posts_about.tocsr()
+    t = counts.shape[1]
+    per_topic = np.asarray(counts.sum(axis=0)).ravel()
+    total = float(per_topic.sum())
+    if total <= 0:
+        return 0.0, np.zeros(t)
+    pi = per_topic / total
+    n_i = np.asarray(counts.sum(axis=1)).ravel()
+    q = 1.0 - float((pi * pi).sum())
+    spread = float((counts.data**2).sum()) - 2.0 * float(n_i @ (counts @ pi))
+    spread += float((n_i * n_i).sum()) * float((pi * pi).sum())
+    den = float((n_i * (n_i - 1.0)).sum()) * q
+    if den <= 0:
+        alpha = 0.0
+    else:
+        rho = min(max((spread - float(n_i.sum()) * q) / den, 1e-6), 1.0)
+        alpha = 1.0 / rho - 1.0
+    # the prior on the same footing as the ranked influence: propagated to parents, normalised
+    parent, child = ontology.parent_child
+    prior = per_topic.copy()
+    if parent.shape[0] and damping > 0:
+        up = sp.csr_array(
+            (np.full(parent.shape[0], damping), (child, parent)), shape=(ontology.n, ontology.n)
+        )
+        level = per_topic
+        for _ in range(int(ontology.depth.max(initial=0)) + 1):
+            level = up.T @ level
+            if not level.any():
+                break
+            prior = prior + level
+    return alpha, prior / prior.sum()
 
 
 def _grouped_desc(group: IntArray, value: FloatArray, *ties: npt.NDArray[np.generic]) -> IntArray:

@@ -18,6 +18,7 @@ from scoring.engine.topics import (
     TopicMatcher,
     TopicParams,
     ring_weights,
+    shrink,
     topic_breadth,
     topic_scores,
 )
@@ -287,3 +288,58 @@ def test_topic_scores_are_bounded_and_deterministic(reactions):
     assert np.all((first.score >= 1) & (first.score <= 100))
     assert np.array_equal(first.score, second.score)
     assert np.array_equal(first.topic, second.topic)
+
+
+def _counts(rows: list[dict[str, int]]) -> sp.csr_array:
+    """A (people x topics) matrix of post counts from one {topic: posts} dict per person."""
+    people = [i for i, row in enumerate(rows) for _ in row]
+    topics = [AT[t] for row in rows for t in row]
+    counts = [float(c) for row in rows for c in row.values()]
+    return sp.csr_array((counts, (people, topics)), shape=(len(rows), len(IDS)))
+
+
+def test_the_prior_weighs_little_when_people_specialise_and_much_when_they_post_alike():
+    specialists = _counts([{"python": 5}] * 10 + [{"quantum": 5}] * 10)
+    alike = _counts([{"python": 3, "quantum": 2}] * 10 + [{"python": 4, "quantum": 1}] * 10)
+
+    alpha_specialists, prior = shrink(specialists, ONTOLOGY, 0.5)
+    alpha_alike, _ = shrink(alike, ONTOLOGY, 0.5)
+
+    assert alpha_specialists < 1.0 < 100.0 < alpha_alike
+    assert prior.sum() == pytest.approx(1.0)
+    # the prior is propagated to parents like influence: Software holds half of Python's posts
+    assert prior[AT["software"]] == pytest.approx(prior[AT["python"]] * 0.5)
+    # nothing to estimate from (no one posted twice): own evidence only
+    assert shrink(_counts([{"python": 1}, {"quantum": 1}]), ONTOLOGY, 0.5)[0] == 0.0
+
+
+def test_thin_evidence_leans_on_the_population_and_rich_evidence_on_its_own():
+    # 30 people post 4 times: 3 about Python and 1 about Quantum (nobody reacts to those)
+    authors = [p for p in range(30) for _ in range(4)]
+    tags = [["python"], ["python"], ["python"], ["quantum-computing"]] * 30
+    reactions: list[tuple[int, int, float]] = []
+
+    def post(author: int, tag: str, reactors: list[int]) -> None:
+        reactions.extend((r, len(authors), 1.0) for r in reactors)
+        authors.append(author)
+        tags.append([tag])
+
+    # 30 (thin): a Python post with 2 reactors, a Quantum post with 3
+    post(30, "python", [32, 33])
+    post(30, "quantum-computing", [32, 33, 34])
+    # 31 (rich): 9 Quantum posts with 3 reactors each, a Python post with 2
+    for _ in range(9):
+        post(31, "quantum-computing", [32, 33, 34])
+    post(31, "python", [32, 33])
+    result = _score(reactions, authors, tags, n=35)
+
+    def rows(subject: int) -> dict[str, int]:
+        return {IDS[int(result.topic[i])]: i for i in np.flatnonzero(result.subject == subject)}
+
+    thin, rich = rows(30), rows(31)
+    assert 2.0 < result.prior_weight < 1000.0
+    # thin: more reactions on Quantum, but two posts say little; most people post about Python
+    assert result.raw[thin["quantum"]] > result.raw[thin["python"]]
+    assert result.rank[thin["python"]] < result.rank[thin["quantum"]]
+    # rich: far more evidence than the prior weighs, so its own strongest topic comes first
+    assert result.rank[rich["quantum"]] < result.rank[rich["python"]]
