@@ -334,7 +334,9 @@ def test_thin_evidence_leans_on_the_population_and_rich_evidence_on_its_own():
     result = _score(reactions, authors, tags, n=35)
 
     def rows(subject: int) -> dict[str, int]:
-        return {IDS[int(result.topic[i])]: i for i in np.flatnonzero(result.subject == subject)}
+        return {
+            IDS[int(result.topic[i])]: int(i) for i in np.flatnonzero(result.subject == subject)
+        }
 
     thin, rich = rows(30), rows(31)
     assert 2.0 < result.prior_weight < 1000.0
