@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scoring.engine import topics as topics_engine
 from scoring.engine.topic_names import variants
 from scoring.engine.topics import (
     Evidence,
@@ -345,3 +346,53 @@ def test_thin_evidence_leans_on_the_population_and_rich_evidence_on_its_own():
     assert result.rank[thin["python"]] < result.rank[thin["quantum"]]
     # rich: far more evidence than the prior weighs, so its own strongest topic comes first
     assert result.rank[rich["quantum"]] < result.rank[rich["python"]]
+
+
+# --- the fast shapes give what the plain numpy calls give ---------------------------------------
+small_ints = st.lists(st.integers(0, 6), min_size=0, max_size=60)
+
+
+@settings(max_examples=60, deadline=None)
+@given(small_ints, st.data())
+def test_grouped_order_is_lexsorts_order(groups, data):
+    n = len(groups)
+    value = np.asarray(
+        data.draw(st.lists(st.sampled_from([0.0, 0.5, 1.0]), min_size=n, max_size=n))
+    )
+    tie = np.asarray(data.draw(st.lists(st.sampled_from([1.0, 2.0]), min_size=n, max_size=n)))
+    group = np.asarray(groups, dtype=np.int64)
+    last = np.arange(n)  # makes every row distinct, as the engine's (subject, topic) rows are
+
+    got = topics_engine._grouped_desc(group, value, -tie, last)
+
+    assert np.array_equal(got, np.lexsort((last, -tie, -value, group)))
+
+
+@pytest.mark.parametrize("packed", [True, False])
+def test_pair_sort_and_unique_inverse_match_numpy_packed_or_not(packed):
+    rng = np.random.default_rng(3)
+    key = rng.integers(0, 50, 500)
+    payload = rng.integers(0, 20, 500)
+    bound = 50 if packed else 2**62  # too wide to pack: the argsort path
+
+    got_key, got_payload = topics_engine._sort_pairs(key.copy(), payload, bound, 20)
+    uniq, inverse = topics_engine._unique_inverse(key, bound)
+
+    order = np.lexsort((payload, key))
+    assert np.array_equal(got_key, key[order])
+    assert np.array_equal(got_payload, payload[order])
+    want_uniq, want_inverse = np.unique(key, return_inverse=True)
+    assert np.array_equal(uniq, want_uniq)
+    assert np.array_equal(inverse, want_inverse)
+
+
+def test_distinct_reactors_are_the_same_in_one_slice_or_many(monkeypatch):
+    reactions = [(10 + i % 7, i % 5, 1.0) for i in range(40)] + [(12, 0, 1.0)] * 3
+    tags = [["python"], ["python", "quantum-computing"], ["music"], ["python"], ["go", "python"]]
+    whole = _score(reactions, [0, 1, 0, 2, 1], tags, n=20)
+    monkeypatch.setattr(topics_engine, "_PRODUCT_SLICE", 1)
+
+    sliced = _score(reactions, [0, 1, 0, 2, 1], tags, n=20)
+
+    assert np.array_equal(whole.reactors, sliced.reactors)
+    assert whole.reactors.max() > 1
