@@ -143,6 +143,8 @@ def engine_phase() -> dict[str, float]:
         "engine_inputs_rss_mb": round(inputs_mb, 1),
         "engine_peak_rss_mb": round(peak, 1),
         "engine_added_rss_mb": round(peak - inputs_mb, 1),
+        # the whole process's peak, generating the synthetic inputs included
+        "engine_process_peak_rss_mb": round(peak_rss_mb(), 1),
     }
 
 
