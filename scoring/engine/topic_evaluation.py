@@ -11,7 +11,8 @@ a. Topic leaderboards: per tag with >= 10 people who posted in it before T and >
    receiving reactions after T on their posts in it, Spearman rho between topic score at T and
    those reactions; mean over tags, bootstrap 95% interval over tags.
 b. Top topics: people who posted before T and answer after T: precision@3 of their three best
-   topics against the tags of the questions they answer after T.
+   topics (the engine's own ranking, `rank`) against the tags of the questions they answer
+   after T, and each method's paired difference to the global prior.
 """
 
 from __future__ import annotations
