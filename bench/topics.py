@@ -2,10 +2,15 @@
 
 Two phases, each in its own process (its own peak RSS):
 - `engine`: 1M people, 10M interactions, 2M tagged posts (synthetic, tags drawn from the real
-  ontology's aliases plus 20% tags it does not know): tag -> topic matching with the
-  Aho-Corasick automaton, topic breadth, then topic influence, propagation and calibration,
-  i.e. what topics add to a scoring run (the influence matrix comes from the score itself and is
-  built here from the interactions' pairs). Target: at most 10 s added, peak below 1.5 GB.
+  ontology's aliases plus 20% tags it does not know): coding each post's tag strings to
+  integers as they stream in (one Python list per post at a time, as the window's rows arrive),
+  tag -> topic matching with the Aho-Corasick automaton, topic breadth, then topic influence,
+  propagation and calibration, i.e. what topics add to a scoring run (the influence matrix
+  comes from the score itself and is built here from the interactions' pairs). Target: at most
+  10 s added, peak below 1.5 GB. The peak is the process's resident high-water mark from the
+  moment the inputs exist (Linux `clear_refs`), so it counts the inputs a scoring run already
+  holds plus what topics add, not the generation of the synthetic inputs; `engine_added_rss_mb`
+  is the part topics add.
 - `plusk`: the +K write path as a web request calls it, `give_plus_k` (limits checked by the
   database, the receiver's notification queued on commit), from 8 threads, each with its own
   PostgreSQL connection, on database `klout_bench_topics` (created, migrated, emptied). Every
@@ -24,12 +29,14 @@ BENCH_TOPICS_SCALE (1.0 = the sizes above), BENCH_GIVERS (default 400).
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +63,7 @@ def engine_phase() -> dict[str, float]:
     import django
 
     django.setup()  # the ontology reader lives beside the models
-    from scoring.engine.topics import Evidence, topic_breadth, topic_scores
+    from scoring.engine.topics import Evidence, TagCodes, topic_breadth, topic_scores
     from scoring.ontology import matcher_from_files
 
     n = int(1_000_000 * SCALE)
@@ -72,22 +79,41 @@ def engine_phase() -> dict[str, float]:
     n_tags = rng.integers(1, 4, n_posts)
     drawn = rng.choice(len(vocabulary), int(n_tags.sum()), p=weights)
     starts = np.r_[0, np.cumsum(n_tags)]
-    post_tags = [[vocabulary[t] for t in drawn[starts[i] : starts[i + 1]]] for i in range(n_posts)]
     author = (rng.pareto(1.2, n_posts) * 1000).astype(np.int64) % n
     post_time = rng.uniform(0, 90 * 86_400.0, n_posts)
     post = rng.integers(0, n_posts, m)
-    actor = rng.integers(0, n, m)
-    receiver = author[post]
-    pairs = np.unique(actor * n + receiver)
+    actor = rng.integers(0, n, m, dtype=np.int32)  # the dtypes of the engine's Interactions
+    receiver = author[post].astype(np.int32)
+    pairs = np.unique(actor.astype(np.int64) * n + receiver)
     influence = sp.csr_array(
         (rng.uniform(0.1, 1.0, pairs.shape[0]), (pairs // n, pairs % n)), shape=(n, n)
     )
-    del pairs
-    print(f"engine: {n:,} people, {m:,} interactions, {n_posts:,} tagged posts", flush=True)
+    del pairs, n_tags, weights
+
+    def post_tags() -> Iterator[list[str]]:
+        # one post's tags at a time, as the window's rows stream from the database
+        for i in range(n_posts):
+            yield [vocabulary[t] for t in drawn[starts[i] : starts[i + 1]].tolist()]
+
+    gc.collect()
+    inputs_mb = _rss_mb()
+    _reset_peak()  # from here on, the peak is the inputs plus what topics add
+    print(
+        f"engine: {n:,} people, {m:,} interactions, {n_posts:,} tagged posts "
+        f"(inputs {inputs_mb:.0f} MB)",
+        flush=True,
+    )
 
     t0 = time.perf_counter()
-    post_topics = matcher.match(post_tags)
+    codes = TagCodes.build()
+    for tags in post_tags():
+        codes.add_post(tags)
+    coded = codes.freeze()
+    t_code = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    post_topics = matcher.match_codes(coded)
     t_match = time.perf_counter() - t0
+    del coded
     t0 = time.perf_counter()
     topic_breadth(author, post_topics, matcher.ontology, n_posts)
     t_breadth = time.perf_counter() - t0
@@ -104,23 +130,57 @@ def engine_phase() -> dict[str, float]:
         as_of=90 * 86_400.0,
     )
     t_scores = time.perf_counter() - t0
-    total = t_match + t_breadth + t_scores
+    total = t_code + t_match + t_breadth + t_scores
+    peak = _peak_mb()
     print(
-        f"engine: match {t_match:.1f} s, breadth {t_breadth:.1f} s, scores {t_scores:.1f} s, "
-        f"total {total:.1f} s, {len(result):,} topic rows, peak {peak_rss_mb():.0f} MB",
+        f"engine: code tags {t_code:.1f} s, match {t_match:.1f} s, breadth {t_breadth:.1f} s, "
+        f"scores {t_scores:.1f} s, total {total:.1f} s, {len(result):,} topic rows, "
+        f"peak {peak:.0f} MB ({peak - inputs_mb:.0f} MB over the inputs)",
         flush=True,
     )
     return {
         "engine_people": float(n),
         "engine_interactions": float(m),
         "engine_tagged_posts": float(n_posts),
+        "engine_code_tags_s": round(t_code, 2),
         "engine_match_s": round(t_match, 2),
         "engine_breadth_s": round(t_breadth, 2),
         "engine_scores_s": round(t_scores, 2),
         "engine_added_s": round(total, 2),
         "engine_topic_rows": float(len(result)),
-        "engine_peak_rss_mb": round(peak_rss_mb(), 1),
+        "engine_inputs_rss_mb": round(inputs_mb, 1),
+        "engine_peak_rss_mb": round(peak, 1),
+        "engine_added_rss_mb": round(peak - inputs_mb, 1),
+        # the whole process's peak, generating the synthetic inputs included
+        "engine_process_peak_rss_mb": round(peak_rss_mb(), 1),
     }
+
+
+def _status_mb(field: str) -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return peak_rss_mb()
+
+
+def _rss_mb() -> float:
+    """This process's resident memory now (Linux; else its peak)."""
+    return _status_mb("VmRSS")
+
+
+def _peak_mb() -> float:
+    """This process's peak resident memory since the last `_reset_peak` (Linux)."""
+    return _status_mb("VmHWM")
+
+
+def _reset_peak() -> None:
+    """Start the peak afresh (Linux: writing 5 to clear_refs resets VmHWM)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        pass
 
 
 def _ontology() -> Path:

@@ -180,6 +180,10 @@ class Post(models.Model):
     text = models.TextField(blank=True)
     kind = models.CharField(max_length=16, choices=PostKind.choices, default=PostKind.ORIGINAL)
     tags = models.JSONField(default=list, blank=True)
+    # Reactions the network reports only as a count, with no one behind them (Stack Exchange
+    # up-votes): topic influence counts them with a neutral reactor weight. The count as of the
+    # latest import; a re-import never lowers it.
+    anonymous_reactions = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [

@@ -35,6 +35,7 @@ class PostRecord:
     text: str = ""
     kind: str = "original"
     tags: tuple[str, ...] = ()
+    anonymous_reactions: int = 0  # reactions reported only as a count (Stack Exchange up-votes)
 
 
 class InteractionRecord(NamedTuple):

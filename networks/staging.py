@@ -49,7 +49,7 @@ STAGING_DDL = (
     "CREATE TEMP TABLE IF NOT EXISTS ingest_account"
     " (external_id text, handle text, display_name text, protected boolean)",
     "CREATE TEMP TABLE IF NOT EXISTS ingest_post (external_id text, account_id bigint,"
-    " posted_at {time}, body text, kind text, tags text)",
+    " posted_at {time}, body text, kind text, tags text, anonymous_reactions bigint)",
     "CREATE TEMP TABLE IF NOT EXISTS ingest_rows (actor_id bigint, receiver_id bigint,"
     " network text, kind text, occurred_at {time}, source_key text, post text)",
     "CREATE TEMP TABLE IF NOT EXISTS ingest_names (external_id text)",
@@ -340,6 +340,7 @@ class Merge:
                 p.text,
                 p.kind,
                 json.dumps(list(p.tags)),
+                p.anonymous_reactions,
             )
             for p in posts
             if hidden.keeps(ids[p.account])
@@ -350,12 +351,23 @@ class Merge:
         tags = "tags::jsonb" if self.postgres else "tags"
         cursor.execute(
             f"INSERT INTO {self.post_table}"
-            " (network, account_id, external_id, posted_at, text, kind, tags)"
-            f" SELECT %s, account_id, external_id, posted_at, body, kind, {tags}"
-            " FROM ingest_post WHERE true ON CONFLICT (network, external_id) DO NOTHING",
+            " (network, account_id, external_id, posted_at, text, kind, tags, anonymous_reactions)"
+            f" SELECT %s, account_id, external_id, posted_at, body, kind, {tags},"
+            " anonymous_reactions FROM ingest_post WHERE true"
+            " ON CONFLICT (network, external_id) DO NOTHING",
             [self.network],
         )
-        return max(cursor.rowcount, 0)
+        inserted = max(cursor.rowcount, 0)
+        if any(p.anonymous_reactions for p in posts):
+            # a later dump's counts for posts already stored: raised, never lowered
+            cursor.execute(
+                f"UPDATE {self.post_table} SET anonymous_reactions = i.anonymous_reactions"
+                f" FROM ingest_post i WHERE {self.post_table}.network = %s"
+                f" AND {self.post_table}.external_id = i.external_id"
+                f" AND {self.post_table}.anonymous_reactions < i.anonymous_reactions",
+                [self.network],
+            )
+        return inserted
 
     # --- interactions -------------------------------------------------------------------------
     def _insert_interactions(

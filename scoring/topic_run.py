@@ -23,9 +23,11 @@ from scoring import write
 from scoring.collect import Window
 from scoring.engine.score import EngineResult
 from scoring.engine.topics import (
+    CodedTags,
     Evidence,
     Ontology,
     PostTopics,
+    TagCodes,
     TopicMatcher,
     TopicResult,
     topic_breadth,
@@ -94,6 +96,7 @@ class Prepared:
     post_topics: PostTopics | None
     breadth: npt.NDArray[np.float64] | None
     tagged_posts: int = 0
+    anonymous: npt.NDArray[np.float64] | None = None  # per post: up-votes with no one behind
 
     def stats(self) -> dict[str, Any]:
         """What the mapping did, for the run's stats (unmapped tags kept as evidence)."""
@@ -108,22 +111,35 @@ class Prepared:
         }
 
 
-def post_tags(window: Window) -> list[list[str]]:
-    """Per dense post index, its tags plus hashtags in the text of networks that use them."""
-    tags: list[list[str]] = [[] for _ in range(window.post_ids.shape[0])]
-    rows = Post.objects.filter(posted_at__gte=window.start, posted_at__lt=window.end).values_list(
-        "pk", "network", "tags", "text"
+def post_tags(window: Window) -> tuple[CodedTags, npt.NDArray[np.float64]]:
+    """Per dense post index, its tags plus hashtags in the text of networks that use them,
+    integer-coded as the rows stream in (no list per post is kept), and its anonymous
+    reactions (up-votes counted by the network, no one behind them)."""
+    codes = TagCodes.build()
+    anonymous = np.zeros(window.post_ids.shape[0])
+    rows = (
+        Post.objects.filter(posted_at__gte=window.start, posted_at__lt=window.end)
+        .order_by("pk")
+        .values_list("pk", "network", "tags", "text", "anonymous_reactions")
     )
-    ids = window.post_ids
-    for pk, network, post_tags_, text in rows.iterator(chunk_size=20_000):
-        i = int(np.searchsorted(ids, pk))
-        if i >= ids.shape[0] or int(ids[i]) != pk:
+    ids = window.post_ids.tolist()  # ascending, as the rows come
+    i = 0
+    for pk, network, post_tags_, text, votes in rows.iterator(chunk_size=20_000):
+        while i < len(ids) and ids[i] < pk:
+            codes.add_post(())  # a window post without a row (cannot happen; kept aligned)
+            i += 1
+        if i >= len(ids) or ids[i] != pk:
             continue  # an author hidden since: not in the window
         found = [str(t) for t in (post_tags_ or []) if t]
         if network in HASHTAG_NETWORKS and text and "#" in text:
             found += HASHTAG.findall(text)
-        tags[i] = found
-    return tags
+        codes.add_post(found)
+        anonymous[i] = votes
+        i += 1
+    while i < len(ids):
+        codes.add_post(())
+        i += 1
+    return codes.freeze(), anonymous
 
 
 def prepare_topics(window: Window) -> Prepared:
@@ -131,8 +147,8 @@ def prepare_topics(window: Window) -> Prepared:
     loaded = loaded_ontology()
     if loaded is None or window.post_ids.shape[0] == 0:
         return Prepared(loaded=loaded, post_topics=None, breadth=None)
-    tags = post_tags(window)
-    post_topics = loaded.matcher.match(tags)
+    tags, anonymous = post_tags(window)
+    post_topics = loaded.matcher.match_codes(tags)
     breadth = topic_breadth(
         window.posts.author.astype(np.int64), post_topics, loaded.ontology, len(window.posts)
     )
@@ -140,7 +156,8 @@ def prepare_topics(window: Window) -> Prepared:
         loaded=loaded,
         post_topics=post_topics,
         breadth=breadth,
-        tagged_posts=sum(1 for t in tags if t),
+        tagged_posts=int((np.diff(tags.indptr) > 0).sum()),
+        anonymous=anonymous if anonymous.any() else None,
     )
 
 
@@ -231,7 +248,12 @@ def infer_topics(*, window: Window, result: EngineResult, prepared: Prepared) ->
         receiver=inter.receiver,
         post=inter.post,
         influence=result.influence,
-        evidence=Evidence(author=window.posts.author.astype(np.int64), time=window.posts.time),
+        # anonymous reactions count with the neutral weight, decayed by the post's age
+        evidence=Evidence(
+            author=window.posts.author.astype(np.int64),
+            time=window.posts.time,
+            anonymous=prepared.anonymous,
+        ),
         post_topics=prepared.post_topics,
         ontology=loaded.ontology,
         as_of=window.as_of,

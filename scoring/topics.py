@@ -264,6 +264,11 @@ class TopicScore(models.Model):
             people = "1 person" if self.reactors == 1 else f"{self.reactors} people"
             posts = f"1 of {whose} posts" if self.posts == 1 else f"{self.posts} of {whose} posts"
             sentence = f"{people} reacted to {posts} about {name}"
+        elif self.reactions and self.posts:
+            # reactions with no one behind them: the network's anonymous up-votes
+            votes = "1 up-vote" if self.reactions == 1 else f"{self.reactions} up-votes"
+            posts = f"1 of {whose} posts" if self.posts == 1 else f"{self.posts} of {whose} posts"
+            sentence = f"{votes} on {posts} about {name}"
         elif self.posts:
             sentence = f"{you} posted about {name} ({self.posts} posts), no reactions yet"
         elif self.inherited:

@@ -63,6 +63,10 @@ class Progress:
             self.done += self.current_size
             self.current = None
 
+    def forget_file(self) -> None:
+        """Drop the current file uncounted: a first pass over a file that is read again later."""
+        self.current = None
+
 
 class Importer:
     """A parser for one file format: yields records and bad lines, never touches the database."""

@@ -11,7 +11,10 @@ and one malformed row does not end the import). Mapping:
 - An answer -> `reply` from the answerer to the asker, on the question.
 - A comment -> `comment` from the commenter to the post's owner, on the post.
 - An accepted answer (vote type 1) -> `like` from the asker to the answerer, on the answer, dated
-  by the vote. Up/down votes are anonymous in the dump (no actor) and are not interactions.
+  by the vote. Up/down votes are anonymous in the dump (no actor) and are not interactions:
+  up-votes (vote type 2) are counted per post into the post's `anonymous_reactions` (a first
+  pass over Votes before the posts are read; topic influence counts them with a neutral
+  reactor weight).
 Rows by deleted users (no OwnerUserId/UserId) have no account and are skipped.
 
 A `.7z` is LZMA2 (sometimes with BCJ filters) inside 7-Zip's own container, which the standard
@@ -246,6 +249,27 @@ class StackExchangeImporter(Importer):
         if name in self._members:
             path.unlink(missing_ok=True)  # its room back while the other tables are read
 
+    def _up_votes(self, tables: dict[str, Path]) -> dict[str, int]:
+        """Up-votes per post id, from a first pass over Votes (not counted as progress: the
+        accepts pass reads the table again, and reports its malformed rows)."""
+        counts: dict[str, int] = {}
+        path = tables.get("Votes")
+        if path is None:
+            return counts
+        with self.open_text(path) as stream:
+            for line in stream:
+                if "VoteTypeId" not in line:
+                    continue
+                try:
+                    row = ET.fromstring(line.strip()).attrib
+                except ET.ParseError:
+                    continue
+                post = row.get("PostId")
+                if post and row.get("VoteTypeId") == "2":
+                    counts[post] = counts.get(post, 0) + 1
+        self.progress.forget_file()
+        return counts
+
     def parse(self) -> Iterator[Item]:
         if not self._members:
             yield from self._parse(self._tables)
@@ -270,6 +294,7 @@ class StackExchangeImporter(Importer):
                 yield row
             elif row.get("Id", "").lstrip("-").isdigit():
                 yield AccountRecord(row["Id"], display_name=row.get("DisplayName", "")[:255])
+        up_votes = self._up_votes(tables)
         for number, row in self._rows(tables, "Posts"):
             if isinstance(row, BadLine):
                 yield row
@@ -298,6 +323,7 @@ class StackExchangeImporter(Importer):
                 text=row.get("Title", "")[:500],
                 kind=PostKind.ORIGINAL if kind == "1" else PostKind.REPLY,
                 tags=tags,
+                anonymous_reactions=up_votes.get(post_id, 0),
             )
             if parent and parent in owners:
                 yield InteractionRecord(

@@ -11,7 +11,8 @@ a. Topic leaderboards: per tag with >= 10 people who posted in it before T and >
    receiving reactions after T on their posts in it, Spearman rho between topic score at T and
    those reactions; mean over tags, bootstrap 95% interval over tags.
 b. Top topics: people who posted before T and answer after T: precision@3 of their three best
-   topics against the tags of the questions they answer after T.
+   topics (the engine's own ranking, `rank`) against the tags of the questions they answer
+   after T, and each method's paired difference to the global prior.
 """
 
 from __future__ import annotations
@@ -180,7 +181,10 @@ def prepare(d: Dump, cut: float) -> Prepared:
 def topic_score_table(
     d: Dump, cut: float, params: TopicParams = DEFAULT_PARAMS, *, by: str = "raw"
 ) -> dict[tuple[str, str], float]:
-    """(person, tag) -> topic score at T, from the engine on pre-T data (tags as topics)."""
+    """(person, tag) -> topic score at T, from the engine on pre-T data (tags as topics).
+
+    `by`: "raw" (the influence the leaderboards order by), "score" (1-100), or "rank" (the
+    person's own order of their topics, as minus the rank: higher is better)."""
     people: dict[str, int] = {}
 
     def pid(user: str) -> int:
@@ -258,7 +262,7 @@ def topic_score_table(
         params=dataclasses.replace(params, max_topics=10_000),
     )
     name = {i: u for u, i in people.items()}
-    values = res.raw if by == "raw" else res.score
+    values = {"raw": res.raw, "score": res.score, "rank": -res.rank.astype(np.float64)}[by]
     return {
         (name[s], tags[t]): float(v)
         for s, t, v in zip(res.subject.tolist(), res.topic.tolist(), values.tolist(), strict=True)
@@ -275,6 +279,9 @@ class TopicRow:
     value: float
     count: int
     ci95: list[float]
+    # for a person's top topics: this method minus the global prior, person by person (paired)
+    vs_prior: float | None = None
+    vs_prior_ci95: list[float] | None = None
 
     def as_json(self) -> dict[str, object]:
         """The spec's JSON object for `var/evaluation.json`."""
@@ -359,11 +366,21 @@ def top_topics(
         "global-top3": lambda p: global_top,
         "own-past-tags": lambda p: top3([(float(n), t) for n, t in own.get(p, [])]),
     }
+    hits = {
+        m: [len(set(f(p)) & prep.answers_after_tags[p]) / 3.0 for p in who]
+        for m, f in methods.items()
+    }
     rows = []
-    for m, f in methods.items():
-        hits = [len(set(f(p)) & prep.answers_after_tags[p]) / 3.0 for p in who]
-        value = float(np.mean(hits)) if hits else float("nan")
-        rows.append(TopicRow(TOP_TOPICS, cut_iso, m, value, len(hits), _mean_ci(hits, n_boot)))
+    for m, h in hits.items():
+        value = float(np.mean(h)) if h else float("nan")
+        diff: float | None = None
+        diff_ci: list[float] | None = None
+        if m != "global-top3" and h:
+            paired = [a - b for a, b in zip(h, hits["global-top3"], strict=True)]
+            diff, diff_ci = float(np.mean(paired)), _mean_ci(paired, n_boot)
+        rows.append(
+            TopicRow(TOP_TOPICS, cut_iso, m, value, len(h), _mean_ci(h, n_boot), diff, diff_ci)
+        )
     return rows
 
 
@@ -375,8 +392,10 @@ def evaluate_topics(
     cut = cut_time(d)
     prep = prepare(d, cut)
     scores = topic_score_table(d, cut, params)
+    # a person's top topics are the engine's own ranking of them (shrunk towards the prior)
+    ranks = topic_score_table(d, cut, params, by="rank")
     cut_iso = iso(cut)
-    return leaderboards(prep, scores, cut_iso, n_boot) + top_topics(prep, scores, cut_iso, n_boot)
+    return leaderboards(prep, scores, cut_iso, n_boot) + top_topics(prep, ranks, cut_iso, n_boot)
 
 
 def tag_mass(d: Dump, map_tag: Callable[[str], list[str]]) -> tuple[float, list[tuple[str, str]]]:
@@ -408,4 +427,11 @@ def format_topic_tables(rows: list[TopicRow]) -> str:
         lines.append(f"  {'method':<20} {metric:>9}  95% interval")
         for r in chosen:
             lines.append(f"  {r.method:<20} {r.value:9.3f}  [{r.ci95[0]:.3f}, {r.ci95[1]:.3f}]")
+        for r in chosen:
+            if r.vs_prior is not None and r.vs_prior_ci95 is not None:
+                lo, hi = r.vs_prior_ci95
+                lines.append(
+                    f"  {r.method} minus global-top3, person by person: {r.vs_prior:+.3f} "
+                    f"[{lo:+.3f}, {hi:+.3f}]"
+                )
     return "\n".join(lines)

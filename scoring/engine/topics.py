@@ -19,10 +19,17 @@
    stops at the ontology's depth).
 4. **Calibration per topic**: raw = log1p(influence); the topic's 90th percentile of raw maps to
    90, so 90 means "top of that topic" in a small topic and a big one alike.
+5. **A subject's own order of their topics** (`rank`, what profiles show first) is shrunk towards
+   the population: the subject's share of influence in the topic, worth as many posts as they
+   have, plus the population's share of posts about it, worth `alpha` posts, where `alpha` is
+   estimated from the run's data by the method of moments (`shrink`). Thin evidence leans on
+   what people at large post about, rich evidence on its own; only topics with evidence (or
+   added) are listed, so the prior orders them and never adds one.
 """
 
 from __future__ import annotations
 
+import array
 import dataclasses
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -215,18 +222,20 @@ class TopicMatcher:
         self._cache[tag] = result
         return result
 
-    def match(self, post_tags: Sequence[Sequence[str]]) -> PostTopics:
-        """Map every post's tags (index = dense post index) to topics, applying the rules.
+    def match(self, post_tags: Iterable[Sequence[str]]) -> PostTopics:
+        """Map every post's tags (index = dense post index) to topics, applying the rules."""
+        codes = TagCodes.build()
+        for tags in post_tags:
+            codes.add_post(tags)
+        return self.match_codes(codes.freeze())
 
-        Each distinct tag is looked up once; the (post, tag) pairs then expand to (post, topic)
-        rows with numpy, so millions of posts cost one dictionary pass in Python.
-        """
-        tag_id: dict[str, int] = {}
-        flat = [tag_id.setdefault(t, len(tag_id)) for tags in post_tags for t in tags]
-        lens = np.fromiter((len(tags) for tags in post_tags), dtype=np.int64, count=len(post_tags))
-        post_of = np.repeat(np.arange(len(post_tags), dtype=np.int64), lens)
-        tag_of = np.asarray(flat, dtype=np.int64)
-        tags = list(tag_id)
+    def match_codes(self, codes: CodedTags) -> PostTopics:
+        """Map integer-coded tags to topics: each distinct tag is looked up once, and the
+        (post, tag) pairs expand to (post, topic) rows with numpy (no step per post in Python)."""
+        tags = codes.vocabulary
+        lens = np.diff(codes.indptr)
+        post_of = np.repeat(np.arange(lens.shape[0], dtype=np.int64), lens)
+        tag_of = codes.codes.astype(np.int64)
         cands = [self.candidates(t) for t in tags]
         indptr = np.zeros(len(tags) + 1, dtype=np.int64)
         np.cumsum([len(c) for c in cands], out=indptr[1:])
@@ -237,9 +246,11 @@ class TopicMatcher:
         unmapped: dict[str, int] = {}
         if unmapped_tags.shape[0] and tag_of.shape[0]:
             counts = np.bincount(tag_of, minlength=len(tags))
-            unmapped = {tags[t]: int(counts[t]) for t in unmapped_tags.tolist()}
+            unmapped = {tags[t]: int(counts[t]) for t in unmapped_tags.tolist() if counts[t]}
         which, slots = _expand(indptr, tag_of)
+        del tag_of
         post = post_of[which]
+        del post_of, which
         topic, weight, weak = c_topic[slots], c_weight[slots], c_weak[slots]
         keep = corroborated(post, topic, weak, self.ontology.category)
         post, topic, weight = post[keep], topic[keep], weight[keep]
@@ -250,6 +261,47 @@ class TopicMatcher:
             first = np.r_[True, (post[1:] != post[:-1]) | (topic[1:] != topic[:-1])]
             post, topic, weight = post[first], topic[first], weight[first]
         return PostTopics(post=post, topic=topic, weight=weight, unmapped=unmapped)
+
+
+@dataclasses.dataclass(frozen=True)
+class CodedTags:
+    """Posts' tags as integers: post i's tags are `vocabulary[codes[indptr[i]:indptr[i + 1]]]`."""
+
+    indptr: IntArray
+    codes: npt.NDArray[np.int32]
+    vocabulary: list[str]
+
+    def __len__(self) -> int:
+        return int(self.indptr.shape[0] - 1)
+
+
+@dataclasses.dataclass
+class TagCodes:
+    """Builds `CodedTags` post by post, streaming: no per-post list is kept, only the codes."""
+
+    ids: dict[str, int]
+    codes: array.array[int]
+    lengths: array.array[int]
+
+    @classmethod
+    def build(cls) -> TagCodes:
+        """An empty builder."""
+        return cls({}, array.array("i"), array.array("q"))
+
+    def add_post(self, tags: Iterable[str]) -> None:
+        """The next post's tags (posts are numbered in the order they are added)."""
+        ids, before = self.ids, len(self.codes)
+        self.codes.extend(ids.setdefault(t, len(ids)) for t in tags)
+        self.lengths.append(len(self.codes) - before)
+
+    def freeze(self) -> CodedTags:
+        """The coded tags (the builder is left empty)."""
+        indptr = np.zeros(len(self.lengths) + 1, dtype=np.int64)
+        np.cumsum(np.frombuffer(self.lengths, dtype=np.int64), out=indptr[1:])
+        codes = np.frombuffer(self.codes, dtype=np.int32).copy()
+        frozen = CodedTags(indptr=indptr, codes=codes, vocabulary=list(self.ids))
+        self.ids, self.codes, self.lengths = {}, array.array("i"), array.array("q")
+        return frozen
 
 
 def corroborated(post: IntArray, topic: IntArray, weak: BoolArray, category: IntArray) -> BoolArray:
@@ -316,6 +368,7 @@ class TopicResult:
     inherited: BoolArray
     evidence: EvidencePosts  # up to 3 post indices per row, most reacted first
     scale: FloatArray  # per topic: the k of 1 + 99 (1 - exp(-k raw))
+    prior_weight: float = 0.0  # the population prior's weight in ranking, in posts (see `shrink`)
 
     def __len__(self) -> int:
         return int(self.subject.shape[0])
@@ -374,32 +427,35 @@ def topic_scores(
     pt = _sparse(p_post, p_topic, p_weight, (max(n_posts, 1), t))
 
     # reactions: interactions on known posts by someone other than the author
-    a = actor.astype(np.int64)
-    r = receiver.astype(np.int64)
-    on_post = (post >= 0) & (post < n_posts) & (a != r)
-    a, r, rp = a[on_post], r[on_post], post[on_post]
-    # the pair's weight (selectivity, decay, back-scratching) split over its interactions
-    keys = a * n + r
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    new = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]] if keys.shape[0] else np.zeros(0, bool)
-    group = np.cumsum(new) - 1
-    uniq = sorted_keys[new]
-    count = np.bincount(group, minlength=uniq.shape[0])
-    inverse = np.empty_like(group)
-    inverse[order] = group
+    a, r = np.asarray(actor), np.asarray(receiver)  # int32 in a scoring run: kept so
+    rp = np.asarray(post, dtype=np.int64)
+    on_post = (rp >= 0) & (rp < n_posts) & (a != r)
+    if not on_post.all():
+        a, r, rp = a[on_post], r[on_post], rp[on_post]
+    del on_post
     inf = influence.tocsr()
     inf.sort_indices()
-    pair_w = _pair_weights(inf, uniq, n)
-    w = pair_w[inverse] / count[inverse]
     # who reacts matters (a bounded quality of the reactor's own reach)
     reach = np.asarray(inf.sum(axis=0)).ravel()
     h = np.log1p(reach)
     quality = 1.0 + params.network_weight * h / (h + params.network_scale)
-    w = w * quality[a]
+    # the pair's weight (selectivity, decay, back-scratching) split over its interactions:
+    # reactions sorted by (pair, post), each pair's weight looked up once
+    key = a.astype(np.int64)
+    key *= n
+    key += r
+    pair_key, pair_post = _sort_pairs(key, rp, n * n, n_posts)
+    del key
+    starts = np.flatnonzero(np.r_[True, pair_key[1:] != pair_key[:-1]]) if rp.shape[0] else rp
+    count = np.diff(np.r_[starts, pair_key.shape[0]])
+    uniq = pair_key[starts]
+    del pair_key, starts
+    w_pair = _pair_weights(inf, uniq, n) / count * quality[uniq // n]
+    del uniq
 
     # reactions per (post) weighted, and counted, then spread over the post's topics
-    post_w = np.bincount(rp, weights=w, minlength=n_posts)
+    post_w = np.bincount(pair_post, weights=np.repeat(w_pair, count), minlength=n_posts)
+    del pair_post, w_pair, count
     post_n = np.bincount(rp, minlength=n_posts).astype(np.float64)
     if evidence.anonymous is not None:
         when = evidence.anonymous_time if evidence.anonymous_time is not None else evidence.time
@@ -408,18 +464,21 @@ def topic_scores(
         post_w = post_w + params.neutral_weight * evidence.anonymous * decay
         post_n = post_n + evidence.anonymous
     author = evidence.author.astype(np.int64)
-    by_author = sp.csr_array(
-        (np.ones(n_posts), (author, np.arange(n_posts))), shape=(n, max(n_posts, 1))
-    )[:, : pt.shape[0]]
-    own_reach = (by_author @ (sp.diags_array(_pad(post_w, pt.shape[0])) @ pt)).tocsr()
-    reactions = (by_author @ (sp.diags_array(_pad(post_n, pt.shape[0])) @ (pt > 0))).tocsr()
-    posts_about = (by_author @ (pt > 0).astype(np.float64)).tocsr()
+    # one (author, topic) pair id per (post, topic) row: the rows sum into (people x topics)
+    row_post = np.repeat(np.arange(pt.shape[0], dtype=np.int64), np.diff(pt.indptr))
+    row_topic = pt.indices.astype(np.int64)
+    pairs, pair_of = _unique_inverse(author[row_post] * t + row_topic, n * t)
+    del row_topic
+    own_reach = _pair_matrix(pairs, np.bincount(pair_of, pt.data * post_w[row_post]), n, t)
+    reactions = _pair_matrix(pairs, np.bincount(pair_of, post_n[row_post]), n, t)
+    posts_about = _pair_matrix(pairs, np.bincount(pair_of).astype(np.float64), n, t)
     # distinct reactors per (author, topic)
-    reactor_topic = _distinct_reactors(a, rp, pt, author, n, t)
+    reactor_topic = _distinct_reactors(a, rp, row_post, pair_of, pairs, post_n, n, t)
+    del a, r, rp, row_post, pair_of, pairs
 
     # +K: bounded, ring-discounted, only where there is evidence or the person added the topic
     pk_count = sp.csr_array((n, t))
-    own = own_reach.copy()
+    own = own_reach
     if plus_k is not None and plus_k[0].shape[0]:
         giver, pk_recv, pk_topic = (x.astype(np.int64) for x in plus_k)
         size = max(n, int(giver.max()) + 1, int(pk_recv.max()) + 1)
@@ -440,6 +499,11 @@ def topic_scores(
     subjects = _with_groups(total, groups)
     extras = [_with_groups(m, groups) for m in (posts_about, reactions, reactor_topic, pk_count)]
     inherited_all = _with_groups(inherited.astype(np.float64), groups)
+    # ranking: each subject's evidence shrunk towards the population's topics (see `shrink`)
+    alpha, prior = shrink(posts_about, ontology, params.damping)
+    evidence_n = np.asarray(_with_groups(posts_about, groups).sum(axis=1)).ravel()
+    evidence_total = np.asarray(subjects.sum(axis=1)).ravel()
+    del own, own_reach, total, inherited, posts_about, reactions, reactor_topic, pk_count
     n_subj = subjects.shape[0]
     added_m = sp.csr_array((n_subj, t))
     if added is not None and added[0].shape[0]:
@@ -450,39 +514,52 @@ def topic_scores(
 
     coo = subjects.tocoo()
     subj, top, value = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
+    del coo
     # added topics without evidence: shown as added, with a low fixed score
     add = added_m.tocoo()
     lone = np.asarray(subjects[add.row, add.col]).ravel() <= 0 if add.nnz else np.zeros(0, bool)
-    subj = np.concatenate([subj, add.row[lone].astype(np.int64)])
-    top = np.concatenate([top, add.col[lone].astype(np.int64)])
-    value = np.concatenate([value, np.zeros(int(lone.sum()))])
+    del subjects
+    if lone.any():
+        subj = np.concatenate([subj, add.row[lone].astype(np.int64)])
+        top = np.concatenate([top, add.col[lone].astype(np.int64)])
+        value = np.concatenate([value, np.zeros(int(lone.sum()))])
     if hidden_m.nnz and subj.shape[0]:
         keep = np.asarray(hidden_m[subj, top]).ravel() <= 0
         subj, top, value = subj[keep], top[keep], value[keep]
 
     raw = np.log1p(value)
     posts_v = _gather(extras[0], subj, top)
-    raw = raw + params.post_weight * np.log1p(posts_v) * (value > 0)
+    has_value = value > 0
+    raw += params.post_weight * np.log1p(posts_v) * has_value
     k = scale if scale is not None else calibrate_topics(top, raw, t)
-    kk = k[top]
-    score = np.clip(1.0 + 99.0 * (1.0 - np.exp(-kk * raw)), 1.0, 100.0)
+    score = np.clip(1.0 + 99.0 * (1.0 - np.exp(-k[top] * raw)), 1.0, 100.0)
     is_added = _gather(added_m, subj, top) > 0
-    score = np.where(value <= 0, np.where(is_added, params.added_score, 1.0), score)
+    score = np.where(has_value, score, np.where(is_added, params.added_score, 1.0))
 
-    # rank per subject by evidence (raw influence), not by the per-topic calibrated score: the
-    # calibration puts the top of a niche topic at 90 too, and a person's strongest topics are
-    # where the most weighted reactions land (on Stack Exchange ranking by calibrated score
-    # halved precision@3 of people's top topics: 0.25 against 0.36)
-    order = np.lexsort((top, -score, -raw, subj))
-    subj, top, raw, score, value = subj[order], top[order], raw[order], score[order], value[order]
-    is_added = is_added[order]
-    posts_v = posts_v[order]
-    starts = np.flatnonzero(np.r_[True, subj[1:] != subj[:-1]]) if subj.shape[0] else subj
+    # rank per subject by evidence, not by the per-topic calibrated score (the calibration puts
+    # the top of a niche topic at 90 too; on Stack Exchange ranking by it halved precision@3 of
+    # people's top topics: 0.25 against 0.36): the subject's share of influence in the topic,
+    # worth as many posts as the subject has, blended with the population prior worth `alpha`
+    # posts. Thin evidence leans on what people at large post about, rich evidence on its own.
+    # Ties: raw influence, then the score, then the topic.
+    held = evidence_total[subj]
+    share = np.divide(value, held, out=np.zeros(subj.shape[0]), where=held > 0)
+    blend = np.where(has_value, evidence_n[subj] * share + alpha * prior[top], 0.0)
+    del held, share, has_value, value
+    order = _grouped_desc(subj, blend, -raw, -score, top)
+    del blend
+    ordered = subj[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if subj.shape[0] else subj
     lengths = np.diff(np.r_[starts, subj.shape[0]])
     rank = np.arange(subj.shape[0]) - np.repeat(starts, lengths) + 1
+    del ordered, starts, lengths
     sel = rank <= params.max_topics
-    subj, top, raw, score, rank = subj[sel], top[sel], raw[sel], score[sel], rank[sel]
-    is_added, posts_v = is_added[sel], posts_v[sel]
+    # only the rows kept are gathered (a subject's topics beyond its top ones are dropped here)
+    kept = order[sel]
+    rank = rank[sel]
+    del order, sel
+    subj, top, raw, score = subj[kept], top[kept], raw[kept], score[kept]
+    is_added, posts_v = is_added[kept], posts_v[kept]
     return TopicResult(
         subject=subj,
         topic=top,
@@ -497,17 +574,94 @@ def topic_scores(
         inherited=(_gather(inherited_all, subj, top) > 0) & (posts_v == 0),
         evidence=_evidence_posts(subj, top, author, pt, post_n, groups, n),
         scale=k,
+        prior_weight=alpha,
     )
 
 
+def shrink(
+    posts_about: sp.csr_array, ontology: Ontology, damping: float
+) -> tuple[float, FloatArray]:
+    """The population prior over topics, and how many posts it is worth (alpha).
+
+    A person's topic mix is read as a Dirichlet-multinomial draw around the population's mix:
+    their best estimate is (own evidence + alpha x prior) / (own posts + alpha), so thin evidence
+    leans on what people at large post about and rich evidence on its own (shrinkage). The prior
+    is the share of posts about each topic, propagated to parent topics like influence. alpha is
+    estimated from the run's own data, never set by hand: by the method of moments, the
+    over-dispersion rho of people's post counts per topic around the population's mix
+    (Var = N pi (1 - pi) (1 + (N - 1) rho)) gives alpha = 1 / rho - 1. People who all post like
+    the population (rho near 0) make alpha large; people who differ a lot make it small. With
+    no one posting twice there is nothing to estimate from, and alpha is 0 (own evidence only).
+    """
+    counts = posts_about.tocsr()
+    t = counts.shape[1]
+    per_topic = np.asarray(counts.sum(axis=0)).ravel()
+    total = float(per_topic.sum())
+    if total <= 0:
+        return 0.0, np.zeros(t)
+    pi = per_topic / total
+    n_i = np.asarray(counts.sum(axis=1)).ravel()
+    q = 1.0 - float((pi * pi).sum())
+    spread = float((counts.data**2).sum()) - 2.0 * float(n_i @ (counts @ pi))
+    spread += float((n_i * n_i).sum()) * float((pi * pi).sum())
+    den = float((n_i * (n_i - 1.0)).sum()) * q
+    if den <= 0:
+        alpha = 0.0
+    else:
+        rho = min(max((spread - float(n_i.sum()) * q) / den, 1e-6), 1.0)
+        alpha = 1.0 / rho - 1.0
+    # the prior on the same footing as the ranked influence: propagated to parents, normalised
+    parent, child = ontology.parent_child
+    prior = per_topic.copy()
+    if parent.shape[0] and damping > 0:
+        up = sp.csr_array(
+            (np.full(parent.shape[0], damping), (child, parent)), shape=(ontology.n, ontology.n)
+        )
+        level = per_topic
+        for _ in range(int(ontology.depth.max(initial=0)) + 1):
+            level = up.T @ level
+            if not level.any():
+                break
+            prior = prior + level
+    return alpha, prior / prior.sum()
+
+
+def _grouped_desc(group: IntArray, value: FloatArray, *ties: npt.NDArray[np.generic]) -> IntArray:
+    """The order of `np.lexsort((*reversed(ties), -value, group))`: by group, value descending,
+    then the tie keys ascending (rows must differ in some key). Sorting by value, then by group
+    stably, then only the runs that tie on both by the rest, is several times faster than
+    np.lexsort over all the keys."""
+    order = np.argsort(-value)
+    order = order[np.argsort(group[order], kind="stable")]
+    if not ties or order.shape[0] < 2:
+        return order
+    g, v = group[order], value[order]
+    same = (g[1:] == g[:-1]) & (v[1:] == v[:-1])
+    if same.any():
+        # the tied runs, in place: sort their rows by the tie keys (least significant first,
+        # stably), then stably by run (runs are contiguous and already in order)
+        pos = np.flatnonzero(np.r_[same, False] | np.r_[False, same])
+        sub = order[pos]
+        run = np.cumsum(np.r_[True, ~same][pos])
+        local = np.arange(sub.shape[0])
+        for key in reversed(ties):
+            local = local[np.argsort(key[sub[local]], kind="stable")]
+        local = local[np.argsort(run[local], kind="stable")]
+        order[pos] = sub[local]
+    return order
+
+
+def _narrow(x: IntArray) -> npt.NDArray[np.integer]:
+    """Non-negative small integers as uint16 when they fit (numpy radix-sorts those)."""
+    return x.astype(np.uint16) if x.shape[0] and int(x.max()) < 2**16 else x
+
+
 def _pair_weights(inf: sp.csr_array, keys: IntArray, n: int) -> FloatArray:
-    """The matrix's value at each (actor * n + receiver) key (0 where absent), vectorised."""
+    """The matrix's value at each (actor * n + receiver) key (0 where absent), looked up row by
+    row in the CSR (no copy of the matrix's coordinates)."""
     if keys.shape[0] == 0 or inf.nnz == 0:
         return np.zeros(keys.shape[0])
-    rows = np.repeat(np.arange(inf.shape[0], dtype=np.int64), np.diff(inf.indptr))
-    have = rows * n + inf.indices.astype(np.int64)  # sorted: rows ascend, indices sorted
-    pos = np.minimum(np.searchsorted(have, keys), have.shape[0] - 1)
-    return np.where(have[pos] == keys, inf.data[pos], 0.0)
+    return np.asarray(inf[keys // n, keys % n], dtype=np.float64).ravel()
 
 
 def _pad(x: FloatArray, size: int) -> FloatArray:
@@ -530,18 +684,107 @@ def _gather(m: sp.csr_array, rows: IntArray, cols: IntArray) -> FloatArray:
 
 
 def _distinct_reactors(
-    actor: IntArray, rpost: IntArray, pt: sp.csr_array, author: IntArray, n: int, t: int
+    actor: IntArray,
+    rpost: IntArray,
+    row_post: IntArray,
+    pair_of: IntArray,
+    pairs: IntArray,
+    post_n: FloatArray,
+    n: int,
+    t: int,
 ) -> sp.csr_array:
-    """How many distinct people reacted to each author's posts about each topic."""
-    if actor.shape[0] == 0:
+    """How many distinct people reacted to each author's posts about each topic.
+
+    A sparse product: ((author, topic) pairs x posts) @ (posts x reactors), both boolean; each
+    product row's entries are the pair's distinct reactors. Computed in slices of pairs so the
+    product never holds more than about `_PRODUCT_SLICE` entries at once.
+    """
+    if actor.shape[0] == 0 or pairs.shape[0] == 0:
         return sp.csr_array((n, t))
-    ptc = pt.tocsr()
-    rows, slots = _expand(ptc.indptr, rpost)
-    topic = ptc.indices[slots].astype(np.int64)
-    who = author[rpost][rows]
-    key = _unique_sorted((who * t + topic) * n + actor[rows])
-    pair = key // n
-    return _sparse(pair // t, pair % t, np.ones(pair.shape[0]), (n, t))
+    n_posts = post_n.shape[0]
+    reacted = np.bincount(rpost, minlength=n_posts) > 0
+    keep = reacted[row_post]
+    by_pair = sp.csr_array(
+        (np.ones(int(keep.sum()), dtype=bool), (pair_of[keep], row_post[keep])),
+        shape=(pairs.shape[0], n_posts),
+    )
+    del keep
+    # int32 coordinates when they fit: the COO step then copies nothing
+    small = np.int32 if max(n_posts, n) < 2**31 else np.int64
+    reactors = sp.csr_array(
+        (np.ones(actor.shape[0], dtype=bool), (rpost.astype(small), actor.astype(small))),
+        shape=(n_posts, n),
+    )
+    reactors.sum_duplicates()
+    # an upper bound of each product row's entries, to cut the slices
+    per_post = np.diff(reactors.indptr).astype(np.float64)
+    bound = np.cumsum(by_pair @ per_post)
+    count = np.zeros(pairs.shape[0], dtype=np.float64)
+    start = 0
+    while start < pairs.shape[0]:
+        base = bound[start - 1] if start else 0.0
+        stop = int(np.searchsorted(bound, base + _PRODUCT_SLICE, side="right"))
+        stop = min(max(stop, start + 1), pairs.shape[0])
+        product = by_pair[start:stop] @ reactors
+        count[start:stop] = np.diff(product.indptr)
+        start = stop
+    return _pair_matrix(pairs, count, n, t)
+
+
+_PRODUCT_SLICE = 2_000_000
+
+
+def _sort_pairs(
+    key: IntArray, payload: IntArray, key_bound: int, payload_bound: int
+) -> tuple[IntArray, IntArray]:
+    """KEY and PAYLOAD ordered by (key, payload); KEY is consumed (it may be reused in place).
+    One sort of packed int64 values when they fit (a plain sort is several times faster than an
+    argsort, and needs no index array), else an argsort."""
+    if key.shape[0] == 0:
+        return key, payload
+    scale = max(payload_bound, 1)
+    if key_bound * scale < 2**62:
+        packed = key
+        packed *= scale
+        packed += payload
+        packed.sort()
+        second = packed % scale
+        packed //= scale
+        return packed, second
+    order = np.lexsort((payload, key))
+    return key[order], payload[order]
+
+
+def _unique_inverse(keys: IntArray, key_bound: int) -> tuple[IntArray, IntArray]:
+    """np.unique(keys, return_inverse=True), by one sort of packed (key, position) values when
+    they fit in int64."""
+    m = keys.shape[0]
+    if m == 0:
+        return keys, keys
+    if key_bound * m >= 2**62:
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        return uniq, inverse.astype(np.int64).ravel()
+    packed = keys * m + np.arange(m, dtype=np.int64)
+    packed.sort()
+    sorted_keys = packed // m
+    new = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
+    inverse = np.empty(m, dtype=np.int64)
+    inverse[packed % m] = np.cumsum(new) - 1
+    return sorted_keys[new], inverse
+
+
+def _pair_matrix(pairs: IntArray, values: FloatArray, n: int, t: int) -> sp.csr_array:
+    """A canonical (n x t) CSR from sorted unique `row * t + col` keys and their values,
+    without the zero values (as a sparse product leaves them out)."""
+    nz = values != 0
+    keys, vals = pairs[nz], values[nz]
+    rows = keys // t
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    m = sp.csr_array((vals.astype(np.float64), keys % t, indptr), shape=(n, t))
+    m.has_sorted_indices = True
+    m.has_canonical_format = True
+    return m
 
 
 def _expand(indptr: npt.NDArray[np.integer], rows: IntArray) -> tuple[IntArray, IntArray]:
@@ -591,7 +834,8 @@ def calibrate_topics(topic: IntArray, raw: FloatArray, n_topics: int) -> FloatAr
     if not positive.any():
         return k
     t, v = topic[positive], raw[positive]
-    order = np.lexsort((v, t))
+    order = np.argsort(v)
+    order = order[np.argsort(_narrow(t[order]), kind="stable")]
     t, v = t[order], v[order]
     starts = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
     ends = np.r_[starts[1:], t.shape[0]]
@@ -621,7 +865,7 @@ class EvidencePosts:
 
 def _top3(key: IntArray, rank_by: FloatArray, item: IntArray) -> tuple[IntArray, IntArray]:
     """The first 3 items of each key by rank_by (descending), as (key, item) columns."""
-    order = np.lexsort((item, -rank_by, key))
+    order = _grouped_desc(key, rank_by, item)
     key, item = key[order], item[order]
     if key.shape[0] == 0:
         return key, item
@@ -663,8 +907,13 @@ def _evidence_posts(
         owner = np.concatenate([owner, g_rows[slots]])
         p = np.concatenate([p, p[idx]])
         tt = np.concatenate([tt, tt[idx]])
-    key, item = _top3(owner * t + tt, post_n[p], p)
     want = subj * t + top
+    # only the rows asked for (a subject's topics beyond its top ones need no evidence)
+    key = owner * t + tt
+    wanted = np.sort(want)
+    pos = np.minimum(np.searchsorted(wanted, key), max(wanted.shape[0] - 1, 0))
+    asked = wanted[pos] == key if wanted.shape[0] else np.zeros(key.shape[0], dtype=bool)
+    key, item = _top3(key[asked], post_n[p[asked]], p[asked])
     lo = np.searchsorted(key, want, side="left")
     hi = np.searchsorted(key, want, side="right")
     counts = hi - lo

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import lzma
+import xml.etree.ElementTree as ET
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db.models import Sum
 
 from networks.importers import ImportFormatError, make_importer
 from networks.models import (
@@ -226,3 +229,53 @@ def test_a_bulk_import_does_not_store_again_an_account_whose_person_deleted_them
     assert NetworkAccount.objects.filter(network=Network.HIGGS).exists()
     assert not NetworkAccount.objects.filter(network=Network.HIGGS, external_id=deleted).exists()
     assert not SuppressedAccount.objects.filter(key=deleted).exists()  # the marker names nobody
+
+
+def _se_table(folder: Path, name: str, rows: list[dict[str, str]]) -> None:
+    body = "".join("  <row " + " ".join(f'{k}="{v}"' for k, v in r.items()) + " />\n" for r in rows)
+    (folder / f"{name}.xml").write_text(
+        f'<?xml version="1.0" encoding="utf-8"?>\n<{name.lower()}>\n{body}</{name.lower()}>\n'
+    )
+
+
+def _se_dump(folder: Path, up_votes: dict[str, int]) -> Path:
+    """A question (1) and its answer (2) by two users, with UP_VOTES per post, a down-vote and
+    an accept."""
+    folder.mkdir()
+    _se_table(folder, "Users", [{"Id": "10"}, {"Id": "11"}])
+    when = {"CreationDate": "2018-03-12T17:00:00"}
+    _se_table(
+        folder,
+        "Posts",
+        [
+            {"Id": "1", "PostTypeId": "1", "OwnerUserId": "10", "Tags": "&lt;qiskit&gt;", **when},
+            {"Id": "2", "PostTypeId": "2", "ParentId": "1", "OwnerUserId": "11", **when},
+        ],
+    )
+    votes = [{"PostId": p, "VoteTypeId": "2"} for p, n in up_votes.items() for _ in range(n)]
+    votes += [{"PostId": "2", "VoteTypeId": "3"}, {"PostId": "2", "VoteTypeId": "1"}]
+    _se_table(folder, "Votes", [{"Id": str(i), **v, **when} for i, v in enumerate(votes, 1)])
+    return folder
+
+
+def test_stackexchange_up_votes_are_counted_per_post_and_a_reimport_only_raises_them(tmp_path):
+    import_file("stackexchange", _se_dump(tmp_path / "a", {"1": 3, "2": 1}))
+
+    stored = dict(Post.objects.values_list("external_id", "anonymous_reactions"))
+    assert stored == {"1": 3, "2": 1}  # the down-vote and the accept are not up-votes
+    assert Interaction.objects.filter(kind="like").count() == 1  # the accept stays a like
+
+    import_file("stackexchange", _se_dump(tmp_path / "b", {"1": 5, "2": 0}))
+    stored = dict(Post.objects.values_list("external_id", "anonymous_reactions"))
+    assert stored == {"1": 5, "2": 1}  # a later dump raises a count, never lowers it
+
+
+def test_stackexchange_dump_stores_every_up_vote_on_a_stored_post():
+    import_file("stackexchange", DATA / "stackexchange-quantumcomputing")
+
+    with lzma.open(DATA / "stackexchange-quantumcomputing" / "Votes.xml.xz", "rt") as votes:
+        up = [ET.fromstring(line.strip()).attrib for line in votes if 'VoteTypeId="2"' in line]
+    stored = set(Post.objects.filter(network="stackexchange").values_list("external_id", flat=True))
+    expected = sum(1 for row in up if row["PostId"] in stored)
+    assert expected > 9000
+    assert Post.objects.aggregate(n=Sum("anonymous_reactions"))["n"] == expected

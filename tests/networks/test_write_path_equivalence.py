@@ -173,12 +173,33 @@ def named_accounts(inputs: list[tuple[str, Path]]) -> set[tuple[str, str]]:
     return names
 
 
+def posts_read(inputs: list[tuple[str, Path]]) -> set[tuple[str, str, int]]:
+    """(network, post id, anonymous reactions) of every post the parsers read."""
+    read: set[tuple[str, str, int]] = set()
+    for format, path in inputs:
+        importer = make_importer(format, path)
+        network = importer.options.network
+        read |= {
+            (network, item.external_id, item.anonymous_reactions)
+            for item in importer.parse()
+            if isinstance(item, PostRecord)
+        }
+    return read
+
+
 def snapshot() -> Snapshot:
     """Everything the imports stored, by external ids (row ids differ between paths)."""
     accounts = NetworkAccount.objects.exclude(external_id__startswith="seed-")
     interactions = Interaction.objects.exclude(actor__external_id__startswith="seed-")
     posts = Post.objects.values_list(
-        "network", "external_id", "account__external_id", "posted_at", "text", "kind", "tags"
+        "network",
+        "external_id",
+        "account__external_id",
+        "posted_at",
+        "text",
+        "kind",
+        "tags",
+        "anonymous_reactions",
     )
     return {
         "accounts": sorted(
@@ -304,6 +325,8 @@ def test_every_write_path_stores_the_same_rows(inputs, monkeypatch):
     assert reference["interactions"] == want
     assert {(n, e) for n, e, *_ in reference["accounts"]} == named_accounts(inputs)
     assert reference["posts"]
+    assert any(row[7] for row in reference["posts"]), "posts with up-votes (anonymous reactions)"
+    assert {(n, e, v) for n, e, *_, v in reference["posts"]} == posts_read(inputs)
     for name in paths:
         assert stored[name] == reference, name
         assert ran[name] == ran[next(iter(ran))], name

@@ -80,6 +80,31 @@ def test_a_published_day_has_topic_scores_with_evidence(ontology, alice):
     assert run.stats["topics"]["topic_scores"] == TopicScore.objects.filter(run=run).count()
 
 
+def test_up_votes_count_as_anonymous_reactions_with_a_neutral_weight(ontology):
+    voted, unvoted, fan = accounts("voted", 3, network=Network.STACKEXCHANGE)
+    for author, votes in ((voted, 4), (unvoted, 0)):
+        PostFactory.create(
+            account=author,
+            network=Network.STACKEXCHANGE,
+            tags=["python"],
+            anonymous_reactions=votes,
+            posted_at=noon(DAY) - dt.timedelta(hours=2),
+        )
+        untagged = PostFactory.create(
+            account=author, network=Network.STACKEXCHANGE, posted_at=noon(DAY)
+        )
+        react([(fan, author)], at=noon(DAY), post=untagged)  # both are in the window alike
+
+    run = services.compute_day(day=DAY)
+
+    rows = TopicScore.objects.filter(run=run, topic__slug="python")
+    row = rows.get(account=voted)
+    # 4 up-votes and no one named behind them: reactions, not reactors
+    assert (row.posts, row.reactions, row.reactors) == (1, 4, 0)
+    assert row.raw > 0
+    assert not rows.filter(account=unvoted).exists()
+
+
 def test_a_hidden_topic_is_left_out_of_every_later_run(ontology, alice):
     mine, _, _ = _world(alice)
     TopicChoice.objects.create(user=alice, topic_id="2", state=ChoiceState.HIDDEN)

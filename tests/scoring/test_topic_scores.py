@@ -85,6 +85,10 @@ def test_the_database_refuses_to_change_a_topic_score(alice):
             "1 person reacted to 1 of your posts about Quantum Computing",
         ),
         (
+            {"reactors": 0, "reactions": 4, "posts": 1},
+            "4 up-votes on 1 of your posts about Quantum Computing",
+        ),
+        (
             {"reactors": 0, "posts": 0, "inherited": True},
             "From your influence in topics within Quantum Computing",
         ),

@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scoring.engine import topics as topics_engine
 from scoring.engine.topic_names import variants
 from scoring.engine.topics import (
     Evidence,
@@ -18,6 +19,7 @@ from scoring.engine.topics import (
     TopicMatcher,
     TopicParams,
     ring_weights,
+    shrink,
     topic_breadth,
     topic_scores,
 )
@@ -287,3 +289,110 @@ def test_topic_scores_are_bounded_and_deterministic(reactions):
     assert np.all((first.score >= 1) & (first.score <= 100))
     assert np.array_equal(first.score, second.score)
     assert np.array_equal(first.topic, second.topic)
+
+
+def _counts(rows: list[dict[str, int]]) -> sp.csr_array:
+    """A (people x topics) matrix of post counts from one {topic: posts} dict per person."""
+    people = [i for i, row in enumerate(rows) for _ in row]
+    topics = [AT[t] for row in rows for t in row]
+    counts = [float(c) for row in rows for c in row.values()]
+    return sp.csr_array((counts, (people, topics)), shape=(len(rows), len(IDS)))
+
+
+def test_the_prior_weighs_little_when_people_specialise_and_much_when_they_post_alike():
+    specialists = _counts([{"python": 5}] * 10 + [{"quantum": 5}] * 10)
+    alike = _counts([{"python": 3, "quantum": 2}] * 10 + [{"python": 4, "quantum": 1}] * 10)
+
+    alpha_specialists, prior = shrink(specialists, ONTOLOGY, 0.5)
+    alpha_alike, _ = shrink(alike, ONTOLOGY, 0.5)
+
+    assert alpha_specialists < 1.0 < 100.0 < alpha_alike
+    assert prior.sum() == pytest.approx(1.0)
+    # the prior is propagated to parents like influence: Software holds half of Python's posts
+    assert prior[AT["software"]] == pytest.approx(prior[AT["python"]] * 0.5)
+    # nothing to estimate from (no one posted twice): own evidence only
+    assert shrink(_counts([{"python": 1}, {"quantum": 1}]), ONTOLOGY, 0.5)[0] == 0.0
+
+
+def test_thin_evidence_leans_on_the_population_and_rich_evidence_on_its_own():
+    # 30 people post 4 times: 3 about Python and 1 about Quantum (nobody reacts to those)
+    authors = [p for p in range(30) for _ in range(4)]
+    tags = [["python"], ["python"], ["python"], ["quantum-computing"]] * 30
+    reactions: list[tuple[int, int, float]] = []
+
+    def post(author: int, tag: str, reactors: list[int]) -> None:
+        reactions.extend((r, len(authors), 1.0) for r in reactors)
+        authors.append(author)
+        tags.append([tag])
+
+    # 30 (thin): a Python post with 2 reactors, a Quantum post with 3
+    post(30, "python", [32, 33])
+    post(30, "quantum-computing", [32, 33, 34])
+    # 31 (rich): 9 Quantum posts with 3 reactors each, a Python post with 2
+    for _ in range(9):
+        post(31, "quantum-computing", [32, 33, 34])
+    post(31, "python", [32, 33])
+    result = _score(reactions, authors, tags, n=35)
+
+    def rows(subject: int) -> dict[str, int]:
+        return {
+            IDS[int(result.topic[i])]: int(i) for i in np.flatnonzero(result.subject == subject)
+        }
+
+    thin, rich = rows(30), rows(31)
+    assert 2.0 < result.prior_weight < 1000.0
+    # thin: more reactions on Quantum, but two posts say little; most people post about Python
+    assert result.raw[thin["quantum"]] > result.raw[thin["python"]]
+    assert result.rank[thin["python"]] < result.rank[thin["quantum"]]
+    # rich: far more evidence than the prior weighs, so its own strongest topic comes first
+    assert result.rank[rich["quantum"]] < result.rank[rich["python"]]
+
+
+# --- the fast shapes give what the plain numpy calls give ---------------------------------------
+small_ints = st.lists(st.integers(0, 6), min_size=0, max_size=60)
+
+
+@settings(max_examples=60, deadline=None)
+@given(small_ints, st.data())
+def test_grouped_order_is_lexsorts_order(groups, data):
+    n = len(groups)
+    value = np.asarray(
+        data.draw(st.lists(st.sampled_from([0.0, 0.5, 1.0]), min_size=n, max_size=n))
+    )
+    tie = np.asarray(data.draw(st.lists(st.sampled_from([1.0, 2.0]), min_size=n, max_size=n)))
+    group = np.asarray(groups, dtype=np.int64)
+    last = np.arange(n)  # makes every row distinct, as the engine's (subject, topic) rows are
+
+    got = topics_engine._grouped_desc(group, value, -tie, last)
+
+    assert np.array_equal(got, np.lexsort((last, -tie, -value, group)))
+
+
+@pytest.mark.parametrize("packed", [True, False])
+def test_pair_sort_and_unique_inverse_match_numpy_packed_or_not(packed):
+    rng = np.random.default_rng(3)
+    key = rng.integers(0, 50, 500)
+    payload = rng.integers(0, 20, 500)
+    bound = 50 if packed else 2**62  # too wide to pack: the argsort path
+
+    got_key, got_payload = topics_engine._sort_pairs(key.copy(), payload, bound, 20)
+    uniq, inverse = topics_engine._unique_inverse(key, bound)
+
+    order = np.lexsort((payload, key))
+    assert np.array_equal(got_key, key[order])
+    assert np.array_equal(got_payload, payload[order])
+    want_uniq, want_inverse = np.unique(key, return_inverse=True)
+    assert np.array_equal(uniq, want_uniq)
+    assert np.array_equal(inverse, want_inverse)
+
+
+def test_distinct_reactors_are_the_same_in_one_slice_or_many(monkeypatch):
+    reactions = [(10 + i % 7, i % 5, 1.0) for i in range(40)] + [(12, 0, 1.0)] * 3
+    tags = [["python"], ["python", "quantum-computing"], ["music"], ["python"], ["go", "python"]]
+    whole = _score(reactions, [0, 1, 0, 2, 1], tags, n=20)
+    monkeypatch.setattr(topics_engine, "_PRODUCT_SLICE", 1)
+
+    sliced = _score(reactions, [0, 1, 0, 2, 1], tags, n=20)
+
+    assert np.array_equal(whole.reactors, sliced.reactors)
+    assert whole.reactors.max() > 1
