@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django_countries import countries
 
@@ -33,27 +33,45 @@ def network_bit(network: str) -> int:
     return NETWORK_BITS.get(network, 0)
 
 
-def person_facts(user: User, *, topics: bool = True, networks: bool = True) -> Person:
+_UNREAD = object()
+
+
+def person_facts(
+    user: User, *, topics: bool = True, networks: bool = True, latest: object = _UNREAD
+) -> Person:
     """Everything eligibility needs about one person (up to three small queries; a claim skips
-    the topic and network ones when its campaign has no such rule)."""
-    latest = (
-        LatestScore.objects.filter(user_id=user.pk, hidden=False)
-        .values_list("score", flat=True)
-        .first()
-    )
+    the topic and network ones when its campaign has no such rule, and passes the score it read
+    with the person)."""
+    if latest is _UNREAD:
+        latest = (
+            LatestScore.objects.filter(user_id=user.pk, hidden=False)
+            .values_list("score", flat=True)
+            .first()
+        )
     linked = (
         NetworkAccount.objects.filter(user_id=user.pk).values_list("network", flat=True)
         if networks
         else []
     )
     return Person(
-        score=None if user.opted_out else latest,
+        score=None if user.opted_out or latest is None else float(cast(float, latest)),
         topic_scores=topic_scores.scores_for(user.pk) if topics else {},
         country=str(user.country or ""),
         region=user.region,
         networks=frozenset(network_label(n) for n in set(linked)),
         joined=user.date_joined.date(),
     )
+
+
+def facts_of(user_id: int, *, topics: bool = True, networks: bool = True) -> Person:
+    """`person_facts` by id, the person and their score read in one query (the claim path)."""
+    latest = LatestScore.objects.filter(user_id=OuterRef("pk"), hidden=False).values("score")[:1]
+    user = (
+        User.objects.only("country", "region", "date_joined", "opted_out")
+        .annotate(latest=Subquery(latest))
+        .get(pk=user_id)
+    )
+    return person_facts(user, topics=topics, networks=networks, latest=user.latest)
 
 
 @dataclass

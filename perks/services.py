@@ -18,8 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.core.mail import send_mail
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -452,11 +452,6 @@ def _claim_perk(
 ) -> Claim:
     if not idempotency_key or len(idempotency_key) > 64:
         raise ClaimRefused("this claim form has expired: reload the page")
-    done = Claim.objects.filter(idempotency_key=idempotency_key).select_related("code").first()
-    if done is not None:
-        if done.user_id != user_id:
-            raise ClaimRefused("this claim form has expired: reload the page")
-        return done
     if not disclosure_accepted:
         raise ClaimRefused("read and accept the disclosure first")
     campaign = (
@@ -467,49 +462,42 @@ def _claim_perk(
     shipping_address = shipping_address.strip()
     if campaign.kind == CampaignKind.PHYSICAL and not shipping_address:
         raise ClaimRefused("enter the address to ship it to")
-    user = User.objects.only("country", "region", "date_joined", "opted_out").get(pk=user_id)
     tiers = list(campaign.tiers.all())
-    facts = audience.person_facts(
-        user, topics=bool(campaign.topics), networks=bool(campaign.networks)
+    facts = audience.facts_of(
+        user_id, topics=bool(campaign.topics), networks=bool(campaign.networks)
     )
     verdict = check(campaign.rules(tiers=tiers), facts, today=today or timezone.localdate())
     if not verdict.eligible:
         raise ClaimRefused(verdict.lacks[0])
     tier = next((t for t in tiers if verdict.tier and t.min_score == verdict.tier.min_score), None)
     applying = campaign.kind == CampaignKind.SELECTION
-    with transaction.atomic():
-        code = None
-        if campaign.kind == CampaignKind.CODE:
-            # Row locks on codes only: concurrent claims take different codes without waiting.
-            code = _take_code(campaign, tier)
-            if code is None:
-                raise ClaimRefused(OUT_OF_STOCK)
-        try:
-            with transaction.atomic():
-                claim = Claim.objects.create(
-                    campaign=campaign,
-                    user_id=user_id,
-                    tier=tier,
-                    code=code,
-                    status=ClaimStatus.APPLIED if applying else ClaimStatus.CLAIMED,
-                    idempotency_key=idempotency_key,
-                    invitation_token=secrets.token_urlsafe(16)
-                    if campaign.kind == CampaignKind.INVITATION
-                    else "",
-                    shipping_address=shipping_address
-                    if campaign.kind == CampaignKind.PHYSICAL
-                    else "",
-                    disclosure_accepted_at=timezone.now(),
-                    score=round(facts.score or 0),
-                    country=facts.country,
-                    topic=_best_topic(campaign, facts.topic_scores),
-                )
-        except IntegrityError:
-            # Undo everything (the code taken above, too), then see which claim was there.
-            raise _AlreadyClaimed from None
-        if not applying:
-            # Last, so the campaign's row (every claim's hot spot) is locked only until commit.
-            _take_stock(campaign, tier)
+    claim = Claim(
+        campaign=campaign,
+        user_id=user_id,
+        tier=tier,
+        status=ClaimStatus.APPLIED if applying else ClaimStatus.CLAIMED,
+        idempotency_key=idempotency_key,
+        invitation_token=secrets.token_urlsafe(16)
+        if campaign.kind == CampaignKind.INVITATION
+        else "",
+        shipping_address=shipping_address if campaign.kind == CampaignKind.PHYSICAL else "",
+        disclosure_accepted_at=timezone.now(),
+        score=round(facts.score or 0),
+        country=facts.country,
+        topic=_best_topic(campaign, facts.topic_scores),
+    )
+    needs = stock.Needs(
+        stock=not applying,
+        code=campaign.kind == CampaignKind.CODE,
+        tier_stock=not applying and tier is not None and tier.stock_left is not None,
+    )
+    try:
+        recorded = stock.record_claim(claim, needs=needs)
+    except IntegrityError:
+        # The person (or this very submit, by its key) already claimed: nothing was taken.
+        raise _AlreadyClaimed from None
+    if not recorded:
+        raise ClaimRefused(OUT_OF_STOCK)
     return claim
 
 
@@ -529,7 +517,9 @@ def claim_perk(
     """Claim a perk (or apply, for selection campaigns): at most once, never past the stock.
 
     The same idempotency key returns the claim it made; every refusal raises ClaimRefused with
-    the sentence the person sees ("out of stock" when none is left).
+    the sentence the person sees ("out of stock" when none is left). A first submit costs four
+    queries (campaign, tiers, the person's facts, the write); the key is looked up only when the
+    write clashed or was refused, which is when a double submit shows itself.
     """
     try:
         return _claim_perk(
@@ -541,61 +531,23 @@ def claim_perk(
             today=today,
         )
     except _AlreadyClaimed:
-        claimed = _existing_claim(idempotency_key=idempotency_key, user_id=user_id)
-        if claimed is not None:
-            return claimed
+        made = _claim_by_key(idempotency_key)
+        if made is not None and made.user_id == user_id:
+            return made
+        if made is not None:
+            raise ClaimRefused("this claim form has expired: reload the page") from None
         raise ClaimRefused("you already claimed this perk") from None
+    except ClaimRefused:
+        # A double submit after the campaign ran out or closed still shows its claim.
+        made = _claim_by_key(idempotency_key) if idempotency_key else None
+        if made is not None and made.user_id == user_id:
+            return made
+        raise
 
 
-def _existing_claim(*, idempotency_key: str, user_id: int) -> Claim | None:
-    """The claim a double submit already made (read outside the failed insert's transaction)."""
-    return Claim.objects.filter(idempotency_key=idempotency_key, user_id=user_id).first()
-
-
-def _take_stock(campaign: Campaign, tier: CampaignTier | None) -> None:
-    """The conditional decrements: the tier's stock (if it has one), then the campaign's."""
-    if tier is not None and tier.stock_left is not None:
-        taken = CampaignTier.objects.filter(pk=tier.pk, stock_left__gt=0).update(
-            stock_left=F("stock_left") - 1
-        )
-        if not taken:
-            raise ClaimRefused(OUT_OF_STOCK)
-    if not stock.take_one(campaign.pk):
-        raise ClaimRefused(OUT_OF_STOCK)
-
-
-_TAKE_CODE = """
-    UPDATE perks_perkcode SET claimed_at = %s
-    WHERE id = (SELECT id FROM perks_perkcode
-                WHERE campaign_id = %s AND claimed_at IS NULL AND (tier_id IS NULL OR tier_id = %s)
-                ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-    RETURNING id, code, tier_id
-"""
-
-
-def _take_code(campaign: Campaign, tier: CampaignTier | None) -> PerkCode | None:
-    """Mark a code nobody holds as taken, skipping codes other claims have locked right now."""
-    now = timezone.now()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_TAKE_CODE, [now, campaign.pk, tier.pk if tier else None])
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        taken = PerkCode(id=row[0], code=row[1], tier_id=row[2], campaign=campaign, claimed_at=now)
-        taken._state.adding = False
-        return taken
-    allowed = Q(tier__isnull=True) | Q(tier=tier) if tier is not None else Q(tier__isnull=True)
-    code = (
-        PerkCode.objects.select_for_update(skip_locked=True)
-        .filter(allowed, campaign=campaign, claimed_at__isnull=True)
-        .order_by("pk")
-        .first()
-    )
-    if code is not None:
-        code.claimed_at = now
-        code.save(update_fields=["claimed_at"])
-    return code
+def _claim_by_key(idempotency_key: str) -> Claim | None:
+    """The claim a submit with this key made (read outside the failed write)."""
+    return Claim.objects.filter(idempotency_key=idempotency_key).select_related("code").first()
 
 
 def _best_topic(campaign: Campaign, topic_scores: dict[str, float] | object) -> str:
