@@ -157,10 +157,19 @@ def accept_invitation(*, token: str, user_id: int) -> Membership:
     return membership
 
 
+def _owner_locking_members(*, brand_id: int, actor_id: int) -> list[Membership]:
+    """The brand's members, row-locked (in id order), after checking the actor is an owner."""
+    members = list(Membership.objects.select_for_update().filter(brand_id=brand_id).order_by("pk"))
+    actor = next((m for m in members if m.user_id == actor_id), None)
+    if actor is None or actor.role != Role.OWNER:
+        raise PerkError("Only an owner can change members.")
+    return members
+
+
 def remove_member(*, brand_id: int, actor_id: int, membership_id: int) -> None:
     """An owner removes a member; the last owner cannot be removed."""
     with transaction.atomic():
-        members = list(Membership.objects.select_for_update().filter(brand_id=brand_id))
+        members = _owner_locking_members(brand_id=brand_id, actor_id=actor_id)
         target = next((m for m in members if m.pk == membership_id), None)
         if target is None:
             raise PerkError("That person is not a member.")
@@ -168,7 +177,43 @@ def remove_member(*, brand_id: int, actor_id: int, membership_id: int) -> None:
         if target.role == Role.OWNER and len(owners) == 1:
             raise PerkError("A brand needs an owner: make someone else owner first.")
         target.delete()
-        audit(brand_id=brand_id, actor_id=actor_id, action="member.removed", user_id=target.user_id)
+        audit(
+            brand_id=brand_id,
+            actor_id=actor_id,
+            action="member.removed",
+            user_id=target.user_id,
+            role=target.role,
+        )
+
+
+def change_member_role(
+    *, brand_id: int, actor_id: int, membership_id: int, role: str
+) -> Membership:
+    """An owner makes a member owner, manager or analyst; the last owner keeps their role."""
+    if role not in Role.values:
+        raise PerkError("Choose a role: owner, manager or analyst.")
+    with transaction.atomic():
+        members = _owner_locking_members(brand_id=brand_id, actor_id=actor_id)
+        target = next((m for m in members if m.pk == membership_id), None)
+        if target is None:
+            raise PerkError("That person is not a member.")
+        if target.role == role:
+            return target
+        owners = [m for m in members if m.role == Role.OWNER]
+        if target.role == Role.OWNER and len(owners) == 1:
+            raise PerkError("A brand needs an owner: make someone else owner first.")
+        before = target.role
+        target.role = role
+        target.save(update_fields=["role"])
+        audit(
+            brand_id=brand_id,
+            actor_id=actor_id,
+            action="member.role_changed",
+            user_id=target.user_id,
+            before=before,
+            after=role,
+        )
+    return target
 
 
 # --- Campaigns --------------------------------------------------------------------------------

@@ -120,6 +120,66 @@ def test_the_last_owner_cannot_be_removed() -> None:
     assert Membership.objects.filter(pk=owner.pk).exists()
 
 
+def test_an_owner_hands_over_ownership_then_steps_down() -> None:
+    owner = MembershipFactory.create()
+    manager = MembershipFactory.create(brand=owner.brand, role=Role.MANAGER)
+
+    services.change_member_role(
+        brand_id=owner.brand_id, actor_id=owner.user_id, membership_id=manager.pk, role=Role.OWNER
+    )
+    services.change_member_role(
+        brand_id=owner.brand_id, actor_id=owner.user_id, membership_id=owner.pk, role=Role.ANALYST
+    )
+
+    owner.refresh_from_db()
+    manager.refresh_from_db()
+    assert (owner.role, manager.role) == (Role.ANALYST, Role.OWNER)
+    actions = list(
+        AuditEntry.objects.filter(brand=owner.brand)
+        .order_by("pk")
+        .values_list("action", "detail__after")
+    )
+    assert actions == [("member.role_changed", "owner"), ("member.role_changed", "analyst")]
+
+
+def test_the_last_owner_cannot_be_demoted() -> None:
+    owner = MembershipFactory.create()
+
+    with pytest.raises(PerkError, match="needs an owner"):
+        services.change_member_role(
+            brand_id=owner.brand_id, actor_id=owner.user_id, membership_id=owner.pk, role="manager"
+        )
+    owner.refresh_from_db()
+    assert owner.role == Role.OWNER
+
+
+@pytest.mark.parametrize("role", [Role.MANAGER, Role.ANALYST])
+def test_only_owners_change_roles_or_remove_members(role: str) -> None:
+    owner = MembershipFactory.create()
+    member = MembershipFactory.create(brand=owner.brand, role=role)
+
+    with pytest.raises(PerkError, match="Only an owner"):
+        services.change_member_role(
+            brand_id=owner.brand_id, actor_id=member.user_id, membership_id=member.pk, role="owner"
+        )
+    with pytest.raises(PerkError, match="Only an owner"):
+        services.remove_member(
+            brand_id=owner.brand_id, actor_id=member.user_id, membership_id=owner.pk
+        )
+    member.refresh_from_db()
+    assert member.role == role
+    assert Membership.objects.filter(pk=owner.pk).exists()
+
+
+def test_a_role_must_be_one_of_the_three() -> None:
+    owner = MembershipFactory.create()
+
+    with pytest.raises(PerkError, match="Choose a role"):
+        services.change_member_role(
+            brand_id=owner.brand_id, actor_id=owner.user_id, membership_id=owner.pk, role="admin"
+        )
+
+
 # --- lifecycle --------------------------------------------------------------------------------
 
 
