@@ -14,7 +14,7 @@ import io
 import logging
 import random
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.core.mail import send_mail
@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from accounts.services import notify
+from accounts.services import Notice, notify, send_notices
 from perks import audience, stock
 from perks.eligibility import check
 from perks.models import (
@@ -657,16 +657,25 @@ def _settle_selection(
         how=how,
     )
     url = reverse("my_perks")
-    for claim in campaign.claims.all():
-        won = claim.status == ClaimStatus.WON
-        notify(
-            user_id=claim.user_id,
+    told = campaign.claims.filter(status__in=[ClaimStatus.WON, ClaimStatus.NOT_SELECTED])
+    notices = [
+        Notice(
+            user_id=user_id,
             kind="perk_selection",
             title=f"You were selected for {campaign.title}"
-            if won
+            if status == ClaimStatus.WON
             else f"You were not selected for {campaign.title} this time",
+            body="Your perk is waiting in My perks."
+            if status == ClaimStatus.WON
+            else "Thank you for applying; there were more applicants than perks.",
             url=url,
+            key=f"perk_selection:{campaign.pk}",
+            email_if=PERK_EMAIL,
         )
+        for user_id, status in told.values_list("user_id", "status")
+    ]
+    # After the commit: the winners are final before anyone hears of them.
+    transaction.on_commit(lambda: send_notices(notices=notices))
     return list(campaign.claims.filter(status=ClaimStatus.WON))
 
 
@@ -703,29 +712,42 @@ def mark_redeemed(
 # --- Announcements ----------------------------------------------------------------------------
 
 
+PERK_EMAIL = "perk_email"  # accounts.NotificationPreference: e-mail me about perks
+
+
 def announce_campaign(*, campaign_id: int, today: dt.date | None = None) -> int:
-    """Tell every person who qualifies that a new perk opened (once per campaign)."""
+    """Tell every person who qualifies that a new perk opened, once per campaign, through the one
+    notification pipeline (and by e-mail to those who asked for perk e-mails)."""
     today = today or timezone.localdate()
-    updated = Campaign.objects.filter(
-        pk=campaign_id, status=CampaignStatus.ACTIVE, announced_at__isnull=True
-    ).update(announced_at=timezone.now())
-    if not updated:
+    campaign = (
+        Campaign.objects.select_related("brand")
+        .defer("image")
+        .filter(pk=campaign_id, status=CampaignStatus.ACTIVE, announced_at__isnull=True)
+        .first()
+    )
+    if campaign is None:
         return 0
-    campaign = Campaign.objects.get(pk=campaign_id)
     rules = campaign.rules()
+    # The audience read model checks every rule (topics through their own read model).
     candidates = audience.audience_for(rules, networks=campaign.networks, today=today)
     url = reverse("perk_detail", args=[campaign.pk])
-    told = 0
-    for user_id in candidates.values_list("user_id", flat=True).iterator(chunk_size=2000):
-        user = User.objects.get(pk=user_id)
-        if not check(rules, audience.person_facts(user), today=today).eligible:
-            continue
-        if notify(
-            user_id=user_id,
-            kind="perk_opened",
-            title=f"New perk for you: {campaign.title}",
-            body=f"{campaign.brand.name} offers it to people like you.",
-            url=url,
-        ):
-            told += 1
+
+    def notices() -> Iterator[Notice]:
+        for user_id, score in candidates.values_list("user_id", "score").iterator(chunk_size=5000):
+            tier = rules.tier_for(score)
+            reward = f" Yours: {tier.reward}." if tier else ""
+            yield Notice(
+                user_id=user_id,
+                kind="perk_opened",
+                title=f"New perk for you: {campaign.title}",
+                body=f"{campaign.brand.name} offers it to people like you.{reward}",
+                url=url,
+                key=f"perk_opened:{campaign.pk}",
+                day=today,
+                email_if=PERK_EMAIL,
+            )
+
+    told = send_notices(notices=notices())
+    # Marked last: a redelivered task tells nobody twice (the notices' keys) and finishes.
+    Campaign.objects.filter(pk=campaign.pk).update(announced_at=timezone.now())
     return told

@@ -28,6 +28,7 @@ from perks.services import PerkError
 from tests.factories.accounts import UserFactory
 from tests.factories.perks import (
     CampaignFactory,
+    CampaignTierFactory,
     MembershipFactory,
     add_codes,
     scored_person,
@@ -292,14 +293,17 @@ def test_generated_codes_are_unique() -> None:
 # --- selection, redemption, addresses ---------------------------------------------------------
 
 
-def test_a_random_draw_is_reproducible_from_its_recorded_seed_and_everyone_is_told() -> None:
+def test_a_random_draw_is_reproducible_from_its_recorded_seed_and_everyone_is_told(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     first = CampaignFactory.create(kind=CampaignKind.SELECTION, stock_total=2)
     second = CampaignFactory.create(kind=CampaignKind.SELECTION, stock_total=2)
     one, two = _apply(first, 5), _apply(second, 5)
     actor = MembershipFactory.create(brand=first.brand).user_id
 
-    winners = services.draw_winners(campaign_id=first.pk, actor_id=actor, seed="s33d")
-    again = services.draw_winners(campaign_id=second.pk, actor_id=actor, seed="s33d")
+    with django_capture_on_commit_callbacks(execute=True):
+        winners = services.draw_winners(campaign_id=first.pk, actor_id=actor, seed="s33d")
+        again = services.draw_winners(campaign_id=second.pk, actor_id=actor, seed="s33d")
 
     first.refresh_from_db()
     assert first.draw_seed == "s33d"
@@ -310,6 +314,9 @@ def test_a_random_draw_is_reproducible_from_its_recorded_seed_and_everyone_is_to
     assert statuses == ["not_selected"] * 3 + ["won"] * 2
     told = Notification.objects.filter(kind="perk_selection", user__perk_claims__campaign=first)
     assert told.count() == 5
+    titles = sorted(told.values_list("title", flat=True))
+    assert titles.count(f"You were selected for {first.title}") == 2
+    assert titles.count(f"You were not selected for {first.title} this time") == 3
     with pytest.raises(PerkError, match="already chosen"):
         services.draw_winners(campaign_id=first.pk, actor_id=actor)
 
@@ -426,6 +433,65 @@ def test_a_new_perk_is_announced_once_to_the_people_who_qualify(
     assert list(told.values_list("user_id", flat=True)) == [fits.pk]
     assert campaign.title in told.get().title
     assert not Notification.objects.filter(user__in=[too_low, elsewhere]).exists()
+
+
+def test_the_announcement_goes_through_the_pipeline_and_by_e_mail_to_who_asked(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from accounts.models import NotificationPreference
+    from perks.audience import rebuild_audience
+
+    wants_mail = scored_person(85, country="CA")
+    app_only = scored_person(50, country="CA")
+    muted = scored_person(60, country="CA")
+    NotificationPreference.objects.create(user=wants_mail, perk_email=True)
+    NotificationPreference.objects.create(user=muted, in_app=False, perk_email=True)
+    rebuild_audience()
+    campaign = CampaignFactory.create(
+        status=CampaignStatus.DRAFT, min_score=40, countries=["CA"], announced_at=None
+    )
+    CampaignTierFactory.create(campaign=campaign, name="Bronze", min_score=40, reward="20% off")
+    CampaignTierFactory.create(campaign=campaign, name="Gold", min_score=80, reward="A free jacket")
+    add_codes(campaign, 2)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.change_campaign_status(campaign_id=campaign.pk, actor_id=None, status="active")
+
+    told = Notification.objects.filter(kind="perk_opened").order_by("user_id")
+    assert list(told.values_list("user_id", flat=True)) == sorted([wants_mail.pk, app_only.pk])
+    assert "Yours: A free jacket." in told.get(user=wants_mail).body
+    assert "Yours: 20% off." in told.get(user=app_only).body
+    assert [m.to for m in mail.outbox] == [[wants_mail.email]]
+    assert campaign.title in mail.outbox[0].subject
+    assert told.get(user=wants_mail).emailed_at is not None
+    assert told.get(user=app_only).emailed_at is None
+    # A redelivered task (the mark cleared by hand) tells and mails nobody again.
+    Campaign.objects.filter(pk=campaign.pk).update(announced_at=None)
+    assert services.announce_campaign(campaign_id=campaign.pk) == 0
+    assert len(mail.outbox) == 1
+
+
+def test_selection_results_are_e_mailed_to_who_asked(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from accounts.models import NotificationPreference
+
+    campaign = CampaignFactory.create(kind=CampaignKind.SELECTION, stock_total=1)
+    winner, other = _apply(campaign, 2)
+    for claim in (winner, other):
+        NotificationPreference.objects.create(user_id=claim.user_id, perk_email=True)
+    actor = MembershipFactory.create(brand=campaign.brand).user_id
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.pick_winners(campaign_id=campaign.pk, actor_id=actor, claim_ids=[winner.pk])
+
+    subjects = {m.to[0]: m.subject for m in mail.outbox}
+    assert subjects == {
+        winner.user.email: f"You were selected for {campaign.title}",
+        other.user.email: f"You were not selected for {campaign.title} this time",
+    }
 
 
 def test_a_brand_picks_winners_by_hand_but_no_more_than_the_stock() -> None:
