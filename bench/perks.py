@@ -6,7 +6,8 @@ PostgreSQL database `klout_bench_perks` (created and migrated if missing).
   with random minimum scores, tiers and country sets, each timed end to end (`audience.preview`,
   what the dashboard's HTMX fragment runs): `preview_*` target score, tiers and countries (the
   cells answer), `preview_age_or_network_*` also a minimum account age or a linked network
-  (the audience rows answer). p50 and p99 in ms.
+  (the join cells answer, plus the audience rows of the month the age cut falls in). p50 and
+  p99 in ms.
 - Claims: a code campaign with stock BENCH_STOCK (default 2,000) and more codes than stock;
   BENCH_CLAIMERS (default 2,500) scored people claim at once from BENCH_WORKERS processes (default
   4), each through `claim_perk`. claims/s = stored claims / wall time; oversell = stored claims -
@@ -66,9 +67,12 @@ def fill_audience() -> None:
     """1M people and their audience rows, by SQL (kept between runs)."""
     from django.db import connection
 
-    from perks.models import Audience
+    from perks.audience import rebuild_join_cells
+    from perks.models import Audience, AudienceJoinCell
 
     if Audience.objects.count() >= PEOPLE:
+        if not AudienceJoinCell.objects.exists():
+            rebuild_join_cells()  # rows kept from a run before the join cells existed
         return
     print(f"filling {PEOPLE:,} audience rows (once)", file=sys.stderr)
     codes = "ARRAY[" + ",".join(f"'{c}'" for c in COUNTRIES) + "]"
