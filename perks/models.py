@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from typing import ClassVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import models
@@ -372,6 +373,16 @@ class Claim(models.Model):
 
     def __str__(self) -> str:
         return f"claim {self.pk} of {self.campaign_id} by {self.user_id}"
+
+    @property
+    def invitation_link(self) -> str:
+        """The person's early-access link: the campaign's URL with their token added to its
+        query (which may already have one)."""
+        if not self.invitation_token:
+            return ""
+        parts = urlsplit(self.campaign.invitation_url)
+        query = [*parse_qsl(parts.query, keep_blank_values=True), ("invite", self.invitation_token)]
+        return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 class CampaignView(models.Model):
