@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -237,6 +237,15 @@ CAMPAIGN_FIELDS = (
     "link",
     "starts_at",
     "ends_at",
+    "min_score",
+    "countries",
+    "regions",
+    "networks",
+    "topics",
+    "min_account_age_days",
+)
+# What eligibility reads (Campaign.rules).
+CAMPAIGN_RULE_FIELDS = (
     "min_score",
     "countries",
     "regions",
@@ -499,15 +508,13 @@ def _claim_perk(
         raise ClaimRefused("this claim form has expired: reload the page")
     if not disclosure_accepted:
         raise ClaimRefused("read and accept the disclosure first")
-    campaign = (
-        Campaign.objects.select_related("brand").defer("image").filter(pk=campaign_id).first()
-    )
-    if campaign is None or not campaign.is_open or not campaign.brand.is_approved:
+    found = _campaign_and_tiers(campaign_id)
+    if found is None:
         raise ClaimRefused("this perk is not open")
+    campaign, tiers = found
     shipping_address = shipping_address.strip()
     if campaign.kind == CampaignKind.PHYSICAL and not shipping_address:
         raise ClaimRefused("enter the address to ship it to")
-    tiers = list(campaign.tiers.all())
     facts = audience.facts_of(
         user_id, topics=bool(campaign.topics), networks=bool(campaign.networks)
     )
@@ -544,6 +551,43 @@ def _claim_perk(
     if not recorded:
         raise ClaimRefused(OUT_OF_STOCK)
     return claim
+
+
+def _in_field_order(model: type[models.Model], names: Sequence[str]) -> list[str]:
+    wanted = set(names)
+    return [f.attname for f in model._meta.concrete_fields if f.attname in wanted]
+
+
+_CLAIM_FIELDS = _in_field_order(
+    Campaign, ("id", "title", "kind", "status", "brand_id", *CAMPAIGN_RULE_FIELDS)
+)
+_TIER_FIELDS = _in_field_order(
+    CampaignTier, ("id", "campaign_id", "name", "min_score", "reward", "stock_left")
+)
+
+
+def _campaign_and_tiers(campaign_id: int) -> tuple[Campaign, list[CampaignTier]] | None:
+    """An open campaign of an approved brand with its tiers, in one query (a row per tier; the
+    fields not read load on access, as with .only()); None when no such campaign is open."""
+    rows = list(
+        Campaign.objects.open()
+        .filter(pk=campaign_id)
+        .values_list(*_CLAIM_FIELDS, *(f"tiers__{name}" for name in _TIER_FIELDS))
+        .order_by("tiers__min_score")
+    )
+    if not rows:
+        return None
+    width = len(_CLAIM_FIELDS)
+    db = Campaign.objects.db
+    campaign = Campaign.from_db(db, _CLAIM_FIELDS, rows[0][:width])
+    tiers = [
+        CampaignTier.from_db(db, _TIER_FIELDS, row[width:])
+        for row in rows
+        if row[width] is not None
+    ]
+    for tier in tiers:
+        tier.campaign = campaign
+    return campaign, tiers
 
 
 class _AlreadyClaimed(Exception):
