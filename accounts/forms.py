@@ -37,7 +37,7 @@ class DeleteAccountForm(forms.Form):
 class NotificationPreferenceForm(forms.ModelForm):
     class Meta:
         model = NotificationPreference
-        fields = ["score_move_threshold", "in_app", "weekly_digest"]
+        fields = ["score_move_threshold", "in_app", "weekly_digest", "perk_email"]
         labels = {"score_move_threshold": "Score move threshold (points)"}
 
     def clean_score_move_threshold(self) -> int:

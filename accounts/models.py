@@ -181,6 +181,8 @@ class Notification(models.Model):
     # makes it idempotent (the same (user, kind, key) is never told twice).
     day = models.DateField(null=True, blank=True)
     key = models.CharField(max_length=200, blank=True, default="")
+    # Set when the notice also went out by e-mail (the person's preferences asked for it).
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar[NotificationQuerySet] = NotificationQuerySet.as_manager()  # type: ignore[assignment]
 
@@ -213,6 +215,11 @@ class NotificationPreference(models.Model):
     )
     in_app = models.BooleanField(default=True, help_text="Show notifications in the app.")
     weekly_digest = models.BooleanField(default=True, help_text="Send me a weekly e-mail digest.")
+    perk_email = models.BooleanField(
+        default=False,
+        help_text="E-mail me when a new perk I qualify for opens, and when a brand I applied to "
+        "picks its winners.",
+    )
     unsubscribe_token = models.CharField(max_length=64, unique=True, default=_new_unsubscribe_token)
 
     def __str__(self) -> str:

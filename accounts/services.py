@@ -15,7 +15,9 @@ from typing import Any
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.mail import EmailMessage, mailers
+from django.db import models, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import signals
@@ -308,6 +310,8 @@ class Notice:
     url: str = ""
     key: str = ""
     day: datetime.date | None = None
+    # A NotificationPreference flag: when the person set it, the notice also goes by e-mail.
+    email_if: str = ""
 
     def stored_key(self, day: datetime.date) -> str:
         """The key kept on the row: the given one, else the day and a digest of the content."""
@@ -321,7 +325,8 @@ def send_notices(*, notices: Iterable[Notice]) -> int:
     """The one notification pipeline: store a batch of notices in bulk; return how many are new.
 
     A notice whose person turned in-app notifications off is dropped; one whose (person, kind, key)
-    was already told is skipped, so building the same day twice sends nothing new.
+    was already told is skipped, so building the same day twice sends nothing new. Notices with
+    `email_if` are then e-mailed to the people whose preference of that name is set, once each.
     """
     today = timezone.now().date()
     notices = list(notices)
@@ -332,21 +337,84 @@ def send_notices(*, notices: Iterable[Notice]) -> int:
     muted = set(muted_people.values_list("user_id", flat=True))
     now = timezone.now()
     columns = ("user_id", "kind", "title", "body", "url", "key", "day", "created_at")
-    rows = (
-        (
-            n.user_id,
-            n.kind[:64],
-            n.title[:200],
-            n.body,
-            n.url[:500],
-            n.stored_key(n.day or today),
-            n.day or today,
-            now,
+    to_email: set[tuple[str, str, str]] = set()
+
+    def rows() -> Iterable[tuple[object, ...]]:
+        for n in notices:
+            if n.user_id in muted:
+                continue
+            key = n.stored_key(n.day or today)
+            if n.email_if:
+                to_email.add((n.kind[:64], key, n.email_if))
+            yield (
+                n.user_id,
+                n.kind[:64],
+                n.title[:200],
+                n.body,
+                n.url[:500],
+                key,
+                n.day or today,
+                now,
+            )
+
+    added = insert_ignoring_conflicts(Notification, columns, rows())
+    for kind, key, preference in sorted(to_email):
+        email_notices(kind=kind, key=key, preference=preference)
+    return added
+
+
+EMAIL_CHUNK = 500
+
+
+def email_notices(*, kind: str, key: str, preference: str) -> int:
+    """E-mail the stored notices of (kind, key) not e-mailed yet to the people whose preference
+    `preference` is set; each notice goes at most once (marked before sending, under a row lock
+    that a concurrent delivery skips). Returns how many were sent."""
+    if not isinstance(NotificationPreference._meta.get_field(preference), models.BooleanField):
+        raise ValueError(f"{preference} is not a yes/no notification preference")
+    wanted = (
+        Notification.objects.filter(
+            kind=kind,
+            key=key,
+            emailed_at__isnull=True,
+            user__is_active=True,
+            user__opted_out=False,
+            **{f"user__notification_preference__{preference}": True},
         )
-        for n in notices
-        if n.user_id not in muted
+        .select_related("user")
+        .order_by("pk")
     )
-    return insert_ignoring_conflicts(Notification, columns, rows)
+    site = settings.KLOUT_SITE_URL
+    settings_url = site + reverse("notification_settings")
+    sent = 0
+    while True:
+        with transaction.atomic():
+            chunk = list(wanted.select_for_update(skip_locked=True, of=("self",))[:EMAIL_CHUNK])
+            if not chunk:
+                return sent
+            Notification.objects.filter(pk__in=[n.pk for n in chunk]).update(
+                emailed_at=timezone.now()
+            )
+            messages = [
+                EmailMessage(
+                    subject=n.title,
+                    body="\n\n".join(
+                        part
+                        for part in (
+                            n.body,
+                            site + n.url if n.url else "",
+                            f"You get these e-mails because you asked for them: {settings_url}",
+                        )
+                        if part
+                    ),
+                    to=[n.user.email],
+                    headers={"List-Unsubscribe": f"<{settings_url}>"},
+                )
+                for n in chunk
+            ]
+            # A failure rolls the marks back, so a retry sends what did not go.
+            mailers.default.send_messages(messages)
+        sent += len(chunk)
 
 
 def notify(

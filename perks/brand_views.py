@@ -395,7 +395,7 @@ def campaign_export(
 @require_http_methods(["GET", "POST"])
 @login_required
 def brand_members(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    """Members and pending invitations; owners invite and remove."""
+    """Members and pending invitations; owners invite, change roles and remove."""
     membership = _membership(
         request, slug, Role.OWNER if request.method == "POST" else Role.ANALYST
     )
@@ -403,12 +403,22 @@ def brand_members(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if request.method == "POST":
         remove = request.POST.get("remove")
+        change = request.POST.get("member")
         try:
             if remove:
                 services.remove_member(
                     brand_id=brand.pk, actor_id=request.user.pk, membership_id=int(remove)
                 )
                 messages.success(request, "Member removed.")
+                return redirect("brand_members", slug=slug)
+            if change:
+                changed = services.change_member_role(
+                    brand_id=brand.pk,
+                    actor_id=request.user.pk,
+                    membership_id=int(change),
+                    role=request.POST.get("role", ""),
+                )
+                messages.success(request, f"{changed.user.email} is now {changed.role}.")
                 return redirect("brand_members", slug=slug)
             if form.is_valid():
                 services.invite_member(
@@ -431,6 +441,7 @@ def brand_members(request: AuthedHttpRequest, slug: str) -> HttpResponse:
             "invitations": brand.invitations.filter(accepted_at__isnull=True),
             "form": form,
             "is_owner": membership.may(Role.OWNER),
+            "roles": Role.choices,
         },
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from typing import ClassVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import models
@@ -373,6 +374,16 @@ class Claim(models.Model):
     def __str__(self) -> str:
         return f"claim {self.pk} of {self.campaign_id} by {self.user_id}"
 
+    @property
+    def invitation_link(self) -> str:
+        """The person's early-access link: the campaign's URL with their token added to its
+        query (which may already have one)."""
+        if not self.invitation_token:
+            return ""
+        parts = urlsplit(self.campaign.invitation_url)
+        query = [*parse_qsl(parts.query, keep_blank_values=True), ("invite", self.invitation_token)]
+        return urlunsplit(parts._replace(query=urlencode(query)))
+
 
 class CampaignView(models.Model):
     """A person opened a campaign (once per person): the top of the brand's funnel."""
@@ -406,7 +417,10 @@ class Audience(models.Model):
     joined = models.DateField()
 
     class Meta:
-        indexes = [models.Index(fields=["country", "score"], name="audience_country_score_idx")]
+        indexes = [
+            models.Index(fields=["country", "score"], name="audience_country_score_idx"),
+            models.Index(fields=["joined"], name="audience_joined_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.score} {self.country}"
@@ -430,3 +444,32 @@ class AudienceCell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.country or '--'} {self.score}: {self.people}"
+
+
+class AudienceJoinCell(models.Model):
+    """Read model: scored people per (country, shown score, linked networks), with how many had
+    joined by the end of each month, from `Audience`.
+
+    A preview that also targets linked networks or a minimum account age sums a few thousand of
+    these (plus the audience rows of the one month the age cut falls in) instead of counting up
+    to millions of rows; kept equal to counting `Audience` (tested).
+    """
+
+    country = models.CharField(max_length=2, blank=True)
+    score = models.PositiveSmallIntegerField()
+    network_bits = models.IntegerField(default=0)
+    people = models.IntegerField(default=0)
+    # Months count from year 0 (year * 12 + month - 1); joined_by_month[i] is how many of the
+    # cell's people joined by the end of month first_month + i (the last entry is `people`).
+    first_month = models.IntegerField()
+    joined_by_month = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country", "score", "network_bits"], name="one_join_cell_per_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country or '--'} {self.score} {self.network_bits}: {self.people}"

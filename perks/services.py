@@ -14,18 +14,18 @@ import io
 import logging
 import random
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.core.mail import send_mail
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from accounts.services import notify
+from accounts.services import Notice, notify, send_notices
 from perks import audience, stock
 from perks.eligibility import check
 from perks.models import (
@@ -157,10 +157,19 @@ def accept_invitation(*, token: str, user_id: int) -> Membership:
     return membership
 
 
+def _owner_locking_members(*, brand_id: int, actor_id: int) -> list[Membership]:
+    """The brand's members, row-locked (in id order), after checking the actor is an owner."""
+    members = list(Membership.objects.select_for_update().filter(brand_id=brand_id).order_by("pk"))
+    actor = next((m for m in members if m.user_id == actor_id), None)
+    if actor is None or actor.role != Role.OWNER:
+        raise PerkError("Only an owner can change members.")
+    return members
+
+
 def remove_member(*, brand_id: int, actor_id: int, membership_id: int) -> None:
     """An owner removes a member; the last owner cannot be removed."""
     with transaction.atomic():
-        members = list(Membership.objects.select_for_update().filter(brand_id=brand_id))
+        members = _owner_locking_members(brand_id=brand_id, actor_id=actor_id)
         target = next((m for m in members if m.pk == membership_id), None)
         if target is None:
             raise PerkError("That person is not a member.")
@@ -168,7 +177,43 @@ def remove_member(*, brand_id: int, actor_id: int, membership_id: int) -> None:
         if target.role == Role.OWNER and len(owners) == 1:
             raise PerkError("A brand needs an owner: make someone else owner first.")
         target.delete()
-        audit(brand_id=brand_id, actor_id=actor_id, action="member.removed", user_id=target.user_id)
+        audit(
+            brand_id=brand_id,
+            actor_id=actor_id,
+            action="member.removed",
+            user_id=target.user_id,
+            role=target.role,
+        )
+
+
+def change_member_role(
+    *, brand_id: int, actor_id: int, membership_id: int, role: str
+) -> Membership:
+    """An owner makes a member owner, manager or analyst; the last owner keeps their role."""
+    if role not in Role.values:
+        raise PerkError("Choose a role: owner, manager or analyst.")
+    with transaction.atomic():
+        members = _owner_locking_members(brand_id=brand_id, actor_id=actor_id)
+        target = next((m for m in members if m.pk == membership_id), None)
+        if target is None:
+            raise PerkError("That person is not a member.")
+        if target.role == role:
+            return target
+        owners = [m for m in members if m.role == Role.OWNER]
+        if target.role == Role.OWNER and len(owners) == 1:
+            raise PerkError("A brand needs an owner: make someone else owner first.")
+        before = target.role
+        target.role = role
+        target.save(update_fields=["role"])
+        audit(
+            brand_id=brand_id,
+            actor_id=actor_id,
+            action="member.role_changed",
+            user_id=target.user_id,
+            before=before,
+            after=role,
+        )
+    return target
 
 
 # --- Campaigns --------------------------------------------------------------------------------
@@ -192,6 +237,15 @@ CAMPAIGN_FIELDS = (
     "link",
     "starts_at",
     "ends_at",
+    "min_score",
+    "countries",
+    "regions",
+    "networks",
+    "topics",
+    "min_account_age_days",
+)
+# What eligibility reads (Campaign.rules).
+CAMPAIGN_RULE_FIELDS = (
     "min_score",
     "countries",
     "regions",
@@ -452,65 +506,88 @@ def _claim_perk(
 ) -> Claim:
     if not idempotency_key or len(idempotency_key) > 64:
         raise ClaimRefused("this claim form has expired: reload the page")
-    done = Claim.objects.filter(idempotency_key=idempotency_key).select_related("code").first()
-    if done is not None:
-        if done.user_id != user_id:
-            raise ClaimRefused("this claim form has expired: reload the page")
-        return done
     if not disclosure_accepted:
         raise ClaimRefused("read and accept the disclosure first")
-    campaign = (
-        Campaign.objects.select_related("brand").defer("image").filter(pk=campaign_id).first()
-    )
-    if campaign is None or not campaign.is_open or not campaign.brand.is_approved:
+    found = _campaign_and_tiers(campaign_id)
+    if found is None:
         raise ClaimRefused("this perk is not open")
+    campaign, tiers = found
     shipping_address = shipping_address.strip()
     if campaign.kind == CampaignKind.PHYSICAL and not shipping_address:
         raise ClaimRefused("enter the address to ship it to")
-    user = User.objects.only("country", "region", "date_joined", "opted_out").get(pk=user_id)
-    tiers = list(campaign.tiers.all())
-    facts = audience.person_facts(
-        user, topics=bool(campaign.topics), networks=bool(campaign.networks)
+    facts = audience.facts_of(
+        user_id, topics=bool(campaign.topics), networks=bool(campaign.networks)
     )
     verdict = check(campaign.rules(tiers=tiers), facts, today=today or timezone.localdate())
     if not verdict.eligible:
         raise ClaimRefused(verdict.lacks[0])
     tier = next((t for t in tiers if verdict.tier and t.min_score == verdict.tier.min_score), None)
     applying = campaign.kind == CampaignKind.SELECTION
-    with transaction.atomic():
-        code = None
-        if campaign.kind == CampaignKind.CODE:
-            # Row locks on codes only: concurrent claims take different codes without waiting.
-            code = _take_code(campaign, tier)
-            if code is None:
-                raise ClaimRefused(OUT_OF_STOCK)
-        try:
-            with transaction.atomic():
-                claim = Claim.objects.create(
-                    campaign=campaign,
-                    user_id=user_id,
-                    tier=tier,
-                    code=code,
-                    status=ClaimStatus.APPLIED if applying else ClaimStatus.CLAIMED,
-                    idempotency_key=idempotency_key,
-                    invitation_token=secrets.token_urlsafe(16)
-                    if campaign.kind == CampaignKind.INVITATION
-                    else "",
-                    shipping_address=shipping_address
-                    if campaign.kind == CampaignKind.PHYSICAL
-                    else "",
-                    disclosure_accepted_at=timezone.now(),
-                    score=round(facts.score or 0),
-                    country=facts.country,
-                    topic=_best_topic(campaign, facts.topic_scores),
-                )
-        except IntegrityError:
-            # Undo everything (the code taken above, too), then see which claim was there.
-            raise _AlreadyClaimed from None
-        if not applying:
-            # Last, so the campaign's row (every claim's hot spot) is locked only until commit.
-            _take_stock(campaign, tier)
+    claim = Claim(
+        campaign=campaign,
+        user_id=user_id,
+        tier=tier,
+        status=ClaimStatus.APPLIED if applying else ClaimStatus.CLAIMED,
+        idempotency_key=idempotency_key,
+        invitation_token=secrets.token_urlsafe(16)
+        if campaign.kind == CampaignKind.INVITATION
+        else "",
+        shipping_address=shipping_address if campaign.kind == CampaignKind.PHYSICAL else "",
+        disclosure_accepted_at=timezone.now(),
+        score=round(facts.score or 0),
+        country=facts.country,
+        topic=_best_topic(campaign, facts.topic_scores),
+    )
+    needs = stock.Needs(
+        stock=not applying,
+        code=campaign.kind == CampaignKind.CODE,
+        tier_stock=not applying and tier is not None and tier.stock_left is not None,
+    )
+    try:
+        recorded = stock.record_claim(claim, needs=needs)
+    except IntegrityError:
+        # The person (or this very submit, by its key) already claimed: nothing was taken.
+        raise _AlreadyClaimed from None
+    if not recorded:
+        raise ClaimRefused(OUT_OF_STOCK)
     return claim
+
+
+def _in_field_order(model: type[models.Model], names: Sequence[str]) -> list[str]:
+    wanted = set(names)
+    return [f.attname for f in model._meta.concrete_fields if f.attname in wanted]
+
+
+_CLAIM_FIELDS = _in_field_order(
+    Campaign, ("id", "title", "kind", "status", "brand_id", *CAMPAIGN_RULE_FIELDS)
+)
+_TIER_FIELDS = _in_field_order(
+    CampaignTier, ("id", "campaign_id", "name", "min_score", "reward", "stock_left")
+)
+
+
+def _campaign_and_tiers(campaign_id: int) -> tuple[Campaign, list[CampaignTier]] | None:
+    """An open campaign of an approved brand with its tiers, in one query (a row per tier; the
+    fields not read load on access, as with .only()); None when no such campaign is open."""
+    rows = list(
+        Campaign.objects.open()
+        .filter(pk=campaign_id)
+        .values_list(*_CLAIM_FIELDS, *(f"tiers__{name}" for name in _TIER_FIELDS))
+        .order_by("tiers__min_score")
+    )
+    if not rows:
+        return None
+    width = len(_CLAIM_FIELDS)
+    db = Campaign.objects.db
+    campaign = Campaign.from_db(db, _CLAIM_FIELDS, rows[0][:width])
+    tiers = [
+        CampaignTier.from_db(db, _TIER_FIELDS, row[width:])
+        for row in rows
+        if row[width] is not None
+    ]
+    for tier in tiers:
+        tier.campaign = campaign
+    return campaign, tiers
 
 
 class _AlreadyClaimed(Exception):
@@ -529,7 +606,9 @@ def claim_perk(
     """Claim a perk (or apply, for selection campaigns): at most once, never past the stock.
 
     The same idempotency key returns the claim it made; every refusal raises ClaimRefused with
-    the sentence the person sees ("out of stock" when none is left).
+    the sentence the person sees ("out of stock" when none is left). A first submit costs four
+    queries (campaign, tiers, the person's facts, the write); the key is looked up only when the
+    write clashed or was refused, which is when a double submit shows itself.
     """
     try:
         return _claim_perk(
@@ -541,61 +620,23 @@ def claim_perk(
             today=today,
         )
     except _AlreadyClaimed:
-        claimed = _existing_claim(idempotency_key=idempotency_key, user_id=user_id)
-        if claimed is not None:
-            return claimed
+        made = _claim_by_key(idempotency_key)
+        if made is not None and made.user_id == user_id:
+            return made
+        if made is not None:
+            raise ClaimRefused("this claim form has expired: reload the page") from None
         raise ClaimRefused("you already claimed this perk") from None
+    except ClaimRefused:
+        # A double submit after the campaign ran out or closed still shows its claim.
+        made = _claim_by_key(idempotency_key) if idempotency_key else None
+        if made is not None and made.user_id == user_id:
+            return made
+        raise
 
 
-def _existing_claim(*, idempotency_key: str, user_id: int) -> Claim | None:
-    """The claim a double submit already made (read outside the failed insert's transaction)."""
-    return Claim.objects.filter(idempotency_key=idempotency_key, user_id=user_id).first()
-
-
-def _take_stock(campaign: Campaign, tier: CampaignTier | None) -> None:
-    """The conditional decrements: the tier's stock (if it has one), then the campaign's."""
-    if tier is not None and tier.stock_left is not None:
-        taken = CampaignTier.objects.filter(pk=tier.pk, stock_left__gt=0).update(
-            stock_left=F("stock_left") - 1
-        )
-        if not taken:
-            raise ClaimRefused(OUT_OF_STOCK)
-    if not stock.take_one(campaign.pk):
-        raise ClaimRefused(OUT_OF_STOCK)
-
-
-_TAKE_CODE = """
-    UPDATE perks_perkcode SET claimed_at = %s
-    WHERE id = (SELECT id FROM perks_perkcode
-                WHERE campaign_id = %s AND claimed_at IS NULL AND (tier_id IS NULL OR tier_id = %s)
-                ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-    RETURNING id, code, tier_id
-"""
-
-
-def _take_code(campaign: Campaign, tier: CampaignTier | None) -> PerkCode | None:
-    """Mark a code nobody holds as taken, skipping codes other claims have locked right now."""
-    now = timezone.now()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_TAKE_CODE, [now, campaign.pk, tier.pk if tier else None])
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        taken = PerkCode(id=row[0], code=row[1], tier_id=row[2], campaign=campaign, claimed_at=now)
-        taken._state.adding = False
-        return taken
-    allowed = Q(tier__isnull=True) | Q(tier=tier) if tier is not None else Q(tier__isnull=True)
-    code = (
-        PerkCode.objects.select_for_update(skip_locked=True)
-        .filter(allowed, campaign=campaign, claimed_at__isnull=True)
-        .order_by("pk")
-        .first()
-    )
-    if code is not None:
-        code.claimed_at = now
-        code.save(update_fields=["claimed_at"])
-    return code
+def _claim_by_key(idempotency_key: str) -> Claim | None:
+    """The claim a submit with this key made (read outside the failed write)."""
+    return Claim.objects.filter(idempotency_key=idempotency_key).select_related("code").first()
 
 
 def _best_topic(campaign: Campaign, topic_scores: dict[str, float] | object) -> str:
@@ -660,16 +701,25 @@ def _settle_selection(
         how=how,
     )
     url = reverse("my_perks")
-    for claim in campaign.claims.all():
-        won = claim.status == ClaimStatus.WON
-        notify(
-            user_id=claim.user_id,
+    told = campaign.claims.filter(status__in=[ClaimStatus.WON, ClaimStatus.NOT_SELECTED])
+    notices = [
+        Notice(
+            user_id=user_id,
             kind="perk_selection",
             title=f"You were selected for {campaign.title}"
-            if won
+            if status == ClaimStatus.WON
             else f"You were not selected for {campaign.title} this time",
+            body="Your perk is waiting in My perks."
+            if status == ClaimStatus.WON
+            else "Thank you for applying; there were more applicants than perks.",
             url=url,
+            key=f"perk_selection:{campaign.pk}",
+            email_if=PERK_EMAIL,
         )
+        for user_id, status in told.values_list("user_id", "status")
+    ]
+    # After the commit: the winners are final before anyone hears of them.
+    transaction.on_commit(lambda: send_notices(notices=notices))
     return list(campaign.claims.filter(status=ClaimStatus.WON))
 
 
@@ -706,29 +756,42 @@ def mark_redeemed(
 # --- Announcements ----------------------------------------------------------------------------
 
 
+PERK_EMAIL = "perk_email"  # accounts.NotificationPreference: e-mail me about perks
+
+
 def announce_campaign(*, campaign_id: int, today: dt.date | None = None) -> int:
-    """Tell every person who qualifies that a new perk opened (once per campaign)."""
+    """Tell every person who qualifies that a new perk opened, once per campaign, through the one
+    notification pipeline (and by e-mail to those who asked for perk e-mails)."""
     today = today or timezone.localdate()
-    updated = Campaign.objects.filter(
-        pk=campaign_id, status=CampaignStatus.ACTIVE, announced_at__isnull=True
-    ).update(announced_at=timezone.now())
-    if not updated:
+    campaign = (
+        Campaign.objects.select_related("brand")
+        .defer("image")
+        .filter(pk=campaign_id, status=CampaignStatus.ACTIVE, announced_at__isnull=True)
+        .first()
+    )
+    if campaign is None:
         return 0
-    campaign = Campaign.objects.get(pk=campaign_id)
     rules = campaign.rules()
+    # The audience read model checks every rule (topics through their own read model).
     candidates = audience.audience_for(rules, networks=campaign.networks, today=today)
     url = reverse("perk_detail", args=[campaign.pk])
-    told = 0
-    for user_id in candidates.values_list("user_id", flat=True).iterator(chunk_size=2000):
-        user = User.objects.get(pk=user_id)
-        if not check(rules, audience.person_facts(user), today=today).eligible:
-            continue
-        if notify(
-            user_id=user_id,
-            kind="perk_opened",
-            title=f"New perk for you: {campaign.title}",
-            body=f"{campaign.brand.name} offers it to people like you.",
-            url=url,
-        ):
-            told += 1
+
+    def notices() -> Iterator[Notice]:
+        for user_id, score in candidates.values_list("user_id", "score").iterator(chunk_size=5000):
+            tier = rules.tier_for(score)
+            reward = f" Yours: {tier.reward}." if tier else ""
+            yield Notice(
+                user_id=user_id,
+                kind="perk_opened",
+                title=f"New perk for you: {campaign.title}",
+                body=f"{campaign.brand.name} offers it to people like you.{reward}",
+                url=url,
+                key=f"perk_opened:{campaign.pk}",
+                day=today,
+                email_if=PERK_EMAIL,
+            )
+
+    told = send_notices(notices=notices())
+    # Marked last: a redelivered task tells nobody twice (the notices' keys) and finishes.
+    Campaign.objects.filter(pk=campaign.pk).update(announced_at=timezone.now())
     return told

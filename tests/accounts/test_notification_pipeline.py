@@ -80,3 +80,44 @@ def test_muted_people_get_nothing_from_a_batch_beyond_a_handful(alice: User, bob
 
     assert send_notices(notices=notices) == FEW + 1
     assert not Notification.objects.filter(user=bob).exists()
+
+
+def test_a_notice_is_e_mailed_once_and_only_to_people_who_asked(alice: User, bob: User) -> None:
+    NotificationPreference.objects.create(user=alice, perk_email=True)
+    NotificationPreference.objects.create(user=bob, perk_email=False)
+    batch = [
+        Notice(
+            user_id=u.pk,
+            kind="perk_opened",
+            title="New perk for you: Jackets",
+            body="Acme offers it.",
+            url="/perks/1/",
+            key="perk_opened:1",
+            email_if="perk_email",
+        )
+        for u in (alice, bob)
+    ]
+
+    assert send_notices(notices=batch) == 2
+    assert send_notices(notices=batch) == 0
+
+    assert [m.to for m in mail.outbox] == [[alice.email]]
+    assert mail.outbox[0].subject == "New perk for you: Jackets"
+    assert "/perks/1/" in mail.outbox[0].body
+    assert Notification.objects.get(user=alice).emailed_at is not None
+    assert Notification.objects.get(user=bob).emailed_at is None
+
+
+def test_a_notice_without_email_if_is_never_e_mailed(alice: User) -> None:
+    NotificationPreference.objects.create(user=alice, perk_email=True)
+
+    send_notices(notices=[Notice(user_id=alice.pk, kind="perk_opened", title="t", key="k")])
+
+    assert not mail.outbox
+
+
+def test_e_mail_follows_only_yes_no_preferences() -> None:
+    from accounts.services import email_notices
+
+    with pytest.raises(ValueError, match="not a yes/no"):
+        email_notices(kind="perk_opened", key="k", preference="score_move_threshold")

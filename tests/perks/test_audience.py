@@ -15,6 +15,7 @@ from perks.eligibility import Place, Rules, Tier
 from perks.models import Audience
 from tests.factories.networks import NetworkAccountFactory
 from tests.factories.perks import scored_person
+from tests.postgres import needs_postgres
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 12, 3)
@@ -111,8 +112,8 @@ def test_a_location_a_network_reports_is_suggested_but_not_set() -> None:
 def test_the_cells_answer_exactly_as_counting_rows_would(world: None, rules: Rules) -> None:
     from perks.audience import _preview
 
-    cells = _preview(rules, networks=(), today=TODAY, by_cells=True)
-    rows = _preview(rules, networks=(), today=TODAY, by_cells=False)
+    cells = _preview(rules, networks=(), today=TODAY, path="cells")
+    rows = _preview(rules, networks=(), today=TODAY, path="rows")
 
     assert cells == rows
     assert rows.total > 0
@@ -125,10 +126,70 @@ def test_the_cells_follow_a_person_who_moves_or_opts_out(world: None) -> None:
     rebuild_audience()
     set_person_location(user_id=alice.pk, country="CA")
     rules = Rules(tiers=TIERS)
-    assert _preview(rules, networks=(), today=TODAY, by_cells=True) == _preview(
-        rules, networks=(), today=TODAY, by_cells=False
+    assert _preview(rules, networks=(), today=TODAY, path="cells") == _preview(
+        rules, networks=(), today=TODAY, path="rows"
     )
     opt_out_person(user_id=alice.pk)
-    after = _preview(rules, networks=(), today=TODAY, by_cells=True)
-    assert after == _preview(rules, networks=(), today=TODAY, by_cells=False)
+    after = _preview(rules, networks=(), today=TODAY, path="cells")
+    assert after == _preview(rules, networks=(), today=TODAY, path="rows")
     assert after.total == 5
+
+
+JOINED_DAYS_AGO = (0, 1, 29, 31, 200, 365, 366, 400, 800)
+
+
+@pytest.fixture
+def joined_world(world: None) -> None:
+    """People who joined on days around month ends and around a year ago, some with networks."""
+    now = timezone.now()
+    for index, days in enumerate(JOINED_DAYS_AGO):
+        person = scored_person(30 + 7 * index, country="CA" if index % 2 else "US")
+        type(person).objects.filter(pk=person.pk).update(date_joined=now - dt.timedelta(days=days))
+        if index % 3 == 0:
+            NetworkAccountFactory.create(user=person, network="github")
+        if index % 4 == 0:
+            NetworkAccountFactory.create(user=person, network="mastodon")
+    rebuild_audience()
+
+
+@pytest.mark.parametrize("age", [0, 1, 30, 31, 90, 365, 366, 5000])
+@pytest.mark.parametrize("networks", [(), ("github",), ("github", "mastodon")])
+def test_the_join_cells_answer_exactly_as_counting_rows_would(
+    joined_world: None, age: int, networks: tuple[str, ...]
+) -> None:
+    from perks.audience import _preview
+
+    needs_postgres("the join cells are read by position in jsonb")
+    today = timezone.localdate()
+    for rules in (
+        Rules(min_account_age_days=age, tiers=TIERS),
+        Rules(min_account_age_days=age, min_score=40, countries=(Place("CA", "Canada"),)),
+    ):
+        joins = _preview(rules, networks=networks, today=today, path="joins")
+        rows = _preview(rules, networks=networks, today=today, path="rows")
+        assert joins == rows, (rules, networks)
+
+
+def test_the_join_cells_follow_a_person_who_moves_links_or_opts_out(joined_world: None) -> None:
+    from perks.audience import _preview
+
+    needs_postgres("the join cells are read by position in jsonb")
+    today = timezone.localdate()
+    rules = Rules(min_account_age_days=30, tiers=TIERS)
+    alice = scored_person(70, country="US")
+    type(alice).objects.filter(pk=alice.pk).update(
+        date_joined=timezone.now() - dt.timedelta(days=45)
+    )
+    rebuild_audience()
+    before = _preview(rules, networks=(), today=today, path="joins")
+
+    set_person_location(user_id=alice.pk, country="CA")
+    moved = _preview(rules, networks=(), today=today, path="joins")
+    assert moved == _preview(rules, networks=(), today=today, path="rows")
+    opt_out_person(user_id=alice.pk)
+    gone = _preview(rules, networks=(), today=today, path="joins")
+
+    assert gone == _preview(rules, networks=(), today=today, path="rows")
+    assert moved.total == before.total
+    assert gone.total == before.total - 1
+    assert dict(moved.by_country)["Canada"] == dict(before.by_country)["Canada"] + 1

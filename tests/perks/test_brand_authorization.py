@@ -20,6 +20,8 @@ OWNER, MANAGER, ANALYST = "owner", "manager", "analyst"
 
 def _endpoints(campaign: Campaign) -> list[tuple[str, str, str, dict[str, Any], str]]:
     slug, pk = campaign.brand.slug, campaign.pk
+    analyst = campaign.brand.memberships.filter(role="analyst").values_list("pk", flat=True)
+    member = analyst.first() or 0
     return [
         ("dashboard", "get", reverse("brand_dashboard", args=[slug]), {}, ANALYST),
         ("campaign", "get", reverse("brand_campaign", args=[slug, pk]), {}, ANALYST),
@@ -47,6 +49,14 @@ def _endpoints(campaign: Campaign) -> list[tuple[str, str, str, dict[str, Any], 
             {"email": "new@example.com", "role": "analyst"},
             OWNER,
         ),
+        (
+            "change role",
+            "post",
+            reverse("brand_members", args=[slug]),
+            {"member": member, "role": "owner"},
+            OWNER,
+        ),
+        ("remove member", "post", reverse("brand_members", args=[slug]), {"remove": member}, OWNER),
     ]
 
 
@@ -65,6 +75,11 @@ def test_strangers_get_404_on_every_brand_page_and_action(
     assert acme_campaign.status == CampaignStatus.ACTIVE
     assert acme_campaign.codes.count() == 5
     assert AuditEntry.objects.count() == before
+    assert sorted(acme_campaign.brand.memberships.values_list("role", flat=True)) == [
+        ANALYST,
+        MANAGER,
+        OWNER,
+    ]
 
 
 @pytest.mark.parametrize("role", [ANALYST, MANAGER])
@@ -80,6 +95,11 @@ def test_each_role_is_refused_what_it_may_not_do(
     assert acme_campaign.status == CampaignStatus.ACTIVE
     assert acme_campaign.codes.count() == 5
     assert not acme_campaign.brand.invitations.exists()
+    assert sorted(acme_campaign.brand.memberships.values_list("role", flat=True)) == [
+        ANALYST,
+        MANAGER,
+        OWNER,
+    ]
 
 
 @pytest.mark.parametrize("role", [ANALYST, MANAGER, OWNER])
@@ -211,3 +231,68 @@ def test_a_manager_picks_winners_by_ticking_applicants(
 
     statuses = dict(Claim.objects.values_list("pk", "status"))
     assert statuses == {claims[0].pk: "not_selected", claims[1].pk: "won"}
+
+
+# --- members: roles ---------------------------------------------------------------------------
+
+
+def test_a_manager_cannot_promote_themself_to_owner(
+    acme: Brand, clients: dict[str, Client]
+) -> None:
+    manager = acme.memberships.get(role=MANAGER)
+
+    response = clients[MANAGER].post(
+        reverse("brand_members", args=[acme.slug]), {"member": manager.pk, "role": OWNER}
+    )
+
+    assert response.status_code == 403
+    manager.refresh_from_db()
+    assert manager.role == MANAGER
+
+
+def test_an_owner_changes_a_role_and_the_audit_log_says_from_what_to_what(
+    acme: Brand, clients: dict[str, Client]
+) -> None:
+    analyst = acme.memberships.get(role=ANALYST)
+    owner = acme.memberships.get(role=OWNER)
+
+    response = clients[OWNER].post(
+        reverse("brand_members", args=[acme.slug]), {"member": analyst.pk, "role": MANAGER}
+    )
+
+    assert response.status_code == 302
+    analyst.refresh_from_db()
+    assert analyst.role == MANAGER
+    entry = AuditEntry.objects.filter(brand=acme).latest("created_at")
+    assert entry.action == "member.role_changed"
+    assert entry.actor_id == owner.user_id
+    assert entry.detail == {"user_id": analyst.user_id, "before": ANALYST, "after": MANAGER}
+
+
+def test_the_last_owner_can_neither_step_down_nor_leave_through_the_page(
+    acme: Brand, clients: dict[str, Client]
+) -> None:
+    owner = acme.memberships.get(role=OWNER)
+    url = reverse("brand_members", args=[acme.slug])
+
+    demoted = clients[OWNER].post(url, {"member": owner.pk, "role": ANALYST}, follow=True)
+    removed = clients[OWNER].post(url, {"remove": owner.pk}, follow=True)
+
+    owner.refresh_from_db()
+    assert owner.role == OWNER
+    assert b"A brand needs an owner" in demoted.content
+    assert b"A brand needs an owner" in removed.content
+
+
+def test_an_owner_cannot_reach_another_brands_member_through_their_own_slug(
+    acme: Brand, clients: dict[str, Client]
+) -> None:
+    """globex's owner posts Acme's analyst's membership id to globex's members page."""
+    analyst = acme.memberships.get(role=ANALYST)
+    url = reverse("brand_members", args=["globex"])
+
+    clients["other_brand"].post(url, {"member": analyst.pk, "role": OWNER})
+    clients["other_brand"].post(url, {"remove": analyst.pk})
+
+    analyst.refresh_from_db()
+    assert analyst.role == ANALYST

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -9,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connections
 
+from perks import stock
 from perks.models import Campaign, CampaignKind, CampaignStatus, Claim, ClaimStatus, PerkCode
 from perks.services import OUT_OF_STOCK, ClaimRefused, claim_perk
 from tests.factories.perks import (
@@ -230,3 +232,73 @@ def test_a_refused_second_claim_leaves_no_code_taken() -> None:
     _claim(campaign, alice.pk, key="one")
 
     assert PerkCode.objects.filter(campaign=campaign, claimed_at__isnull=False).count() == 1
+
+
+# --- the one-statement write and the plain path store the same rows ---------------------------
+
+
+def _scenario(fast: bool, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """The same claims on a fresh campaign (tiers with and without their own stock, tier codes,
+    more people than stock, a double submit and a second claim), written by one path."""
+    monkeypatch.setattr(stock, "record_claim", functools.partial(ORIGINAL_RECORD, fast=fast))
+    campaign = CampaignFactory.create(stock_total=4)
+    gold = CampaignTierFactory.create(
+        campaign=campaign, name="Gold", min_score=80, reward="free", stock_total=1, stock_left=1
+    )
+    CampaignTierFactory.create(campaign=campaign, name="Bronze", min_score=20, reward="20% off")
+    add_codes(campaign, 5)
+    PerkCode.objects.create(campaign=campaign, code="GOLD-ONLY", tier=gold)
+    people = [scored_person(score) for score in (90, 85, 30, 40, 50, 60)]
+    outcomes: list[str | None] = []
+    path = "fast" if fast else "plain"
+    for index, person in enumerate(people):
+        try:
+            claim = _claim(campaign, person.pk, key=f"{path}-{index}")
+        except ClaimRefused as exc:
+            outcomes.append(exc.reason)
+        else:
+            outcomes.append(f"code {claim.code.code.split('-')[-1] if claim.code else None}")
+    double = _claim(campaign, people[0].pk, key=f"{path}-0")
+    outcomes.append(double.code.code.split("-")[-1] if double.code else None)
+    with pytest.raises(ClaimRefused) as again:
+        _claim(campaign, people[0].pk, key=f"{path}-other")
+    outcomes.append(again.value.reason)
+    rows = [
+        (people.index(c.user), c.tier.name if c.tier else "", c.status, c.score)
+        for c in Claim.objects.filter(campaign=campaign)
+        .select_related("user", "tier")
+        .order_by("pk")
+    ]
+    gold.refresh_from_db()
+    return {
+        "outcomes": outcomes,
+        "rows": rows,
+        "codes_taken": sorted(
+            code.split("-")[-1]
+            for code in campaign.codes.filter(claimed_at__isnull=False).values_list(
+                "code", flat=True
+            )
+        ),
+        "claims_with_codes": Claim.objects.filter(campaign=campaign, code__isnull=False).count(),
+        "stock_left": campaign.stock_left,
+        "gold_left": gold.stock_left,
+    }
+
+
+ORIGINAL_RECORD = stock.record_claim
+
+
+@pytest.mark.postgres
+def test_the_one_statement_write_stores_what_the_plain_path_stores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    needs_postgres("the one-statement write is PostgreSQL's")
+
+    fast = _scenario(True, monkeypatch)
+    plain = _scenario(False, monkeypatch)
+
+    assert fast == plain
+    assert fast["stock_left"] == 0
+    assert fast["gold_left"] == 0
+    assert fast["claims_with_codes"] == 4
+    assert OUT_OF_STOCK in fast["outcomes"]  # type: ignore[operator]

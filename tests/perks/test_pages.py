@@ -135,3 +135,19 @@ def test_my_perks_shows_only_my_claims_in_a_fixed_number_of_queries() -> None:
     assert page.count(f"tok-{alice.pk}-") == 3
     assert f"tok-{bob.pk}-" not in page
     assert len(queries) <= 8
+
+
+@pytest.mark.parametrize(
+    ("url", "link"),
+    [
+        ("https://example.com/early", "https://example.com/early?invite=tok"),
+        ("https://example.com/early?ref=klout", "https://example.com/early?ref=klout&invite=tok"),
+    ],
+)
+def test_the_personal_early_access_link_keeps_the_brands_own_query(url: str, link: str) -> None:
+    campaign = CampaignFactory.create(kind=CampaignKind.INVITATION, invitation_url=url)
+
+    claim = Claim(campaign=campaign, invitation_token="tok")
+
+    assert claim.invitation_link == link
+    assert Claim(campaign=campaign).invitation_link == ""

@@ -28,6 +28,7 @@ from perks.services import PerkError
 from tests.factories.accounts import UserFactory
 from tests.factories.perks import (
     CampaignFactory,
+    CampaignTierFactory,
     MembershipFactory,
     add_codes,
     scored_person,
@@ -118,6 +119,66 @@ def test_the_last_owner_cannot_be_removed() -> None:
             brand_id=owner.brand_id, actor_id=owner.user_id, membership_id=owner.pk
         )
     assert Membership.objects.filter(pk=owner.pk).exists()
+
+
+def test_an_owner_hands_over_ownership_then_steps_down() -> None:
+    owner = MembershipFactory.create()
+    manager = MembershipFactory.create(brand=owner.brand, role=Role.MANAGER)
+
+    services.change_member_role(
+        brand_id=owner.brand_id, actor_id=owner.user_id, membership_id=manager.pk, role=Role.OWNER
+    )
+    services.change_member_role(
+        brand_id=owner.brand_id, actor_id=owner.user_id, membership_id=owner.pk, role=Role.ANALYST
+    )
+
+    owner.refresh_from_db()
+    manager.refresh_from_db()
+    assert (owner.role, manager.role) == (Role.ANALYST, Role.OWNER)
+    actions = list(
+        AuditEntry.objects.filter(brand=owner.brand)
+        .order_by("pk")
+        .values_list("action", "detail__after")
+    )
+    assert actions == [("member.role_changed", "owner"), ("member.role_changed", "analyst")]
+
+
+def test_the_last_owner_cannot_be_demoted() -> None:
+    owner = MembershipFactory.create()
+
+    with pytest.raises(PerkError, match="needs an owner"):
+        services.change_member_role(
+            brand_id=owner.brand_id, actor_id=owner.user_id, membership_id=owner.pk, role="manager"
+        )
+    owner.refresh_from_db()
+    assert owner.role == Role.OWNER
+
+
+@pytest.mark.parametrize("role", [Role.MANAGER, Role.ANALYST])
+def test_only_owners_change_roles_or_remove_members(role: str) -> None:
+    owner = MembershipFactory.create()
+    member = MembershipFactory.create(brand=owner.brand, role=role)
+
+    with pytest.raises(PerkError, match="Only an owner"):
+        services.change_member_role(
+            brand_id=owner.brand_id, actor_id=member.user_id, membership_id=member.pk, role="owner"
+        )
+    with pytest.raises(PerkError, match="Only an owner"):
+        services.remove_member(
+            brand_id=owner.brand_id, actor_id=member.user_id, membership_id=owner.pk
+        )
+    member.refresh_from_db()
+    assert member.role == role
+    assert Membership.objects.filter(pk=owner.pk).exists()
+
+
+def test_a_role_must_be_one_of_the_three() -> None:
+    owner = MembershipFactory.create()
+
+    with pytest.raises(PerkError, match="Choose a role"):
+        services.change_member_role(
+            brand_id=owner.brand_id, actor_id=owner.user_id, membership_id=owner.pk, role="admin"
+        )
 
 
 # --- lifecycle --------------------------------------------------------------------------------
@@ -232,14 +293,17 @@ def test_generated_codes_are_unique() -> None:
 # --- selection, redemption, addresses ---------------------------------------------------------
 
 
-def test_a_random_draw_is_reproducible_from_its_recorded_seed_and_everyone_is_told() -> None:
+def test_a_random_draw_is_reproducible_from_its_recorded_seed_and_everyone_is_told(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     first = CampaignFactory.create(kind=CampaignKind.SELECTION, stock_total=2)
     second = CampaignFactory.create(kind=CampaignKind.SELECTION, stock_total=2)
     one, two = _apply(first, 5), _apply(second, 5)
     actor = MembershipFactory.create(brand=first.brand).user_id
 
-    winners = services.draw_winners(campaign_id=first.pk, actor_id=actor, seed="s33d")
-    again = services.draw_winners(campaign_id=second.pk, actor_id=actor, seed="s33d")
+    with django_capture_on_commit_callbacks(execute=True):
+        winners = services.draw_winners(campaign_id=first.pk, actor_id=actor, seed="s33d")
+        again = services.draw_winners(campaign_id=second.pk, actor_id=actor, seed="s33d")
 
     first.refresh_from_db()
     assert first.draw_seed == "s33d"
@@ -250,6 +314,9 @@ def test_a_random_draw_is_reproducible_from_its_recorded_seed_and_everyone_is_to
     assert statuses == ["not_selected"] * 3 + ["won"] * 2
     told = Notification.objects.filter(kind="perk_selection", user__perk_claims__campaign=first)
     assert told.count() == 5
+    titles = sorted(told.values_list("title", flat=True))
+    assert titles.count(f"You were selected for {first.title}") == 2
+    assert titles.count(f"You were not selected for {first.title} this time") == 3
     with pytest.raises(PerkError, match="already chosen"):
         services.draw_winners(campaign_id=first.pk, actor_id=actor)
 
@@ -366,6 +433,65 @@ def test_a_new_perk_is_announced_once_to_the_people_who_qualify(
     assert list(told.values_list("user_id", flat=True)) == [fits.pk]
     assert campaign.title in told.get().title
     assert not Notification.objects.filter(user__in=[too_low, elsewhere]).exists()
+
+
+def test_the_announcement_goes_through_the_pipeline_and_by_e_mail_to_who_asked(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from accounts.models import NotificationPreference
+    from perks.audience import rebuild_audience
+
+    wants_mail = scored_person(85, country="CA")
+    app_only = scored_person(50, country="CA")
+    muted = scored_person(60, country="CA")
+    NotificationPreference.objects.create(user=wants_mail, perk_email=True)
+    NotificationPreference.objects.create(user=muted, in_app=False, perk_email=True)
+    rebuild_audience()
+    campaign = CampaignFactory.create(
+        status=CampaignStatus.DRAFT, min_score=40, countries=["CA"], announced_at=None
+    )
+    CampaignTierFactory.create(campaign=campaign, name="Bronze", min_score=40, reward="20% off")
+    CampaignTierFactory.create(campaign=campaign, name="Gold", min_score=80, reward="A free jacket")
+    add_codes(campaign, 2)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.change_campaign_status(campaign_id=campaign.pk, actor_id=None, status="active")
+
+    told = Notification.objects.filter(kind="perk_opened").order_by("user_id")
+    assert list(told.values_list("user_id", flat=True)) == sorted([wants_mail.pk, app_only.pk])
+    assert "Yours: A free jacket." in told.get(user=wants_mail).body
+    assert "Yours: 20% off." in told.get(user=app_only).body
+    assert [m.to for m in mail.outbox] == [[wants_mail.email]]
+    assert campaign.title in mail.outbox[0].subject
+    assert told.get(user=wants_mail).emailed_at is not None
+    assert told.get(user=app_only).emailed_at is None
+    # A redelivered task (the mark cleared by hand) tells and mails nobody again.
+    Campaign.objects.filter(pk=campaign.pk).update(announced_at=None)
+    assert services.announce_campaign(campaign_id=campaign.pk) == 0
+    assert len(mail.outbox) == 1
+
+
+def test_selection_results_are_e_mailed_to_who_asked(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from accounts.models import NotificationPreference
+
+    campaign = CampaignFactory.create(kind=CampaignKind.SELECTION, stock_total=1)
+    winner, other = _apply(campaign, 2)
+    for claim in (winner, other):
+        NotificationPreference.objects.create(user_id=claim.user_id, perk_email=True)
+    actor = MembershipFactory.create(brand=campaign.brand).user_id
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.pick_winners(campaign_id=campaign.pk, actor_id=actor, claim_ids=[winner.pk])
+
+    subjects = {m.to[0]: m.subject for m in mail.outbox}
+    assert subjects == {
+        winner.user.email: f"You were selected for {campaign.title}",
+        other.user.email: f"You were not selected for {campaign.title} this time",
+    }
 
 
 def test_a_brand_picks_winners_by_hand_but_no_more_than_the_stock() -> None:
