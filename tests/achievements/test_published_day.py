@@ -117,23 +117,3 @@ def test_opted_out_people_are_not_evaluated(alice, bob, alice_mentioned):
     assert evaluation.people == 1
     assert not Unlock.objects.filter(user=bob).exists()
     assert Unlock.objects.filter(user=alice, achievement="early_member", level=3).exists()
-
-
-def test_notices_never_name_an_account_the_hidden_rule_hides() -> None:
-    from achievements.notices import _forget_hidden
-
-    row = {
-        "influencee": 7, "influencee_handle": "eve", "influencee_ext": "7",
-        "influencer": 8, "influencer_handle": "frank", "influencer_ext": "8",
-        "high_actor": None, "high_actor_handle": None, "high_actor_ext": None,
-        "reason": "your strongest reactor", "reason_kind": "person",
-        "about": 7, "about_handle": "eve", "about_ext": "7",
-    }  # fmt: skip
-    _forget_hidden(row, hidden={7})
-    assert row["influencee"] is None
-    assert row["influencee_handle"] is None
-    assert row["influencer_handle"] == "frank"
-    assert row["reason"] is None
-    row.update(reason="your strongest reactor", about=8, about_handle="frank")
-    _forget_hidden(row, hidden={7})
-    assert row["reason"] == "your strongest reactor is @frank"
