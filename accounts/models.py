@@ -217,6 +217,8 @@ class NotificationPreference(models.Model):
     )
     in_app = models.BooleanField(default=True, help_text="Show notifications in the app.")
     weekly_digest = models.BooleanField(default=True, help_text="Send me a weekly e-mail digest.")
+    # Kinds of notice (accounts.notice_kinds) the person turned off: never stored for them.
+    muted_kinds = models.JSONField(default=list, blank=True)
     unsubscribe_token = models.CharField(max_length=64, unique=True, default=_new_unsubscribe_token)
 
     def __str__(self) -> str:

@@ -324,13 +324,21 @@ class Notice:
 def send_notices(*, notices: Iterable[Notice]) -> int:
     """The one notification pipeline: store a batch of notices in bulk; return how many are new.
 
-    A notice whose person turned in-app notifications off is dropped; one whose (person, kind, key)
-    was already told is skipped, so building the same day twice sends nothing new.
+    A notice whose person turned in-app notifications off, or turned its kind off, is dropped; one
+    whose (person, kind, key) was already told is skipped, so building the same day twice sends
+    nothing new.
     """
     today = timezone.now().date()
     muted = set(
         NotificationPreference.objects.filter(in_app=False).values_list("user_id", flat=True)
     )
+    muted_kinds = {
+        (user_id, kind)
+        for user_id, kinds in NotificationPreference.objects.filter(in_app=True)
+        .exclude(muted_kinds=[])
+        .values_list("user_id", "muted_kinds")
+        for kind in kinds
+    }
     now = timezone.now()
     columns = ("user_id", "kind", "title", "body", "url", "key", "day", "created_at")
     rows = (
@@ -345,7 +353,7 @@ def send_notices(*, notices: Iterable[Notice]) -> int:
             now,
         )
         for n in notices
-        if n.user_id not in muted
+        if n.user_id not in muted and (n.user_id, n.kind) not in muted_kinds
     )
     return insert_ignoring_conflicts(Notification, columns, rows)
 
@@ -355,13 +363,17 @@ def send_notice_rows(*, sql: str, params: Sequence[Any]) -> int:
 
     `sql` selects columns named user_id, kind, title, body, url, key and day, with a non-empty key
     per row; the
-    rows are stored under the rules of `send_notices` (muted, opted-out and inactive people
-    dropped; a (person, kind, key) already told skipped) by one INSERT … SELECT, so a million
-    people's notices never pass through Python one by one. Returns how many are new.
+    rows are stored under the rules of `send_notices` (muted people and kinds, opted-out and
+    inactive people dropped; a (person, kind, key) already told skipped) by one INSERT … SELECT,
+    so a million people's notices never pass through Python one by one. Returns how many are new.
     """
     q = connection.ops.quote_name
     table, users = q(Notification._meta.db_table), q(User._meta.db_table)
     preferences = q(NotificationPreference._meta.db_table)
+    if connection.vendor == "postgresql":
+        kind_on = "NOT (COALESCE(p.muted_kinds, '[]'::jsonb) @> jsonb_build_array(n.kind))"
+    else:
+        kind_on = "NOT EXISTS (SELECT 1 FROM json_each(p.muted_kinds) m WHERE m.value = n.kind)"
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Idempotent (a re-run inserts nothing twice): the commit need not wait for the disk;
@@ -375,7 +387,7 @@ def send_notice_rows(*, sql: str, params: Sequence[Any]) -> int:
             f"FROM ({sql}) n "
             f"JOIN {users} u ON u.id = n.user_id AND u.is_active AND NOT u.opted_out "
             f"LEFT JOIN {preferences} p ON p.user_id = n.user_id "
-            "WHERE n.key <> '' AND (p.in_app IS NULL OR p.in_app) "
+            f"WHERE n.key <> '' AND (p.user_id IS NULL OR (p.in_app AND {kind_on})) "
             "ON CONFLICT DO NOTHING",
             [timezone.now(), *params],
         )

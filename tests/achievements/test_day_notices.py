@@ -170,3 +170,12 @@ def test_the_sql_advice_says_exactly_what_the_python_advice_says() -> None:
     expected = {i: advice_for(f) for i, f in enumerate(cases)}
     assert len(set(expected.values())) > 5  # every branch of the advice is exercised
     assert found == expected
+
+
+def test_a_kind_turned_off_is_never_stored_for_that_person(alice, bob, two_days) -> None:
+    today = two_days[0]
+    NotificationPreference.objects.create(user=alice, muted_kinds=["top_influencer", "score_moved"])
+    notify_day(run_id=today.pk)
+    kinds = set(Notification.objects.filter(user=alice).values_list("kind", flat=True))
+    assert kinds == {"higher_score_actor"}
+    assert Notification.objects.filter(user=bob, kind="top_influencee").exists()
