@@ -25,7 +25,7 @@ def test_columns_written_come_back_as_the_same_numbers() -> None:
     )
     order = np.argsort(ids)
     assert added == 4
-    assert a.dtype == np.int64 and b.dtype == np.int16 and c.dtype == np.float64
+    assert (a.dtype, b.dtype, c.dtype) == (np.int64, np.int16, np.float64)
     assert a.tolist() == ids[order].tolist()
     assert b.tolist() == small[order].tolist()
     assert c.tolist() == real[order].tolist()
