@@ -171,9 +171,15 @@ class Notification(models.Model):
     """Something we told a person in the app (score moves, new badges, perks)."""
 
     # No index of its own on `user`: both indexes below start with it, and a day's million notices
-    # maintain two indexes and the key, not three.
+    # maintain two indexes and the key, not three. No database constraint either: it would check
+    # each of a day's millions of new rows one by one; both ways in (accounts.services) insert only
+    # people they join to the user table, and deleting a person goes through the ORM's cascade.
     user = models.ForeignKey(
-        User, on_delete=models.CASCADE, related_name="notifications", db_index=False
+        User,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(max_length=64)
     title = models.CharField(max_length=200)

@@ -355,7 +355,7 @@ def send_notices(*, notices: Iterable[Notice]) -> int:
         for n in notices
         if n.user_id not in muted and (n.user_id, n.kind) not in muted_kinds
     )
-    return insert_ignoring_conflicts(Notification, columns, rows)
+    return insert_ignoring_conflicts(Notification, columns, rows, existing=("user_id", User))
 
 
 def send_notice_rows(*, sql: str, params: Sequence[Any]) -> int:

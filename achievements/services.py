@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -116,10 +117,14 @@ def _write_unlocks(
                     "level": ("int2", np.concatenate(reached)),
                 },
             )
+            users = connection.ops.quote_name(get_user_model()._meta.db_table)
             cursor.execute(
+                # Joined to the people it names (the table has no foreign-key constraint to check
+                # millions of rows one by one): nobody deleted meanwhile gets an unlock.
                 f"INSERT INTO {table} (user_id, achievement, level, day, run_id, unlocked_at) "
-                f"SELECT user_id, {case}, level, %s, %s, %s FROM _new_unlocks WHERE 1 = 1 "
-                "ORDER BY user_id, rule, level ON CONFLICT DO NOTHING",
+                f"SELECT t.user_id, {case}, t.level, %s, %s, %s "
+                f"FROM _new_unlocks t JOIN {users} u ON u.id = t.user_id WHERE 1 = 1 "
+                "ORDER BY t.user_id, t.rule, t.level ON CONFLICT DO NOTHING",
                 [*case_params, day, run_id, timezone.now()],  # type: ignore[list-item]
             )
             added = max(cursor.rowcount, 0)

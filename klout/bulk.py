@@ -19,22 +19,46 @@ COPY_CHUNK = 50_000
 
 
 def insert_ignoring_conflicts(
-    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    existing: tuple[str, type[models.Model]] | None = None,
 ) -> int:
     """Insert `rows` (tuples in `columns` order, table column names); return the rows added.
 
     Values are plain scalars (numbers, text, dates, None): JSON columns are not supported.
+    `existing=(column, Model)` keeps only rows whose `column` is the primary key of a `Model` row
+    (for a key the database does not constrain): one set-based check, not one per row.
     """
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    parents = "SELECT 1"
+    key = 0
+    if existing is not None:
+        key = list(columns).index(existing[0])
+        parent = existing[1]
+        parents = (
+            f"SELECT {connection.ops.quote_name(str(parent._meta.pk.column))} "
+            f"FROM {connection.ops.quote_name(parent._meta.db_table)}"
+        )
     if connection.vendor == "postgresql":
-        return _copy_then_insert(table, names, columns, rows)
+        check = f"{names.split(', ')[key]} IN ({parents})" if existing else "1 = 1"
+        return _copy_then_insert(table, names, columns, rows, check)
     marks = ", ".join(["%s"] * len(columns))
-    sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+    sql = (
+        f"INSERT INTO {table} ({names}) SELECT {marks} WHERE %s IN ({parents}) "
+        "ON CONFLICT DO NOTHING"
+        if existing is not None
+        else f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+    )
     added = 0
     iterator = iter(rows)
     with transaction.atomic(), connection.cursor() as cursor:
-        while batch := [tuple(_plain(v) for v in row) for row in itertools.islice(iterator, BATCH)]:
+        while batch := [
+            tuple(_plain(v) for v in row) + ((row[key],) if existing is not None else ())
+            for row in itertools.islice(iterator, BATCH)
+        ]:
             before = _changes(cursor)
             cursor.executemany(sql, batch)
             added += _changes(cursor) - before if before >= 0 else max(cursor.rowcount, 0)
@@ -53,7 +77,7 @@ def _plain(value: Any) -> Any:
 
 
 def _copy_then_insert(
-    table: str, names: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    table: str, names: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], check: str
 ) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -74,8 +98,8 @@ def _copy_then_insert(
         cursor.execute(
             # In first-column order (the person, for unlocks and notifications): index pages are
             # then visited in order rather than at random.
-            f"INSERT INTO {table} ({names}) SELECT {names} FROM _bulk_rows ORDER BY 1 "
-            "ON CONFLICT DO NOTHING"
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM _bulk_rows WHERE {check} "
+            "ORDER BY 1 ON CONFLICT DO NOTHING"
         )
         added = cursor.rowcount
         cursor.execute("DROP TABLE _bulk_rows")

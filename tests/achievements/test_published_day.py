@@ -117,3 +117,24 @@ def test_opted_out_people_are_not_evaluated(alice, bob, alice_mentioned):
     assert evaluation.people == 1
     assert not Unlock.objects.filter(user=bob).exists()
     assert Unlock.objects.filter(user=alice, achievement="early_member", level=3).exists()
+
+
+def test_deleting_a_person_deletes_their_unlocks_and_notifications(alice, bob) -> None:
+    from accounts.services import delete_user, notify
+
+    day = dt.date(2026, 11, 1)
+    for person in (alice, bob):
+        Unlock.objects.create(user=person, achievement="score", level=1, day=day)
+        notify(user_id=person.pk, kind="plus_k", title="+K")
+    delete_user(user_id=alice.pk)
+    assert list(Unlock.objects.values_list("user_id", flat=True)) == [bob.pk]
+    assert list(Notification.objects.values_list("user_id", flat=True)) == [bob.pk]
+
+
+def test_a_notice_for_someone_who_no_longer_exists_is_not_stored(alice) -> None:
+    from accounts.services import Notice, send_notices
+
+    gone = type(alice).objects.order_by("-pk").values_list("pk", flat=True).first() + 100
+    batch = [Notice(user_id=u, kind="plus_k", title="+K", key="k") for u in (alice.pk, gone)]
+    assert send_notices(notices=batch) == 1
+    assert list(Notification.objects.values_list("user_id", flat=True)) == [alice.pk]
