@@ -388,7 +388,9 @@ def send_notice_rows(*, sql: str, params: Sequence[Any]) -> int:
             f"JOIN {users} u ON u.id = n.user_id AND u.is_active AND NOT u.opted_out "
             f"LEFT JOIN {preferences} p ON p.user_id = n.user_id "
             f"WHERE n.key <> '' AND (p.user_id IS NULL OR (p.in_app AND {kind_on})) "
-            "ON CONFLICT DO NOTHING",
+            # In person order: the indexes (all led by the person) are then walked once, in
+            # order, rather than once per kind at random.
+            "ORDER BY n.user_id ON CONFLICT DO NOTHING",
             [timezone.now(), *params],
         )
         return max(cursor.rowcount, 0)
