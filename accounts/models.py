@@ -170,10 +170,10 @@ class NotificationQuerySet(models.QuerySet["Notification"]):
 class Notification(models.Model):
     """Something we told a person in the app (score moves, new badges, perks)."""
 
-    # No index of its own on `user`: both indexes below start with it, and a day's million notices
-    # maintain two indexes and the key, not three. No database constraint either: it would check
-    # each of a day's millions of new rows one by one; both ways in (accounts.services) insert only
-    # people they join to the user table, and deleting a person goes through the ORM's cascade.
+    # No index of its own on `user`: both indexes below start with it, and a day's millions of
+    # notices maintain the list index and the key, not a third. No database constraint either: it
+    # would check each new row one by one; both ways in (accounts.services) insert only people
+    # they join to the user table, and deleting a person goes through the ORM's cascade.
     user = models.ForeignKey(
         User,
         on_delete=models.CASCADE,
