@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from accounts.models import NotificationPreference, User
+from accounts.notice_kinds import notice_kinds
 
 
 class DeleteAccountForm(forms.Form):
@@ -35,10 +36,31 @@ class DeleteAccountForm(forms.Form):
 
 
 class NotificationPreferenceForm(forms.ModelForm):
+    muted_kinds = forms.MultipleChoiceField(
+        label="Turn off",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Kinds of notification you do not want, on the site or in the digest.",
+    )
+
     class Meta:
         model = NotificationPreference
-        fields = ["score_move_threshold", "in_app", "weekly_digest", "perk_email"]
+        fields = ["score_move_threshold", "in_app", "weekly_digest", "perk_email", "muted_kinds"]
         labels = {"score_move_threshold": "Score move threshold (points)"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = notice_kinds()
+        field = self.fields["muted_kinds"]
+        field.choices = choices  # type: ignore[attr-defined]
+        offered = {kind for kind, _label in choices}
+        self.initial["muted_kinds"] = [k for k in self.instance.muted_kinds if k in offered]
+
+    def clean_muted_kinds(self) -> list[str]:
+        """The kinds ticked, plus any muted kind no longer offered (kept, not silently revived)."""
+        offered = {kind for kind, _label in notice_kinds()}
+        kept = [k for k in self.instance.muted_kinds if k not in offered]
+        return sorted(set(self.cleaned_data["muted_kinds"]) | set(kept))
 
     def clean_score_move_threshold(self) -> int:
         value = int(self.cleaned_data["score_move_threshold"])

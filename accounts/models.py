@@ -170,7 +170,17 @@ class NotificationQuerySet(models.QuerySet["Notification"]):
 class Notification(models.Model):
     """Something we told a person in the app (score moves, new badges, perks)."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    # No index of its own on `user`: both indexes below start with it, and a day's millions of
+    # notices maintain the list index and the key, not a third. No database constraint either: it
+    # would check each new row one by one; both ways in (accounts.services) insert only people
+    # they join to the user table, and deleting a person goes through the ORM's cascade.
+    user = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
+        db_constraint=False,
+    )
     kind = models.CharField(max_length=64)
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
@@ -220,6 +230,8 @@ class NotificationPreference(models.Model):
         help_text="E-mail me when a new perk I qualify for opens, and when a brand I applied to "
         "picks its winners.",
     )
+    # Kinds of notice (accounts.notice_kinds) the person turned off: never stored for them.
+    muted_kinds = models.JSONField(default=list, blank=True)
     unsubscribe_token = models.CharField(max_length=64, unique=True, default=_new_unsubscribe_token)
 
     def __str__(self) -> str:

@@ -2,15 +2,19 @@
 
 Which of their networks and post kinds draw reactions, who acts most, and when their audience
 acts: reactions by hour of day and weekday (UTC), the shape of Klout's "when to post" data
-(author, reactor, post, time). Four grouped queries on the person's received interactions over the
+(author, reactor, post, time), set beside the hours at which reactions arrive in Klout's own
+published sample of that data. Four grouped queries on the person's received interactions over the
 scoring window, cached for the day; every line carries the numbers behind it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
+from pathlib import Path
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
@@ -23,6 +27,7 @@ from scoring.queries import network_label
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 CACHE_TTL = 60 * 60
+SAMPLE_FOLDER = "klout-when-to-post-sample"
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,15 @@ class Improvement:
     grid: list[list[int]]  # [weekday 0=Mon][hour 0..23] reactions
     best_slot: Line | None
     best_hours: list[Line]
+    # Klout's "when to post" sample at the person's best hours, and its own busiest hour.
+    sample_hours: list[Line]
+    sample_best: Line | None
+
+    @property
+    def hours_compared(self) -> list[tuple[Line, Line | None]]:
+        """Each of the person's best hours with the sample's share at that hour (if installed)."""
+        sample: list[Line | None] = list(self.sample_hours) or [None] * len(self.best_hours)
+        return list(zip(self.best_hours, sample, strict=True))
 
     @property
     def grid_max(self) -> int:
@@ -159,10 +173,20 @@ def _build(user_id: int, today: dt.date) -> Improvement | None:
         best_slot = Line(f"{WEEKDAYS[d]}s {h:02d}:00-{(h + 1) % 24:02d}:00 UTC", n, total)
     hours = [sum(grid[d][h] for d in range(7)) for h in range(24)]
     best_hours = [
-        Line(f"{h:02d}:00-{(h + 1) % 24:02d}:00 UTC", hours[h], total)
+        Line(_hour_text(h), hours[h], total)
         for h in sorted(range(24), key=lambda h: (-hours[h], h))[:3]
         if hours[h]
     ]
+    sample = klout_sample_hours()
+    sample_hours: list[Line] = []
+    sample_best = None
+    if sample is not None:
+        everyone = sum(sample)
+        sample_hours = [
+            Line(line.text, sample[int(line.text[:2])], everyone) for line in best_hours
+        ]
+        top = max(range(24), key=lambda h: (sample[h], -h))
+        sample_best = Line(_hour_text(top), sample[top], everyone)
     return Improvement(
         total=total,
         since=since,
@@ -172,4 +196,26 @@ def _build(user_id: int, today: dt.date) -> Improvement | None:
         grid=grid,
         best_slot=best_slot,
         best_hours=best_hours,
+        sample_hours=sample_hours,
+        sample_best=sample_best,
     )
+
+
+def _hour_text(h: int) -> str:
+    return f"{h:02d}:00-{(h + 1) % 24:02d}:00 UTC"
+
+
+@functools.cache
+def klout_sample_hours() -> tuple[int, ...] | None:
+    """Reactions per UTC hour of day in Klout's "when to post" sample (its _fb and _tw files:
+    the fifth column is the reaction's time in ms), or None where the sample is not installed."""
+    folder = Path(settings.SHARED_DATA_DIR) / SAMPLE_FOLDER
+    counts = [0] * 24
+    for path in sorted(folder.glob("user_timestamp_*_??.tsv")):
+        with path.open(encoding="utf-8") as stream:
+            for line in stream:
+                fields = line.rstrip("\n").split("\t")
+                if line.startswith("#") or len(fields) < 5 or not fields[4].isdigit():
+                    continue
+                counts[int(fields[4]) // 3_600_000 % 24] += 1
+    return tuple(counts) if sum(counts) else None

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.contrib.auth import get_user_model
-from django.db import connection
 
 from achievements.rules import FIGURES
+from klout.columnar import read_columns
 from networks.models import NetworkAccount
 from scoring.models import DailyScore, PersonFigures
 from scoring.plusk import PlusK
@@ -55,11 +55,18 @@ class Population:
 
 
 def load_population(*, run_id: int | None, user_ids: Sequence[int] | None = None) -> Population:
-    """Active, not opted-out people (or just `user_ids`) with their figures from `run_id`."""
+    """Active, not opted-out people (or just `user_ids`) with their figures from `run_id`.
+
+    Each figure is one query whose result travels as numpy columns (binary COPY on PostgreSQL).
+    """
     user_table = get_user_model()._meta.db_table
-    everyone = _columns(f"SELECT id, is_active, opted_out FROM {user_table} ORDER BY id", [], 3)
-    all_ids, active, opted_out = everyone
-    keep = (active == 1) & (opted_out == 0)
+    all_ids, kept = read_columns(
+        f"SELECT id, CAST(CASE WHEN is_active AND NOT opted_out THEN 1 ELSE 0 END AS smallint) "
+        f"FROM {user_table} ORDER BY id",
+        [],
+        ["int8", "int2"],
+    )
+    keep = kept == 1
     if user_ids is not None:
         keep &= np.isin(all_ids, np.asarray(list(user_ids), dtype=np.int64))
     ids = all_ids[keep]
@@ -68,29 +75,29 @@ def load_population(*, run_id: int | None, user_ids: Sequence[int] | None = None
 
     if run_id is not None:
         table = PersonFigures._meta.db_table
-        names = ", ".join(RUN_FIGURES)
-        cols = _columns(
+        names = ", ".join(f"CAST({name} AS bigint)" for name in RUN_FIGURES)
+        cols = read_columns(
             f"SELECT user_id, {names} FROM {table} WHERE run_id = %s",
             [run_id],
-            1 + len(RUN_FIGURES),
+            ["int8"] * (1 + len(RUN_FIGURES)),
         )
         for name, column in zip(RUN_FIGURES, cols[1:], strict=True):
             _place(figures[name], ids, cols[0], column)
         score_table = DailyScore._meta.db_table
-        uid, score = _columns(
-            f"SELECT user_id, score FROM {score_table} WHERE run_id = %s AND user_id IS NOT NULL",
+        uid, score = read_columns(
+            f"SELECT user_id, CAST(score AS double precision) FROM {score_table} "
+            "WHERE run_id = %s AND user_id IS NOT NULL",
             [run_id],
-            2,
-            dtype=np.float64,
+            ["int8", "float8"],
         )
-        _place(figures["score"], ids, uid.astype(np.int64), np.rint(score).astype(np.int64))
+        _place(figures["score"], ids, uid, np.rint(score).astype(np.int64))
 
     account_table = NetworkAccount._meta.db_table
-    uid, networks = _columns(
+    uid, networks = read_columns(
         f"SELECT user_id, COUNT(DISTINCT network) FROM {account_table} "
         "WHERE user_id IS NOT NULL AND NOT protected AND NOT opted_out GROUP BY user_id",
         [],
-        2,
+        ["int8", "int8"],
     )
     _place(figures["networks_linked"], ids, uid, networks)
     _plus_k_and_topics(figures, ids, run_id)
@@ -100,31 +107,31 @@ def load_population(*, run_id: int | None, user_ids: Sequence[int] | None = None
 def _plus_k_and_topics(figures: dict[str, IntArray], ids: IntArray, run_id: int | None) -> None:
     """+K given, most +K received on one topic, and the best percentile within a topic."""
     plus_k = PlusK._meta.db_table
-    uid, given = _columns(
+    uid, given = read_columns(
         f"SELECT giver_id, COUNT(*) FROM {plus_k} WHERE taken_back_at IS NULL GROUP BY giver_id",
         [],
-        2,
+        ["int8", "int8"],
     )
     _place(figures["plus_k_given"], ids, uid, given)
-    uid, most = _columns(
+    uid, most = read_columns(
         f"SELECT receiver_user_id, MAX(n) FROM (SELECT receiver_user_id, topic_id, COUNT(*) AS n "
         f"FROM {plus_k} WHERE taken_back_at IS NULL AND receiver_user_id IS NOT NULL "
         "GROUP BY receiver_user_id, topic_id) per_topic GROUP BY receiver_user_id",
         [],
-        2,
+        ["int8", "int8"],
     )
     _place(figures["plus_k_topic_max"], ids, uid, most)
     if run_id is None:
         return
     topics = TopicScore._meta.db_table
-    uid, percentile = _columns(
-        "SELECT user_id, MAX(pct) FROM ("
+    uid, percentile = read_columns(
+        "SELECT user_id, CAST(MAX(pct) AS bigint) FROM ("
         "SELECT user_id, FLOOR(100 * PERCENT_RANK() OVER (PARTITION BY topic_id ORDER BY score)) "
         "AS pct, COUNT(*) OVER (PARTITION BY topic_id) AS subjects "
         f"FROM {topics} WHERE run_id = %s) ranked "
         "WHERE user_id IS NOT NULL AND subjects >= %s GROUP BY user_id",
         [run_id, TOPIC_MIN_SUBJECTS],
-        2,
+        ["int8", "int8"],
     )
     _place(figures["topic_percentile"], ids, uid, percentile)
 
@@ -136,18 +143,3 @@ def _place(target: IntArray, ids: IntArray, keys: IntArray, values: npt.NDArray[
     pos = np.minimum(np.searchsorted(ids, keys), ids.shape[0] - 1)
     found = ids[pos] == keys
     target[pos[found]] = values[found].astype(np.int64)
-
-
-def _columns(
-    sql: str, params: list[Any], n: int, *, dtype: type = np.int64
-) -> list[npt.NDArray[Any]]:
-    """Run `sql` and return its n columns as numpy arrays (the first always int64 ids)."""
-    chunks: list[npt.NDArray[Any]] = []
-    with connection.chunked_cursor() as cursor:  # server-side on PostgreSQL: rows stream
-        cursor.execute(sql, params)
-        while batch := cursor.fetchmany(50_000):
-            chunks.append(np.asarray(batch, dtype=np.float64 if dtype is np.float64 else np.int64))
-    if not chunks:
-        return [np.zeros(0, dtype=np.int64) for _ in range(n)]
-    table = np.concatenate(chunks).reshape(-1, n)
-    return [table[:, 0].astype(np.int64)] + [table[:, c] for c in range(1, n)]

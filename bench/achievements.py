@@ -11,6 +11,8 @@ notification threshold. Then, each in a fresh process so its peak RSS is its own
 
 Writes flat JSON to var/bench/achievements.json. The server comes from ``BENCH_DATABASE_URL``
 (default ``postgres://postgres@127.0.0.1:5432/postgres``; only its host part is used).
+``--reuse`` keeps the people, scores and figures already loaded for the same --people (loading
+takes minutes) and only clears what the measured stages write (unlocks and notifications).
 """
 
 from __future__ import annotations
@@ -210,6 +212,26 @@ def load(n: int) -> dict[str, float]:
     return {"people": n, "accounts": n_accounts, "load_s": round(time.perf_counter() - t0, 1)}
 
 
+def reuse(n: int) -> dict[str, float] | None:
+    """Figures of an existing load of n people (its unlocks and notifications cleared), or None."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM accounts_user")
+        people = cursor.fetchone()[0]
+        cursor.execute("SELECT COUNT(*) FROM scoring_personfigures WHERE run_id = 2")
+        figures = cursor.fetchone()[0]
+        if people != n or figures != n:
+            return None
+        cursor.execute("TRUNCATE achievements_unlock, accounts_notification")
+        cursor.execute("SELECT COUNT(*) FROM networks_networkaccount")
+        accounts = cursor.fetchone()[0]
+        cursor.execute("VACUUM ANALYZE accounts_user")
+    return {"people": n, "accounts": accounts}
+
+
 def measure(stage: str) -> dict[str, float]:
     """One measured stage in this (fresh) process."""
     from django.db import connection
@@ -247,13 +269,15 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--stage", choices=["evaluate", "notify"], default=None)
     parser.add_argument("--json", default=str(REPO / "var" / "bench" / "achievements.json"))
+    parser.add_argument("--reuse", action="store_true", help="keep an existing load of --people")
     args = parser.parse_args()
     setup_django()
     if args.stage:
         print(json.dumps(measure(args.stage)))
         return
     figures: dict[str, float] = {}
-    figures.update(load(args.people))
+    kept = reuse(args.people) if args.reuse else None
+    figures.update(kept if kept is not None else load(args.people))
     print(f"loaded: {figures}", flush=True)
     for stage in ("evaluate", "notify"):
         done = subprocess.run(

@@ -22,46 +22,57 @@ FEW = 50  # at most this many rows: one INSERT statement, no temporary table
 
 
 def insert_ignoring_conflicts(
-    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    existing: tuple[str, type[models.Model]] | None = None,
 ) -> int:
     """Insert `rows` (tuples in `columns` order, table column names); return the rows added.
 
     Values are plain scalars (numbers, text, dates, None): JSON columns are not supported.
+    `existing=(column, Model)` keeps only rows whose `column` is the primary key of a `Model` row
+    (for a key the database does not constrain): one set-based check, not one per row.
     """
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    iterator = iter(rows)
-    head = list(itertools.islice(iterator, FEW + 1))
-    if len(head) <= FEW:
-        return _insert_few(table, names, len(columns), head)
-    rows = itertools.chain(head, iterator)
+    parents = "SELECT 1"
+    key = 0
+    if existing is not None:
+        key = list(columns).index(existing[0])
+        parent = existing[1]
+        parents = (
+            f"SELECT {connection.ops.quote_name(str(parent._meta.pk.column))} "
+            f"FROM {connection.ops.quote_name(parent._meta.db_table)}"
+        )
+    if existing is None or connection.vendor == "postgresql":
+        iterator = iter(rows)
+        head = list(itertools.islice(iterator, FEW + 1))
+        if len(head) <= FEW:
+            check = f"{names.split(', ')[key]} IN ({parents})" if existing else ""
+            return _insert_few(model, table, names, columns, head, check)
+        rows = itertools.chain(head, iterator)
     if connection.vendor == "postgresql":
-        return _copy_then_insert(table, names, columns, rows)
+        check = f"{names.split(', ')[key]} IN ({parents})" if existing else "1 = 1"
+        return _copy_then_insert(table, names, columns, rows, check)
     marks = ", ".join(["%s"] * len(columns))
-    sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+    sql = (
+        f"INSERT INTO {table} ({names}) SELECT {marks} WHERE %s IN ({parents}) "
+        "ON CONFLICT DO NOTHING"
+        if existing is not None
+        else f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+    )
     added = 0
     iterator = iter(rows)
     with transaction.atomic(), connection.cursor() as cursor:
-        while batch := [tuple(_plain(v) for v in row) for row in itertools.islice(iterator, BATCH)]:
+        while batch := [
+            tuple(_plain(v) for v in row) + ((row[key],) if existing is not None else ())
+            for row in itertools.islice(iterator, BATCH)
+        ]:
             before = _changes(cursor)
             cursor.executemany(sql, batch)
             added += _changes(cursor) - before if before >= 0 else max(cursor.rowcount, 0)
     return added
-
-
-def _insert_few(table: str, names: str, width: int, rows: list[Sequence[Any]]) -> int:
-    """One statement (atomic by itself, no transaction of its own) for a handful of rows."""
-    if not rows:
-        return 0
-    values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows))
-    # In first-column order, as the COPY path: concurrent inserts take index entries in one order.
-    ordered = sorted(rows, key=lambda row: (row[0] is None, row[0]))
-    params = [_plain(v) for row in ordered for v in row]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({names}) VALUES {values} ON CONFLICT DO NOTHING", params
-        )
-        return max(cursor.rowcount, 0)
 
 
 def _changes(cursor: Any) -> int:
@@ -76,7 +87,7 @@ def _plain(value: Any) -> Any:
 
 
 def _copy_then_insert(
-    table: str, names: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    table: str, names: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], check: str
 ) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -97,9 +108,42 @@ def _copy_then_insert(
         cursor.execute(
             # In first-column order (the person, for unlocks and notifications): index pages are
             # then visited in order rather than at random.
-            f"INSERT INTO {table} ({names}) SELECT {names} FROM _bulk_rows ORDER BY 1 "
-            "ON CONFLICT DO NOTHING"
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM _bulk_rows WHERE {check} "
+            "ORDER BY 1 ON CONFLICT DO NOTHING"
         )
         added = cursor.rowcount
         cursor.execute("DROP TABLE _bulk_rows")
     return int(added)
+
+
+def _insert_few(
+    model: type[models.Model],
+    table: str,
+    names: str,
+    columns: Sequence[str],
+    rows: list[Sequence[Any]],
+    check: str,
+) -> int:
+    """One statement (atomic by itself, no transaction of its own) for a handful of rows.
+
+    With a `check` (PostgreSQL only), the rows are a typed VALUES list filtered by it."""
+    if not rows:
+        return 0
+    width = len(columns)
+    # In first-column order, as the COPY path: concurrent inserts take index entries in one order.
+    ordered = sorted(rows, key=lambda row: (row[0] is None, row[0]))
+    params = [_plain(v) for row in ordered for v in row]
+    if check:
+        fields = {f.column: f for f in model._meta.concrete_fields}
+        types = [fields[c].db_type(connection) for c in columns]
+        one = "(" + ", ".join(f"%s::{t}" for t in types) + ")"
+        sql = (
+            f"INSERT INTO {table} ({names}) SELECT * FROM (VALUES {', '.join([one] * len(rows))}) "
+            f"AS v ({names}) WHERE {check} ON CONFLICT DO NOTHING"
+        )
+    else:
+        values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows))
+        sql = f"INSERT INTO {table} ({names}) VALUES {values} ON CONFLICT DO NOTHING"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)

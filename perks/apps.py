@@ -7,6 +7,8 @@ class PerksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from accounts.notice_kinds import register_notice_kind
         from perks import signals
 
         signals.connect()
+        register_notice_kind("perk_opened", "A new perk I qualify for")

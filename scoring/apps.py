@@ -12,3 +12,6 @@ class ScoringConfig(AppConfig):
 
         signals.connect()
         api_receivers.connect()
+        from accounts.notice_kinds import register_notice_kind
+
+        register_notice_kind("plus_k", "Someone gave me +K")

@@ -121,3 +121,33 @@ def test_e_mail_follows_only_yes_no_preferences() -> None:
 
     with pytest.raises(ValueError, match="not a yes/no"):
         email_notices(kind="perk_opened", key="k", preference="score_move_threshold")
+
+
+def test_a_kind_turned_off_is_dropped_and_others_still_arrive(alice: User, bob: User) -> None:
+    NotificationPreference.objects.create(user=alice, muted_kinds=["plus_k"])
+    batch = [
+        Notice(user_id=alice.pk, kind="plus_k", title="+K", key="a", day=DAY),
+        Notice(user_id=alice.pk, kind="score_moved", title="Up 4", key="b", day=DAY),
+        Notice(user_id=bob.pk, kind="plus_k", title="+K", key="a", day=DAY),
+    ]
+    assert send_notices(notices=batch) == 2
+    assert set(Notification.objects.values_list("user_id", "kind")) == {
+        (alice.pk, "score_moved"),
+        (bob.pk, "plus_k"),
+    }
+
+
+def test_the_settings_page_offers_each_registered_kind_to_turn_off(alice_client, alice) -> None:
+    from django.urls import reverse
+
+    url = reverse("notification_settings")
+    page = alice_client.get(url).content.decode()
+    assert 'value="achievement_unlocked"' in page
+    assert 'value="plus_k"' in page
+    alice_client.post(
+        url,
+        {"score_move_threshold": 3, "in_app": "on", "muted_kinds": ["plus_k", "score_moved"]},
+    )
+    assert NotificationPreference.objects.get(user=alice).muted_kinds == ["plus_k", "score_moved"]
+    bad = alice_client.post(url, {"score_move_threshold": 3, "muted_kinds": ["nonsense"]})
+    assert b"not one of the available choices" in bad.content

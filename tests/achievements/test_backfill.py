@@ -26,9 +26,11 @@ def test_backfill_unlocks_history_without_notifying_and_is_idempotent(alice):
     react([(fans[0], main)], at=noon(DAY))  # a quiet day would be held by the anomaly guard
     compute_day(day=DAY - dt.timedelta(days=1))  # no on-commit receiver runs in this test
     compute_day(day=DAY)
-    out = StringIO()
-    call_command("backfill_achievements", stdout=out, stderr=StringIO())
+    out, bar = StringIO(), StringIO()
+    call_command("backfill_achievements", stdout=out, stderr=bar)
     assert "Evaluated 2 published days" in out.getvalue()
+    assert "achievements: 100%" in bar.getvalue()  # the progress bar, day by day
+    assert "2/2" in bar.getvalue()
     first = Unlock.objects.filter(user=alice).count()
     assert Unlock.objects.filter(user=alice, achievement="mentioned", level=1).exists()
     assert not Notification.objects.exists()

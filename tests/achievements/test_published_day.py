@@ -119,21 +119,22 @@ def test_opted_out_people_are_not_evaluated(alice, bob, alice_mentioned):
     assert Unlock.objects.filter(user=alice, achievement="early_member", level=3).exists()
 
 
-def test_notices_never_name_an_account_the_hidden_rule_hides() -> None:
-    from achievements.notices import _forget_hidden
+def test_deleting_a_person_deletes_their_unlocks_and_notifications(alice, bob) -> None:
+    from accounts.services import delete_user, notify
 
-    row = {
-        "influencee": 7, "influencee_handle": "eve", "influencee_ext": "7",
-        "influencer": 8, "influencer_handle": "frank", "influencer_ext": "8",
-        "high_actor": None, "high_actor_handle": None, "high_actor_ext": None,
-        "reason": "your strongest reactor", "reason_kind": "person",
-        "about": 7, "about_handle": "eve", "about_ext": "7",
-    }  # fmt: skip
-    _forget_hidden(row, hidden={7})
-    assert row["influencee"] is None
-    assert row["influencee_handle"] is None
-    assert row["influencer_handle"] == "frank"
-    assert row["reason"] is None
-    row.update(reason="your strongest reactor", about=8, about_handle="frank")
-    _forget_hidden(row, hidden={7})
-    assert row["reason"] == "your strongest reactor is @frank"
+    day = dt.date(2026, 11, 1)
+    for person in (alice, bob):
+        Unlock.objects.create(user=person, achievement="score", level=1, day=day)
+        notify(user_id=person.pk, kind="plus_k", title="+K")
+    delete_user(user_id=alice.pk)
+    assert list(Unlock.objects.values_list("user_id", flat=True)) == [bob.pk]
+    assert list(Notification.objects.values_list("user_id", flat=True)) == [bob.pk]
+
+
+def test_a_notice_for_someone_who_no_longer_exists_is_not_stored(alice) -> None:
+    from accounts.services import Notice, send_notices
+
+    gone = type(alice).objects.order_by("-pk").values_list("pk", flat=True).first() + 100
+    batch = [Notice(user_id=u, kind="plus_k", title="+K", key="k") for u in (alice.pk, gone)]
+    assert send_notices(notices=batch) == 1
+    assert list(Notification.objects.values_list("user_id", flat=True)) == [alice.pk]

@@ -126,3 +126,36 @@ def test_the_public_profile_loads_the_persons_achievements(client, alice) -> Non
 
     assert f'hx-get="{fragment}"' in page
     assert f'href="{fragment}"' in page
+
+
+def test_the_improve_card_sets_their_hours_beside_klouts_when_to_post_sample(
+    alice, alice_client, settings, tmp_path
+) -> None:
+    from achievements import improve
+
+    folder = tmp_path / improve.SAMPLE_FOLDER
+    folder.mkdir()
+
+    def at(hour: int) -> int:
+        return int(dt.datetime(2014, 10, 15, hour, 30, tzinfo=dt.UTC).timestamp() * 1000)
+
+    rows = [at(18)] * 3 + [at(2)]
+    (folder / "user_timestamp_open_set_tw.tsv").write_text(
+        "#user\t#actor\t#post\t#post_ts\t#action_ts\t#tz\n"
+        + "".join(f"1\t2\t3\t0\t{ms}\tUTC\n" for ms in rows)
+    )
+    settings.SHARED_DATA_DIR = tmp_path
+    improve.klout_sample_hours.cache_clear()
+    main = accounts("alice", 1, user=alice)[0]
+    fans = accounts("fanofalice", 2)
+    react(
+        [(f, main) for f in fans],
+        at=timezone.now().replace(hour=18, minute=5) - dt.timedelta(days=2),
+    )
+    try:
+        html = alice_client.get("/dashboard/improve/").content.decode()
+    finally:
+        improve.klout_sample_hours.cache_clear()
+    assert "18:00-19:00 UTC: 2 reactions" in html
+    assert "Klout's sample: 3 of 4 reactions (75%)" in html
+    assert "reactions peak at 18:00-19:00 UTC (3 of 4, 75%)" in html

@@ -37,7 +37,8 @@ class Command(BaseCommand):
             )
             return
         unlocked = 0
-        with tqdm(total=len(runs), desc="achievements", unit="day") as bar:
+        # On the command's own stderr (the terminal, or what a caller passes), not Python's.
+        with tqdm(total=len(runs), desc="achievements", unit="day", file=self.stderr) as bar:
             for run in runs:
                 evaluation = evaluate_achievements(run_id=run.pk)
                 unlocked += evaluation.unlocked

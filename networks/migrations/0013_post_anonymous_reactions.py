@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('networks', '0011_suppressed_accounts'),
+        ('networks', '0012_account_posts_cursor'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scoring', '0009_person_figures'),
+        ('scoring', '0010_lean_score_tables'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
