@@ -170,7 +170,7 @@ def test_the_join_cells_answer_exactly_as_counting_rows_would(
         assert joins == rows, (rules, networks)
 
 
-def test_the_join_cells_follow_a_person_who_moves_links_or_opts_out(joined_world: None) -> None:
+def test_the_join_cells_follow_a_person_who_moves_or_opts_out(joined_world: None) -> None:
     from perks.audience import _preview
 
     needs_postgres("the join cells are read by position in jsonb")
