@@ -262,13 +262,7 @@ def topic_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         key = (int(r["klout_id"]), topic.pk)
         r["plus_k"] = {"topic": topic, "plus_k": counts.get(key, 0), "mine": given.get(key)}
         r["is_self"] = viewer_id is not None and r["row"].user_id == viewer_id
-    most_plus_k = list(
-        PlusK.objects.live()
-        .filter(topic=topic)
-        .values("receiver_klout_id")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "receiver_klout_id")[:5]
-    )
+    most_plus_k = _most_plus_k(topic)
     parents = Topic.objects.filter(child_links__child=topic).order_by("display_name")
     kids = Topic.objects.filter(parent_links__parent=topic).order_by("display_name")[:60]
     ctx = {
@@ -282,6 +276,42 @@ def topic_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if _targets(request, "board"):
         return render(request, "scoring/topic_detail.html#board", ctx)
     return render(request, "scoring/topic_detail.html", ctx)
+
+
+def _most_plus_k(topic: Topic, limit: int = 5) -> list[dict[str, Any]]:
+    """The subjects given most +K on a topic, by name; hidden people and accounts never listed."""
+    counted = (
+        PlusK.objects.live()
+        .filter(topic=topic)
+        .exclude(receiver_user__opted_out=True)
+        .exclude(receiver_account__opted_out=True)
+        .exclude(receiver_account__protected=True)
+        .values("receiver_klout_id", "receiver_user", "receiver_account")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "receiver_klout_id")[:limit]
+    )
+    rows = list(counted)
+    people = {
+        u.pk: u.public_name
+        for u in get_user_model().objects.filter(
+            pk__in=[r["receiver_user"] for r in rows if r["receiver_user"]]
+        )
+    }
+    accounts = {
+        a.pk: a.display_name or a.slug
+        for a in NetworkAccount.objects.visible().filter(
+            pk__in=[r["receiver_account"] for r in rows if r["receiver_account"]]
+        )
+    }
+    named = []
+    for r in rows:
+        if r["receiver_user"]:
+            name = people.get(r["receiver_user"])
+        else:
+            name = accounts.get(r["receiver_account"])
+        if name:
+            named.append({"klout_id": str(r["receiver_klout_id"]), "name": name, "n": r["n"]})
+    return named
 
 
 def _who(row: TopicScore, users: dict[int, str], accounts: dict[int, str]) -> dict[str, str]:

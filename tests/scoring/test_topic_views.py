@@ -391,3 +391,22 @@ def test_topic_page_query_count_does_not_grow_with_people_for_a_signed_in_giver(
     _board_queries(client)
 
     assert _board_queries(client) == few
+
+
+def test_most_plus_kd_names_people_and_never_lists_hidden_ones(alice, bob, charlie, quantum, run):
+    from scoring.plusk import give_plus_k
+
+    _eligible(bob)
+    for receiver in (alice, charlie):
+        TopicScoreFactory.create(run=run, user=receiver, topic=quantum)
+        give_plus_k(
+            giver_id=bob.pk, klout_id=klout_id_of(user_id=receiver.pk), topic_id=str(quantum.pk)
+        )
+    User.objects.filter(pk=charlie.pk).update(opted_out=True)
+
+    body = Client().get("/topics/quantum-computing/").content.decode()
+    most = body[body.index("Most +K") :]
+
+    assert f'href="/p/{klout_id_of(user_id=alice.pk)}/">Alice</a>' in most
+    assert "Klout id" not in most
+    assert klout_id_of(user_id=charlie.pk) not in most
