@@ -139,10 +139,11 @@ def allocate_ids(model: type[models.Model], n: int) -> npt.NDArray[np.int64]:
         return np.empty(0, dtype=np.int64)
     opts = model._meta
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [opts.db_table, opts.pk.column, n],
-        )
+        # The sequence is looked up once: pg_get_serial_sequence in the select list ran a catalog
+        # lookup per id (nine tenths of the time at 177k ids).
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [opts.db_table, opts.pk.column])
+        (sequence,) = cursor.fetchone()
+        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, n])
         ids = np.empty(n, dtype=np.int64)
         at = 0
         while batch := cursor.fetchmany(100_000):
