@@ -712,7 +712,10 @@ def _distinct_reactors(
     # int32 coordinates when they fit: the COO step then copies nothing
     small = np.int32 if max(n_posts, n) < 2**31 else np.int64
     reactors = sp.csr_array(
-        (np.ones(actor.shape[0], dtype=bool), (rpost.astype(small), actor.astype(small))),
+        (
+            np.ones(actor.shape[0], dtype=bool),
+            (rpost.astype(small, copy=False), actor.astype(small, copy=False)),
+        ),
         shape=(n_posts, n),
     )
     reactors.sum_duplicates()
@@ -727,6 +730,7 @@ def _distinct_reactors(
         stop = min(max(stop, start + 1), pairs.shape[0])
         product = by_pair[start:stop] @ reactors
         count[start:stop] = np.diff(product.indptr)
+        del product
         start = stop
     return _pair_matrix(pairs, count, n, t)
 
