@@ -227,6 +227,15 @@ class TierInput:
     stock: int | None = None
 
 
+# What eligibility reads (Campaign.rules).
+CAMPAIGN_RULE_FIELDS = (
+    "min_score",
+    "countries",
+    "regions",
+    "networks",
+    "topics",
+    "min_account_age_days",
+)
 CAMPAIGN_FIELDS = (
     "title",
     "description",
@@ -237,21 +246,7 @@ CAMPAIGN_FIELDS = (
     "link",
     "starts_at",
     "ends_at",
-    "min_score",
-    "countries",
-    "regions",
-    "networks",
-    "topics",
-    "min_account_age_days",
-)
-# What eligibility reads (Campaign.rules).
-CAMPAIGN_RULE_FIELDS = (
-    "min_score",
-    "countries",
-    "regions",
-    "networks",
-    "topics",
-    "min_account_age_days",
+    *CAMPAIGN_RULE_FIELDS,
 )
 
 
