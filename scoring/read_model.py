@@ -227,6 +227,7 @@ def _latest_sources(run: ScoringRun) -> Iterator[tuple[Any, ...]]:
     account_table = NetworkAccount._meta.db_table
     user_table = get_user_model()._meta.db_table
     past = [connection.ops.adapt_datefield_value(run.day - dt.timedelta(days=d)) for d in HISTORY]
+    hidden_sql, hidden_params = NetworkAccount.objects.hidden_ids().query.sql_with_params()
     sql = f"""
         WITH hist AS ({_history_sql()}),
         best AS (
@@ -245,11 +246,19 @@ def _latest_sources(run: ScoringRun) -> Iterator[tuple[Any, ...]]:
         LEFT JOIN best b ON b.user_id = d.user_id AND b.rank = 1
         LEFT JOIN hist ON hist.subject = COALESCE(d.account_id, -d.user_id)
         WHERE d.run_id = %s
-          AND (d.account_id IS NULL OR d.account_id NOT IN ({_hidden_sql()}))
+          AND (d.account_id IS NULL OR d.account_id NOT IN ({hidden_sql}))
           AND (d.user_id IS NULL OR NOT u.opted_out)
         ORDER BY d.id
     """
-    params = [*past, RunStatus.PUBLISHED.value, run.version_id, *past, run.pk, run.pk]
+    params = [
+        *past,
+        RunStatus.PUBLISHED.value,
+        run.version_id,
+        *past,
+        run.pk,
+        run.pk,
+        *hidden_params,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(20_000):
@@ -266,7 +275,8 @@ def _latest_sources(run: ScoringRun) -> Iterator[tuple[Any, ...]]:
 
 
 def _hidden_sql() -> str:
-    """The ids of hidden accounts, as SQL without parameters (the one rule, `hidden_ids`)."""
+    """The ids of hidden accounts, as SQL without parameters (the one rule, `hidden_ids`).
+    PostgreSQL only (psycopg's `mogrify`); other databases pass the parameters along."""
     query = NetworkAccount.objects.hidden_ids().query
     with connection.cursor() as cursor:
         sql, params = query.sql_with_params()
