@@ -757,7 +757,6 @@ PERK_EMAIL = "perk_email"  # accounts.NotificationPreference: e-mail me about pe
 def announce_campaign(*, campaign_id: int, today: dt.date | None = None) -> int:
     """Tell every person who qualifies that a new perk opened, once per campaign, through the one
     notification pipeline (and by e-mail to those who asked for perk e-mails)."""
-    today = today or timezone.localdate()
     campaign = (
         Campaign.objects.select_related("brand")
         .defer("image")
@@ -766,6 +765,27 @@ def announce_campaign(*, campaign_id: int, today: dt.date | None = None) -> int:
     )
     if campaign is None:
         return 0
+    told = _tell_qualifying(campaign, today=today or timezone.localdate())
+    # Marked last: a redelivered task tells nobody twice (the notices' keys) and finishes.
+    Campaign.objects.filter(pk=campaign.pk).update(announced_at=timezone.now())
+    return told
+
+
+def tell_new_qualifiers(*, today: dt.date | None = None) -> int:
+    """After a published day: people who now qualify for an open, announced perk are told, once
+    per campaign (the notice's key); those told before, at its opening or since, are not."""
+    today = today or timezone.localdate()
+    open_campaigns = (
+        Campaign.objects.select_related("brand")
+        .defer("image")
+        .filter(status=CampaignStatus.ACTIVE, announced_at__isnull=False)
+        .order_by("pk")
+    )
+    return sum(_tell_qualifying(campaign, today=today) for campaign in open_campaigns)
+
+
+def _tell_qualifying(campaign: Campaign, *, today: dt.date) -> int:
+    """Notices for everyone the campaign's rules admit now; the pipeline skips who was told."""
     rules = campaign.rules()
     # The audience read model checks every rule (topics through their own read model).
     candidates = audience.audience_for(rules, networks=campaign.networks, today=today)
@@ -786,7 +806,4 @@ def announce_campaign(*, campaign_id: int, today: dt.date | None = None) -> int:
                 email_if=PERK_EMAIL,
             )
 
-    told = send_notices(notices=notices())
-    # Marked last: a redelivered task tells nobody twice (the notices' keys) and finishes.
-    Campaign.objects.filter(pk=campaign.pk).update(announced_at=timezone.now())
-    return told
+    return send_notices(notices=notices())

@@ -27,5 +27,8 @@ def purge_shipping_addresses() -> int:
 
 @shared_task(name="perks.rebuild_audience", acks_late=True)
 def rebuild_audience() -> int:
-    """Refill the targeting read model after a scoring day is published."""
-    return audience.rebuild_audience()
+    """Refill the targeting read model after a scoring day is published, then tell the people
+    who now qualify for an open perk."""
+    rows = audience.rebuild_audience()
+    services.tell_new_qualifiers()
+    return rows

@@ -510,3 +510,44 @@ def test_a_brand_picks_winners_by_hand_but_no_more_than_the_stock() -> None:
     assert [w.pk for w in winners] == [applied[2].pk]
     assert campaign.stock_left == 0
     assert Claim.objects.filter(status=ClaimStatus.NOT_SELECTED).count() == 2
+
+
+def test_people_who_qualify_after_the_opening_are_told_once_and_the_others_not_again(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from perks.audience import rebuild_audience
+    from perks.tasks import rebuild_audience as after_publish
+    from scoring.models import LatestScore
+
+    early = scored_person(60, country="CA")
+    later = scored_person(20, country="CA")
+    rebuild_audience()
+    campaign = CampaignFactory.create(
+        status=CampaignStatus.DRAFT, min_score=40, countries=["CA"], announced_at=None
+    )
+    add_codes(campaign, 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.change_campaign_status(campaign_id=campaign.pk, actor_id=None, status="active")
+    told = Notification.objects.filter(kind="perk_opened")
+    assert list(told.values_list("user_id", flat=True)) == [early.pk]
+
+    LatestScore.objects.filter(user=later).update(score=45)  # a later day's score
+    after_publish()  # what a published day runs
+    after_publish()  # and the next one, with nothing new
+
+    assert sorted(told.values_list("user_id", flat=True)) == sorted([early.pk, later.pk])
+    assert told.filter(user=early).count() == 1
+
+
+def test_a_paused_or_unannounced_campaign_tells_nobody_after_a_published_day() -> None:
+    from perks.audience import rebuild_audience
+
+    scored_person(60, country="CA")
+    rebuild_audience()
+    paused = CampaignFactory.create(status=CampaignStatus.PAUSED, min_score=40, countries=["CA"])
+    add_codes(paused, 1)
+    draft = CampaignFactory.create(status=CampaignStatus.DRAFT, min_score=40, announced_at=None)
+    add_codes(draft, 1)
+
+    assert services.tell_new_qualifiers() == 0
+    assert not Notification.objects.filter(kind="perk_opened").exists()
