@@ -31,7 +31,6 @@ import json
 import os
 import random
 import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -40,6 +39,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.common import create_database, manage, production_env  # noqa: E402
+
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "klout_bench_api"
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/13")
@@ -58,39 +60,9 @@ SETTINGS_NOTE = (
 
 
 def server_env() -> dict[str, str]:
-    from cryptography.fernet import Fernet
-
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=f"{PG}/{DB_NAME}",
-        REDIS_URL=REDIS,
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(60),
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        TOKEN_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
-        DJANGO_SECURE_SSL_REDIRECT="0",
-        KLOUT_SITE_URL="https://klout.example",  # production requires one; nothing is mailed here
-        KLOUT_CLIENT_ADDRESS="socket",  # no proxy in front of gunicorn on loopback
-        DJANGO_SETTINGS_MODULE="klout.settings",
-        DJANGO_LOG_LEVEL="ERROR",
-        KLOUT_VAR_DIR=str(ROOT / "var" / "bench" / "api-var"),
-        PYTHONPATH=str(ROOT),
-    )
+    env = production_env(database_url=f"{PG}/{DB_NAME}", redis_url=REDIS, var_name="api-var")
+    env["DJANGO_LOG_LEVEL"] = "ERROR"
     return env
-
-
-def create_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-            print(f"created database {DB_NAME}", file=sys.stderr)
-
-
-def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT)
 
 
 SEED_SQL = [
@@ -280,7 +252,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("bench/api.py needs wrk (apt-get install wrk)")
     env = server_env()
-    create_database()
+    create_database(PG, DB_NAME)
     print("migrating…", file=sys.stderr)
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "collectstatic", "--noinput", "-v", "0")

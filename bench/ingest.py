@@ -33,23 +33,15 @@ from contextlib import suppress
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.common import create_database  # noqa: E402
+
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "klout_bench"
 BATCH = int(os.environ.get("BENCH_BATCH", "100000"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 OUT = ROOT / "var" / "bench" / "ingest.json"
 EVENTS = 563_069
-
-
-def create_database() -> None:
-    """Create the benchmark database unless it exists."""
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-            print(f"created database {DB_NAME}", file=sys.stderr)
 
 
 def peak_rss_mb() -> float:
@@ -220,7 +212,7 @@ def run_phase(name: str, database_url: str) -> dict[str, float]:
 
 
 def main() -> None:
-    create_database()
+    create_database(PG, DB_NAME)
     with tempfile.TemporaryDirectory() as tmp:
         sqlite_url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         pg_url = f"{PG}/{DB_NAME}"

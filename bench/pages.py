@@ -20,7 +20,6 @@ import datetime as dt
 import http.client
 import json
 import os
-import secrets
 import socket
 import statistics
 import subprocess
@@ -33,6 +32,9 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.common import create_database, manage, production_env  # noqa: E402
+
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "klout_bench_pages"
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14")
@@ -58,38 +60,7 @@ def free_port() -> int:
 
 def server_env() -> dict[str, str]:
     """Production settings for gunicorn and for the in-process setup (same database, same keys)."""
-    from cryptography.fernet import Fernet
-
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=f"{PG}/{DB_NAME}",
-        REDIS_URL=REDIS,
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(60),
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        TOKEN_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
-        DJANGO_SECURE_SSL_REDIRECT="0",
-        DJANGO_SETTINGS_MODULE="klout.settings",
-        KLOUT_VAR_DIR=str(ROOT / "var" / "bench" / "pages-var"),
-        PYTHONPATH=str(ROOT),
-    )
-    return env
-
-
-def create_database() -> None:
-    """Create the benchmark database unless it exists."""
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-            print(f"created database {DB_NAME}", file=sys.stderr)
-
-
-def manage(env: dict[str, str], *args: str) -> None:
-    """Run a management command against the benchmark database."""
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT)
+    return production_env(database_url=f"{PG}/{DB_NAME}", redis_url=REDIS, var_name="pages-var")
 
 
 def seed(env: dict[str, str]) -> tuple[str, str]:
@@ -319,7 +290,7 @@ def measure(
 
 def main() -> None:
     env = server_env()
-    create_database()
+    create_database(PG, DB_NAME)
     print("migrating…", file=sys.stderr)
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "collectstatic", "--noinput", "-v", "0")

@@ -29,6 +29,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.common import create_database  # noqa: E402
+
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "klout_bench_perks"
 PEOPLE = int(os.environ.get("BENCH_PEOPLE", "1000000"))
@@ -38,15 +41,6 @@ CLAIMERS = int(os.environ.get("BENCH_CLAIMERS", "2500"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 OUT = ROOT / "var" / "bench" / "perks.json"
 COUNTRIES = ["US", "GB", "CA", "DE", "FR", "BR", "IN", "JP", "MX", "ES", "IT", "AU", "NL", ""]
-
-
-def create_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-            print(f"created database {DB_NAME}", file=sys.stderr)
 
 
 def setup_django(*, migrate: bool = False) -> None:
@@ -263,7 +257,7 @@ def bench_claims(workers: int = WORKERS) -> dict[str, float]:
 
 
 def main() -> None:
-    create_database()
+    create_database(PG, DB_NAME)
     setup_django(migrate=True)
     fill_audience()
     figures = bench_preview()

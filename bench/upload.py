@@ -26,6 +26,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.common import create_database  # noqa: E402
+
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "klout_bench_upload"
 TARGET_MB = int(os.environ.get("BENCH_UPLOAD_MB", "200"))
@@ -169,15 +172,6 @@ def run_phase(phase: str, database_url: str | None = None) -> dict[str, float]:
     return figures
 
 
-def create_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-
 def main() -> None:
     started = time.perf_counter()
     activities = generate()
@@ -192,7 +186,7 @@ def main() -> None:
             url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         else:
             database = "postgresql"
-            create_database()
+            create_database(PG, DB_NAME)
             url = f"{PG}/{DB_NAME}"
         imported = run_phase("import", url)
     print(
