@@ -8,7 +8,6 @@ repost, a private post, a fork), and one reaction to one of them, which is linke
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
@@ -28,6 +27,7 @@ from networks.providers.youtube import API as COMMENT_THREADS
 from networks.providers.youtube import CHANNELS, PLAYLIST_ITEMS, VIDEOS, YouTubeProvider
 from networks.services import sync_account
 from tests.factories.networks import NetworkAccountFactory
+from tests.networks.matchers import query
 
 pytestmark = pytest.mark.django_db
 
@@ -37,21 +37,6 @@ ALICE_ACTOR = f"{MASTO}/users/alice"
 BSKY = "https://bsky.social"  # the default BLUESKY_PDS_URL
 REDDIT = "https://oauth.reddit.com"
 GITHUB = "https://api.github.com"
-
-
-def query(expected: dict[str, str | None]):
-    """A `responses` matcher: these query parameters have these values (None: absent)."""
-
-    def match(request) -> tuple[bool, str]:
-        got = parse_qs(urlsplit(request.url).query)
-        for name, value in expected.items():
-            if value is None and name in got:
-                return False, f"{name} should be absent"
-            if value is not None and got.get(name) != [value]:
-                return False, f"{name}={got.get(name)}, wanted {value}"
-        return True, ""
-
-    return match
 
 
 def link(user, *, network: str, provider: str, external_id: str, **fields: Any) -> NetworkAccount:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
@@ -23,6 +22,7 @@ from networks.providers.youtube import API as YOUTUBE_API
 from networks.providers.youtube import YouTubeProvider
 from networks.services import sync_account
 from tests.factories.networks import NetworkAccountFactory
+from tests.networks.matchers import query
 
 TOKEN = Credential(access_token="t0ken")
 BLUESKY_API = "https://bsky.social" + LIST_NOTIFICATIONS  # the default BLUESKY_PDS_URL
@@ -263,21 +263,6 @@ def test_revoked_token_is_a_permanent_error():
 
 def ts(n: int, millis: bool = False) -> str:
     return f"2026-11-01T{n:02d}:00:00{'.000' if millis else ''}Z"
-
-
-def query(expected: dict[str, str | None]):
-    """A `responses` matcher: these query parameters have these values (None: absent)."""
-
-    def match(request) -> tuple[bool, str]:
-        got = parse_qs(urlsplit(request.url).query)
-        for name, value in expected.items():
-            if value is None and name in got:
-                return False, f"{name} should be absent"
-            if value is not None and got.get(name) != [value]:
-                return False, f"{name}={got.get(name)}, wanted {value}"
-        return True, ""
-
-    return match
 
 
 def rate_limited(url: str, match) -> None:
