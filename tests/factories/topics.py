@@ -50,6 +50,23 @@ class TopicScoreFactory(factory.django.DjangoModelFactory[TopicScore]):
     reactors = 7
 
 
+# A small ontology: the root, two branches of two levels (ids are text, one beyond int64).
+SMALL_TOPICS = [
+    ("10000000000000000007", "technology-super", "Technology"),
+    ("1", "software-development", "Software Development"),
+    ("2", "python", "Python"),
+    ("3", "physics", "Physics"),
+    ("4", "quantum-computing", "Quantum Computing"),
+]
+SMALL_EDGES = [
+    ("0", "10000000000000000007"),
+    ("10000000000000000007", "1"),
+    ("1", "2"),
+    ("10000000000000000007", "3"),
+    ("3", "4"),
+]
+
+
 def write_ontology(
     folder: Path, topics: list[tuple[str, str, str]], edges: list[tuple[str, str]]
 ) -> Path:

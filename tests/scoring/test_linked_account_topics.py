@@ -15,32 +15,18 @@ from scoring.ontology import import_ontology
 from scoring.topics import TopicScore
 from tests.factories.networks import NetworkAccountFactory
 from tests.factories.scoring import DAY
-from tests.factories.topics import write_ontology
+from tests.factories.topics import SMALL_EDGES, SMALL_TOPICS, write_ontology
 
 pytestmark = pytest.mark.django_db
 
 MASTO = "https://social.example"
 ALICE = f"{MASTO}/users/alice"
-TOPICS = [
-    ("10000000000000000007", "technology-super", "Technology"),
-    ("1", "software-development", "Software Development"),
-    ("2", "python", "Python"),
-    ("3", "physics", "Physics"),
-    ("4", "quantum-computing", "Quantum Computing"),
-]
-EDGES = [
-    ("0", "10000000000000000007"),
-    ("10000000000000000007", "1"),
-    ("1", "2"),
-    ("10000000000000000007", "3"),
-    ("3", "4"),
-]
 FANS = ["bob", "carol", "dave"]
 
 
 @pytest.fixture
 def ontology(tmp_path):
-    import_ontology(path=write_ontology(tmp_path / "o", TOPICS, EDGES))
+    import_ontology(path=write_ontology(tmp_path / "o", SMALL_TOPICS, SMALL_EDGES))
 
 
 def status(status_id: str, tags: list[str]) -> dict[str, object]:

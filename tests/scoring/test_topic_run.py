@@ -16,29 +16,14 @@ from scoring.ontology import import_ontology
 from scoring.topics import ChoiceState, TopicChoice, TopicScore
 from tests.factories.networks import PostFactory
 from tests.factories.scoring import DAY, accounts, noon, react
-from tests.factories.topics import write_ontology
+from tests.factories.topics import SMALL_EDGES, SMALL_TOPICS, write_ontology
 
 pytestmark = pytest.mark.django_db
-
-TOPICS = [
-    ("10000000000000000007", "technology-super", "Technology"),
-    ("1", "software-development", "Software Development"),
-    ("2", "python", "Python"),
-    ("3", "physics", "Physics"),
-    ("4", "quantum-computing", "Quantum Computing"),
-]
-EDGES = [
-    ("0", "10000000000000000007"),
-    ("10000000000000000007", "1"),
-    ("1", "2"),
-    ("10000000000000000007", "3"),
-    ("3", "4"),
-]
 
 
 @pytest.fixture
 def ontology(tmp_path):
-    import_ontology(path=write_ontology(tmp_path / "o", TOPICS, EDGES))
+    import_ontology(path=write_ontology(tmp_path / "o", SMALL_TOPICS, SMALL_EDGES))
 
 
 def _posts(author: NetworkAccount, tags: list[str], n: int, *, day: dt.date = DAY) -> list[Post]:
