@@ -365,8 +365,7 @@ def send_notices(*, notices: Iterable[Notice]) -> int:
             )
 
     added = insert_ignoring_conflicts(Notification, columns, rows(), existing=("user_id", User))
-    for kind, key, preference in sorted(to_email):
-        email_notices(kind=kind, key=key, preference=preference)
+    _email_grouped(to_email)
     return added
 
 
@@ -377,12 +376,25 @@ def email_notices(*, kind: str, key: str, preference: str) -> int:
     """E-mail the stored notices of (kind, key) not e-mailed yet to the people whose preference
     `preference` is set; each notice goes at most once (marked before sending, under a row lock
     that a concurrent delivery skips). Returns how many were sent."""
+    return _email_stored(kind=kind, keys=[key], preference=preference)
+
+
+def _email_grouped(email: Iterable[tuple[str, str, str]]) -> None:
+    """`_email_stored` once per (kind, preference) for every key named with them."""
+    keys: dict[tuple[str, str], set[str]] = {}
+    for kind, key, preference in email:
+        keys.setdefault((kind, preference), set()).add(key)
+    for (kind, preference), named in sorted(keys.items()):
+        _email_stored(kind=kind, keys=sorted(named), preference=preference)
+
+
+def _email_stored(*, kind: str, keys: Sequence[str], preference: str) -> int:
     if not isinstance(NotificationPreference._meta.get_field(preference), models.BooleanField):
         raise ValueError(f"{preference} is not a yes/no notification preference")
     wanted = (
         Notification.objects.filter(
             kind=kind,
-            key=key,
+            key__in=keys,
             emailed_at__isnull=True,
             user__is_active=True,
             user__opted_out=False,
@@ -424,7 +436,9 @@ def email_notices(*, kind: str, key: str, preference: str) -> int:
         sent += len(chunk)
 
 
-def send_notice_rows(*, sql: str, params: Sequence[Any]) -> int:
+def send_notice_rows(
+    *, sql: str, params: Sequence[Any], email: Iterable[tuple[str, str, str]] = ()
+) -> int:
     """The same pipeline for notices built in the database, a whole day's in one statement.
 
     `sql` selects columns named user_id, kind, title, body, url, key and day, with a non-empty key
@@ -432,6 +446,8 @@ def send_notice_rows(*, sql: str, params: Sequence[Any]) -> int:
     rows are stored under the rules of `send_notices` (muted people and kinds, opted-out and
     inactive people dropped; a (person, kind, key) already told skipped) by one INSERT … SELECT,
     so a million people's notices never pass through Python one by one. Returns how many are new.
+    `email` names (kind, key, preference) triples whose stored notices are then e-mailed to the
+    people who set that preference, once each (`email_notices`, as `Notice.email_if` does).
     """
     q = connection.ops.quote_name
     table, users = q(Notification._meta.db_table), q(User._meta.db_table)
@@ -459,7 +475,11 @@ def send_notice_rows(*, sql: str, params: Sequence[Any]) -> int:
             "ORDER BY n.user_id ON CONFLICT DO NOTHING",
             [timezone.now(), *params],
         )
-        return max(cursor.rowcount, 0)
+        added = max(cursor.rowcount, 0)
+    # Every time, not only when something was added: a run that stored the notices and died
+    # before mailing them mails them on the next run.
+    _email_grouped(email)
+    return added
 
 
 def notify(

@@ -13,6 +13,12 @@ PostgreSQL database `klout_bench_perks` (created and migrated if missing).
   4), each through `claim_perk`. claims/s = stored claims / wall time; oversell = stored claims -
   stock (must be 0); codes given twice (must be 0); refusals that were not "out of stock".
   Then the same with twice the workers (`claims_per_s_8_workers` and its oversell and codes).
+- Telling new qualifiers: an open campaign whose minimum score admits about BENCH_TELL (default
+  100,000) of the 1M people, none told yet, 1% of them asking for perk e-mails (the in-memory
+  mail backend); `perks.services.tell_new_qualifiers` (what every published day runs) in a fresh
+  process: `tell_s`, `tell_rows_per_s`, `tell_peak_rss_mb` (that process's), the rows told, the
+  e-mails sent, and a second run with nobody new (`tell_again_s`).
+  `python bench/perks.py tell` runs this phase alone and updates its figures in perks.json.
 
 Writes var/bench/perks.json (flat, units in the names).
 """
@@ -22,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import resource
 import statistics
 import sys
 import time
@@ -39,6 +46,7 @@ PREVIEWS = int(os.environ.get("BENCH_PREVIEWS", "200"))
 STOCK = int(os.environ.get("BENCH_STOCK", "2000"))
 CLAIMERS = int(os.environ.get("BENCH_CLAIMERS", "2500"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+TELL = int(os.environ.get("BENCH_TELL", "100000"))
 OUT = ROOT / "var" / "bench" / "perks.json"
 COUNTRIES = ["US", "GB", "CA", "DE", "FR", "BR", "IN", "JP", "MX", "ES", "IT", "AU", "NL", ""]
 
@@ -49,6 +57,7 @@ def setup_django(*, migrate: bool = False) -> None:
     os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "klout.settings")
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
     import django
 
     django.setup()
@@ -256,10 +265,103 @@ def bench_claims(workers: int = WORKERS) -> dict[str, float]:
     }
 
 
+def prepare_tell() -> tuple[int, int]:
+    """An open, announced campaign admitting about TELL people, none of them told yet, 1% of
+    them asking for perk e-mails; returns (minimum score, people it admits)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from perks.models import Brand, Campaign, CampaignKind, CampaignStatus
+
+    Campaign.objects.filter(status=CampaignStatus.ACTIVE).update(status=CampaignStatus.ENDED)
+    Brand.objects.filter(slug="bench-tell").delete()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM accounts_notification WHERE kind = 'perk_opened'")
+        # The lowest minimum score that admits at most TELL people.
+        cursor.execute(
+            "SELECT score, SUM(n) OVER (ORDER BY score DESC) FROM (SELECT score, COUNT(*) AS n"
+            " FROM perks_audience GROUP BY score) s ORDER BY score DESC"
+        )
+        min_score, admitted = 100, 0
+        for score, running in cursor.fetchall():
+            if running > TELL:
+                break
+            min_score, admitted = score, int(running)
+        cursor.execute("DELETE FROM accounts_notificationpreference")
+        cursor.execute(
+            "INSERT INTO accounts_notificationpreference (user_id, score_move_threshold, in_app,"
+            " weekly_digest, perk_email, muted_kinds, unsubscribe_token)"
+            " SELECT user_id, 3, true, true, true, '[]'::jsonb, md5(user_id::text)"
+            " FROM perks_audience WHERE score >= %s AND user_id %% 100 = 0",
+            [min_score],
+        )
+    brand = Brand.objects.create(name="Bench", slug="bench-tell", approved_at=timezone.now())
+    Campaign.objects.create(
+        brand=brand,
+        title="Bench tell",
+        description="-",
+        disclosure="-",
+        kind=CampaignKind.CODE,
+        status=CampaignStatus.ACTIVE,
+        stock_total=1,
+        min_score=min_score,
+        activated_at=timezone.now(),
+        announced_at=timezone.now(),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE accounts_notification")
+        cursor.execute("VACUUM ANALYZE accounts_notificationpreference")
+    return min_score, admitted
+
+
+def _tell_in_fresh_process(_: int) -> dict[str, float]:
+    from django.core import mail
+
+    from perks.services import tell_new_qualifiers
+
+    mail.outbox = []
+    started = time.perf_counter()
+    told = tell_new_qualifiers()
+    elapsed = time.perf_counter() - started
+    mailed = len(mail.outbox)
+    again_started = time.perf_counter()
+    again = tell_new_qualifiers()
+    again_elapsed = time.perf_counter() - again_started
+    return {
+        "tell_rows": told,
+        "tell_s": round(elapsed, 2),
+        "tell_rows_per_s": round(told / elapsed, 0),
+        "tell_emails": mailed,
+        "tell_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+        "tell_again_rows": again,
+        "tell_again_s": round(again_elapsed, 2),
+    }
+
+
+def bench_tell() -> dict[str, float]:
+    from django.db import connections
+
+    min_score, admitted = prepare_tell()
+    for conn in connections.all():
+        conn.close()
+    with ProcessPoolExecutor(max_workers=1, initializer=_worker_init) as pool:
+        figures = pool.submit(_tell_in_fresh_process, 0).result()
+    return {"tell_people_admitted": admitted, "tell_min_score": min_score, **figures}
+
+
 def main() -> None:
     create_database(PG, DB_NAME)
     setup_django(migrate=True)
     fill_audience()
+    if sys.argv[1:] == ["tell"]:
+        figures = json.loads(OUT.read_text()) if OUT.exists() else {}
+        figures |= bench_tell()
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.write_text(json.dumps(figures, indent=2) + "\n")
+        for name, value in figures.items():
+            if name.startswith("tell_"):
+                print(f"{name:32} {value}")
+        return
     figures = bench_preview()
     print(json.dumps(figures))
     figures |= bench_claims()
@@ -268,6 +370,7 @@ def main() -> None:
     more = bench_claims(2 * WORKERS)
     for name in ("claims_per_s", "claims_oversold", "claims_codes_given_twice"):
         figures[f"{name}_{2 * WORKERS}_workers"] = more[name]
+    figures |= bench_tell()
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(figures, indent=2) + "\n")
     for name, value in figures.items():

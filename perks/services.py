@@ -14,7 +14,7 @@ import io
 import logging
 import random
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.core.mail import send_mail
@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from accounts.services import Notice, notify, send_notices
+from accounts.services import Notice, notify, send_notice_rows, send_notices
 from perks import audience, stock
 from perks.eligibility import check
 from perks.models import (
@@ -765,7 +765,7 @@ def announce_campaign(*, campaign_id: int, today: dt.date | None = None) -> int:
     )
     if campaign is None:
         return 0
-    told = _tell_qualifying(campaign, today=today or timezone.localdate())
+    told = _tell_qualifying([campaign], today=today or timezone.localdate())
     # Marked last: a redelivered task tells nobody twice (the notices' keys) and finishes.
     Campaign.objects.filter(pk=campaign.pk).update(announced_at=timezone.now())
     return told
@@ -774,36 +774,65 @@ def announce_campaign(*, campaign_id: int, today: dt.date | None = None) -> int:
 def tell_new_qualifiers(*, today: dt.date | None = None) -> int:
     """After a published day: people who now qualify for an open, announced perk are told, once
     per campaign (the notice's key); those told before, at its opening or since, are not."""
-    today = today or timezone.localdate()
     open_campaigns = (
         Campaign.objects.select_related("brand")
         .defer("image")
         .filter(status=CampaignStatus.ACTIVE, announced_at__isnull=False)
+        .prefetch_related("tiers")
         .order_by("pk")
     )
-    return sum(_tell_qualifying(campaign, today=today) for campaign in open_campaigns)
+    return _tell_qualifying(list(open_campaigns), today=today or timezone.localdate())
 
 
-def _tell_qualifying(campaign: Campaign, *, today: dt.date) -> int:
-    """Notices for everyone the campaign's rules admit now; the pipeline skips who was told."""
-    rules = campaign.rules()
-    # The audience read model checks every rule (topics through their own read model).
+def _tell_qualifying(campaigns: Sequence[Campaign], *, today: dt.date) -> int:
+    """Notices for everyone the campaigns' rules admit now, built in the database: one
+    INSERT … SELECT for all of them (`send_notice_rows`), which skips who was told (the key),
+    muted people and kinds; then the perk e-mails to those who asked for them."""
+    if not campaigns:
+        return 0
+    parts: list[str] = []
+    params: list[object] = []
+    for campaign in campaigns:
+        sql, part_params = _qualifying_notices_sql(campaign, today=today)
+        parts.append(sql)
+        params += part_params
+    return send_notice_rows(
+        sql=" UNION ALL ".join(parts),
+        params=params,
+        email=[("perk_opened", _opened_key(c), PERK_EMAIL) for c in campaigns],
+    )
+
+
+def _opened_key(campaign: Campaign) -> str:
+    return f"perk_opened:{campaign.pk}"
+
+
+def _qualifying_notices_sql(campaign: Campaign, *, today: dt.date) -> tuple[str, list[object]]:
+    """SELECT of one campaign's "new perk" notice for each person its rules admit (the audience
+    read model checks every rule; the reward is the person's tier, as `Rules.tier_for` picks)."""
+    rules = campaign.rules(tiers=list(campaign.tiers.all()))
     candidates = audience.audience_for(rules, networks=campaign.networks, today=today)
-    url = reverse("perk_detail", args=[campaign.pk])
-
-    def notices() -> Iterator[Notice]:
-        for user_id, score in candidates.values_list("user_id", "score").iterator(chunk_size=5000):
-            tier = rules.tier_for(score)
-            reward = f" Yours: {tier.reward}." if tier else ""
-            yield Notice(
-                user_id=user_id,
-                kind="perk_opened",
-                title=f"New perk for you: {campaign.title}",
-                body=f"{campaign.brand.name} offers it to people like you.{reward}",
-                url=url,
-                key=f"perk_opened:{campaign.pk}",
-                day=today,
-                email_if=PERK_EMAIL,
-            )
-
-    return send_notices(notices=notices())
+    audience_sql, audience_params = candidates.values("user_id", "score").query.sql_with_params()
+    # Highest minimum first; among equal minimums the first tier wins, as in `tier_for`.
+    tiers = sorted(rules.tiers, key=lambda tier: tier.min_score, reverse=True)
+    reward = "''"
+    reward_params: list[object] = []
+    if tiers:
+        reward = "CASE " + " ".join("WHEN a.score >= %s THEN %s" for _ in tiers) + " ELSE '' END"
+        for tier in tiers:
+            reward_params += [tier.min_score, f" Yours: {tier.reward}."]
+    sql = (
+        "SELECT a.user_id AS user_id, %s AS kind, %s AS title, "
+        f"%s || {reward} AS body, %s AS url, %s AS key, %s AS day "
+        f"FROM ({audience_sql}) a"
+    )
+    return sql, [
+        "perk_opened",
+        f"New perk for you: {campaign.title}",
+        f"{campaign.brand.name} offers it to people like you.",
+        *reward_params,
+        reverse("perk_detail", args=[campaign.pk]),
+        _opened_key(campaign),
+        today,
+        *audience_params,
+    ]

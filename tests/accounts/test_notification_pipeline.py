@@ -151,3 +151,26 @@ def test_the_settings_page_offers_each_registered_kind_to_turn_off(alice_client,
     assert NotificationPreference.objects.get(user=alice).muted_kinds == ["plus_k", "score_moved"]
     bad = alice_client.post(url, {"score_move_threshold": 3, "muted_kinds": ["nonsense"]})
     assert b"not one of the available choices" in bad.content
+
+
+def test_notices_built_in_the_database_are_e_mailed_once_to_people_who_asked(
+    alice: User, bob: User
+) -> None:
+    from accounts.services import send_notice_rows
+
+    NotificationPreference.objects.create(user=alice, perk_email=True)
+    NotificationPreference.objects.create(user=bob, perk_email=False)
+    sql = (
+        "SELECT id AS user_id, 'perk_opened' AS kind, %s AS title, %s AS body, %s AS url,"
+        " %s AS key, %s AS day FROM accounts_user WHERE id IN (%s, %s)"
+    )
+    params = ["New perk for you: Jackets", "Acme offers it.", "/perks/1/", "perk_opened:1", DAY]
+    email = [("perk_opened", "perk_opened:1", "perk_email")]
+
+    assert send_notice_rows(sql=sql, params=[*params, alice.pk, bob.pk], email=email) == 2
+    assert send_notice_rows(sql=sql, params=[*params, alice.pk, bob.pk], email=email) == 0
+
+    assert [m.to for m in mail.outbox] == [[alice.email]]
+    assert mail.outbox[0].subject == "New perk for you: Jackets"
+    assert Notification.objects.get(user=alice).emailed_at is not None
+    assert Notification.objects.get(user=bob).emailed_at is None

@@ -551,3 +551,76 @@ def test_a_paused_or_unannounced_campaign_tells_nobody_after_a_published_day() -
 
     assert services.tell_new_qualifiers() == 0
     assert not Notification.objects.filter(kind="perk_opened").exists()
+
+
+def test_new_qualifiers_of_every_open_campaign_are_told_in_the_same_few_queries() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from perks.audience import rebuild_audience
+
+    def open_campaigns(n: int) -> None:
+        for _ in range(n):
+            campaign = CampaignFactory.create(min_score=40, countries=["CA"])
+            CampaignTierFactory.create(campaign=campaign, name="Bronze", min_score=40, reward="Tea")
+            CampaignTierFactory.create(campaign=campaign, name="Gold", min_score=80, reward="A hat")
+
+    for _ in range(3):
+        scored_person(60, country="CA")
+    rebuild_audience()
+    open_campaigns(1)
+    with CaptureQueriesContext(connection) as one:
+        assert services.tell_new_qualifiers() == 3
+    Notification.objects.all().delete()
+    open_campaigns(3)
+    for _ in range(3):
+        scored_person(90, country="CA")
+    rebuild_audience()
+
+    with CaptureQueriesContext(connection) as four:
+        assert services.tell_new_qualifiers() == 4 * 6
+
+    assert len(four.captured_queries) == len(one.captured_queries)
+    told = Notification.objects.filter(kind="perk_opened")
+    assert told.filter(body__endswith="Yours: A hat.").count() == 4 * 3
+    assert told.filter(body__endswith="Yours: Tea.").count() == 4 * 3
+    assert told.values("user_id", "key").distinct().count() == 4 * 6
+
+
+def test_new_qualifiers_are_e_mailed_when_they_asked_and_muted_ones_hear_nothing(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from accounts.models import NotificationPreference
+    from perks.audience import rebuild_audience
+    from scoring.models import LatestScore
+
+    wants_mail = scored_person(20, country="CA")
+    muted_kind = scored_person(20, country="CA")
+    app_only = scored_person(20, country="CA")
+    NotificationPreference.objects.create(user=wants_mail, perk_email=True)
+    NotificationPreference.objects.create(
+        user=muted_kind, perk_email=True, muted_kinds=["perk_opened"]
+    )
+    rebuild_audience()
+    campaign = CampaignFactory.create(
+        status=CampaignStatus.DRAFT, min_score=40, countries=["CA"], announced_at=None
+    )
+    CampaignTierFactory.create(campaign=campaign, name="Bronze", min_score=40, reward="20% off")
+    CampaignTierFactory.create(campaign=campaign, name="Gold", min_score=80, reward="A jacket")
+    add_codes(campaign, 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.change_campaign_status(campaign_id=campaign.pk, actor_id=None, status="active")
+    assert not Notification.objects.exists()  # nobody qualified at the opening
+    mail.outbox.clear()
+
+    LatestScore.objects.filter(user__in=[wants_mail, muted_kind, app_only]).update(score=85)
+    rebuild_audience()
+    assert services.tell_new_qualifiers() == 2
+    assert services.tell_new_qualifiers() == 0
+
+    told = Notification.objects.filter(kind="perk_opened")
+    assert sorted(told.values_list("user_id", flat=True)) == sorted([wants_mail.pk, app_only.pk])
+    assert told.get(user=wants_mail).body.endswith("Yours: A jacket.")
+    assert told.get(user=wants_mail).url == f"/perks/{campaign.pk}/"
+    assert [m.to for m in mail.outbox] == [[wants_mail.email]]
+    assert told.get(user=wants_mail).emailed_at is not None
