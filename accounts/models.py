@@ -193,6 +193,11 @@ class Notification(models.Model):
     key = models.CharField(max_length=200, blank=True, default="")
     # Set when the notice also went out by e-mail (the person's preferences asked for it).
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # A notice that rolls up (accounts.services.roll_up_notice): while it is unread, later notices
+    # of the same (person, kind, rollup) add to it instead of standing apart; `count` says how
+    # many it holds. Database defaults, so the bulk paths that name their columns need not.
+    rollup = models.CharField(max_length=200, blank=True, default="", db_default="")
+    count = models.IntegerField(default=1, db_default=1)  # no CHECK: adding it scans no rows
 
     objects: ClassVar[NotificationQuerySet] = NotificationQuerySet.as_manager()  # type: ignore[assignment]
 
@@ -203,7 +208,14 @@ class Notification(models.Model):
                 fields=["user", "kind", "key"],
                 condition=~models.Q(key=""),
                 name="one_notification_per_key",
-            )
+            ),
+            # At most one unread notice per roll-up: concurrent roll-ups meet here and add up.
+            # Only rolling notices are in it, so a day's millions of others maintain nothing more.
+            models.UniqueConstraint(
+                fields=["user", "kind", "rollup"],
+                condition=models.Q(read_at__isnull=True) & ~models.Q(rollup=""),
+                name="one_unread_notification_per_rollup",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -482,6 +482,69 @@ def send_notice_rows(
     return added
 
 
+def roll_up_notice(
+    *,
+    user_id: int,
+    kind: str,
+    rollup: str,
+    key: str,
+    title_one: str,
+    title_many: str,
+    body: str = "",
+    url: str = "",
+    day: datetime.date | None = None,
+) -> bool:
+    """Tell one person something that adds up while they have not read it: the first notice of
+    (person, kind, `rollup`) is stored with `title_one`; each later one, until it is read, counts
+    into it (`count` + 1, `title_many` with `{count}`, the newest body and url) and shows it as
+    new again. One statement: the unread roll-up is unique in the database, so concurrent
+    notices meet there and each adds one. Muted people and kinds get nothing. True when stored.
+    """
+    if not rollup or not key:
+        raise ValueError("a rolled-up notice needs a rollup and a key")
+    before, marker, after = title_many.partition("{count}")
+    if not marker:
+        raise ValueError("title_many says {count}")
+    q = connection.ops.quote_name
+    table, users = q(Notification._meta.db_table), q(User._meta.db_table)
+    preferences = q(NotificationPreference._meta.db_table)
+    if connection.vendor == "postgresql":
+        kind_on = "NOT (COALESCE(p.muted_kinds, '[]'::jsonb) @> jsonb_build_array(%s::text))"
+    else:
+        kind_on = "NOT EXISTS (SELECT 1 FROM json_each(p.muted_kinds) m WHERE m.value = %s)"
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} AS n (user_id, kind, title, body, url, key, day, created_at,"
+            " rollup, count) "
+            "SELECT u.id, %s, %s, %s, %s, %s, %s, %s, %s, 1 "
+            f"FROM {users} u LEFT JOIN {preferences} p ON p.user_id = u.id "
+            "WHERE u.id = %s AND u.is_active AND NOT u.opted_out "
+            f"AND (p.user_id IS NULL OR (p.in_app AND {kind_on})) "
+            # The predicate of the unique index `one_unread_notification_per_rollup`, as written.
+            "ON CONFLICT (user_id, kind, rollup) WHERE (read_at IS NULL AND NOT (rollup = '')) "
+            "DO UPDATE SET count = n.count + 1, "
+            "title = SUBSTR(%s || CAST(n.count + 1 AS TEXT) || %s, 1, 200), "
+            "body = EXCLUDED.body, url = EXCLUDED.url, day = EXCLUDED.day, "
+            "created_at = EXCLUDED.created_at",
+            [
+                kind[:64],
+                title_one[:200],
+                body,
+                url[:500],
+                key[:200],
+                day or now.date(),
+                now,
+                rollup[:200],
+                user_id,
+                kind[:64],
+                before,
+                after,
+            ],
+        )
+        return cursor.rowcount > 0
+
+
 def notify(
     *,
     user_id: int,

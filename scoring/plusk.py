@@ -445,20 +445,20 @@ def take_back_plus_k(*, giver_id: int, plus_k_id: int, now: dt.datetime | None =
 
 
 def _notify_receiver(plus_k: PlusK, *, giver_name: str, topic_name: str, topic_slug: str) -> None:
-    """Tell the receiver through accounts' notification pipeline (it respects preferences)."""
+    """Tell the receiver through accounts' notification pipeline (it respects preferences): +K on
+    one topic roll up into one notice while it is unread ("3 people gave you +K in Python")."""
     from django.urls import reverse
 
     from accounts import services as account_services
 
     assert plus_k.receiver_user_id is not None
-    account_services.send_notices(
-        notices=[
-            account_services.Notice(
-                user_id=plus_k.receiver_user_id,
-                kind="plus_k",
-                title=f"{giver_name} gave you +K in {topic_name}",
-                body="Your peers vouch for your influence on this topic.",
-                url=reverse("topic_detail", args=[topic_slug]),
-            )
-        ]
+    account_services.roll_up_notice(
+        user_id=plus_k.receiver_user_id,
+        kind="plus_k",
+        rollup=f"topic:{plus_k.topic_id}",
+        key=f"plus_k:{plus_k.pk}",
+        title_one=f"{giver_name} gave you +K in {topic_name}",
+        title_many=f"{{count}} people gave you +K in {topic_name}",
+        body="Your peers vouch for your influence on this topic.",
+        url=reverse("topic_detail", args=[topic_slug]),
     )

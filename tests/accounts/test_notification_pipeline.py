@@ -174,3 +174,48 @@ def test_notices_built_in_the_database_are_e_mailed_once_to_people_who_asked(
     assert mail.outbox[0].subject == "New perk for you: Jackets"
     assert Notification.objects.get(user=alice).emailed_at is not None
     assert Notification.objects.get(user=bob).emailed_at is None
+
+
+def _roll_up(user: User, *, rollup: str = "topic:1", key: str, kind: str = "plus_k") -> bool:
+    from accounts.services import roll_up_notice
+
+    return roll_up_notice(
+        user_id=user.pk,
+        kind=kind,
+        rollup=rollup,
+        key=key,
+        title_one="Bob gave you +K in Python",
+        title_many="{count} people gave you +K in Python",
+        url="/topics/python/",
+        day=DAY,
+    )
+
+
+def test_rolled_up_notices_add_up_while_unread_and_start_again_once_read(
+    alice: User, bob: User
+) -> None:
+    assert _roll_up(alice, key="a")
+    assert _roll_up(alice, key="b")
+    assert _roll_up(alice, key="c", rollup="topic:2")
+    assert _roll_up(bob, key="d")
+    rolled = Notification.objects.get(user=alice, rollup="topic:1")
+    assert (rolled.title, rolled.count, rolled.key) == ("2 people gave you +K in Python", 2, "a")
+
+    Notification.objects.filter(pk=rolled.pk).update(
+        read_at=dt.datetime(2026, 11, 3, tzinfo=dt.UTC)
+    )
+    assert _roll_up(alice, key="e")
+
+    assert sorted(
+        (n.rollup, n.count, n.read_at is None) for n in Notification.objects.filter(user=alice)
+    ) == [("topic:1", 1, True), ("topic:1", 2, False), ("topic:2", 1, True)]
+
+
+def test_rolled_up_notices_skip_people_who_turned_them_off(alice: User, bob: User) -> None:
+    NotificationPreference.objects.create(user=alice, muted_kinds=["plus_k"])
+    NotificationPreference.objects.create(user=bob, in_app=False)
+
+    assert not _roll_up(alice, key="a")
+    assert not _roll_up(bob, key="b")
+    assert _roll_up(alice, key="c", kind="other")
+    assert list(Notification.objects.values_list("user_id", "kind")) == [(alice.pk, "other")]

@@ -52,7 +52,7 @@ def test_give_plus_k_stores_one_and_tells_the_receiver(alice):
     assert remaining_today(user_id=bob.pk, now=NOON) == 4
 
 
-def test_a_give_is_one_statement_and_the_receivers_notice_two_more(
+def test_a_give_is_one_statement_and_the_receivers_notice_one_more(
     alice, django_capture_on_commit_callbacks
 ):
     bob = _giver()
@@ -65,8 +65,8 @@ def test_a_give_is_one_statement_and_the_receivers_notice_two_more(
     ):
         give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=topic.pk, now=NOON)
 
-    # the conditional INSERT; then the pipeline: who of these people is muted, one INSERT
-    assert len(queries.captured_queries) == 3
+    # the conditional INSERT; then the notice: one INSERT … ON CONFLICT that checks who is muted
+    assert len(queries.captured_queries) == 2
     assert "INSERT INTO" in queries.captured_queries[0]["sql"]
     expected = f"{bob.public_name} gave you +K in {topic.display_name}"
     assert Notification.objects.get(user=alice).title == expected
@@ -314,6 +314,62 @@ def test_a_refused_give_leaves_the_callers_transaction_usable(alice):
         assert PlusK.objects.count() == 1  # the transaction still answers
 
 
+def test_plus_k_on_one_topic_rolls_up_into_one_unread_notice(
+    alice, django_capture_on_commit_callbacks
+):
+    givers = [_giver(f"giver{i}@example.com") for i in range(3)]
+    python, rust = _with_topics(2, user=alice)
+    kid = klout_id_of(user_id=alice.pk)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        give_plus_k(giver_id=givers[0].pk, klout_id=kid, topic_id=python.pk, now=NOON)
+    first = Notification.objects.get(user=alice)
+    assert first.title == f"{givers[0].public_name} gave you +K in {python.display_name}"
+    with django_capture_on_commit_callbacks(execute=True):
+        for giver in givers[1:]:
+            give_plus_k(giver_id=giver.pk, klout_id=kid, topic_id=python.pk, now=NOON)
+        give_plus_k(giver_id=givers[0].pk, klout_id=kid, topic_id=rust.pk, now=NOON)
+
+    notices = Notification.objects.filter(user=alice, kind="plus_k").order_by("pk")
+    assert [(n.title, n.count) for n in notices] == [
+        (f"3 people gave you +K in {python.display_name}", 3),
+        (f"{givers[0].public_name} gave you +K in {rust.display_name}", 1),
+    ]
+    assert notices[0].pk == first.pk
+
+
+def test_once_the_roll_up_is_read_the_next_plus_k_starts_a_new_notice(
+    alice, django_capture_on_commit_callbacks
+):
+    bob, carol = _giver("bob@example.com"), _giver("carol@example.com")
+    (topic,) = _with_topics(1, user=alice)
+    kid = klout_id_of(user_id=alice.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        give_plus_k(giver_id=bob.pk, klout_id=kid, topic_id=topic.pk, now=NOON)
+    Notification.objects.filter(user=alice).update(read_at=NOON)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        give_plus_k(giver_id=carol.pk, klout_id=kid, topic_id=topic.pk, now=NOON)
+
+    notices = Notification.objects.filter(user=alice).order_by("pk")
+    assert [(n.count, n.read_at is None) for n in notices] == [(1, False), (1, True)]
+    assert notices[1].title == f"{carol.public_name} gave you +K in {topic.display_name}"
+
+
+def test_a_receiver_who_muted_plus_k_notices_gets_no_roll_up(
+    alice, django_capture_on_commit_callbacks
+):
+    bob = _giver()
+    (topic,) = _with_topics(1, user=alice)
+    NotificationPreference.objects.create(user=alice, muted_kinds=["plus_k"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        give_plus_k(giver_id=bob.pk, klout_id=klout_id_of(user_id=alice.pk), topic_id=topic.pk)
+
+    assert PlusK.objects.count() == 1
+    assert not Notification.objects.exists()
+
+
 def _concurrently(n: int, work) -> list[str]:
     barrier = threading.Barrier(n)
     outcomes: list[str] = []
@@ -425,3 +481,26 @@ def test_concurrent_gives_either_side_of_midnight_store_five_a_day():
         d: PlusK.objects.filter(giver=bob, day=d).count() for d in (before.date(), after.date())
     }
     assert per_day == {before.date(): 5, after.date(): 5}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_gives_to_one_person_roll_up_into_one_notice_that_counts_each():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers, so there is no race to test")
+    givers = [_giver(f"giver{i}@example.com", joined=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+              for i in range(12)]  # fmt: skip
+    alice = UserFactory.create()
+    (topic,) = _with_topics(1, user=alice)
+    kid = klout_id_of(user_id=alice.pk)
+
+    # Outside a transaction each give's notice follows its insert at once, so the twelve
+    # notices race for the one unread roll-up as the gives do.
+    outcomes = _concurrently(
+        12, lambda i: give_plus_k(giver_id=givers[i].pk, klout_id=kid, topic_id=topic.pk)
+    )
+
+    assert outcomes == ["given"] * 12
+    (notice,) = Notification.objects.filter(user=alice, kind="plus_k")
+    assert notice.count == 12
+    assert notice.title == f"12 people gave you +K in {topic.display_name}"
