@@ -20,8 +20,11 @@ Measured in the same run: a bare Django JSON view (`/livez`, same middleware), t
 (`/api/v1/subjects?ids=...`); the three lookups take the API's WSGI hot path
 (`scoring/api/hot_path.py`). Prints the figures, the ratios against the bare view and the
 settings note, and writes var/bench/api.json (flat, numbers only, units in the names).
+Before the first measurement, BENCH_WARM_UP_SECONDS (default 3) of untimed load on each of the
+four paths, so that both gunicorn workers have booted and every thread holds its connections;
+each measurement then has its own 2 s warm-up as well.
 Environment: BENCH_PG (server URL, no database), BENCH_REDIS (a Redis database the bench may
-flush), BENCH_SECONDS (per measurement), BENCH_CONNECTIONS.
+flush), BENCH_SECONDS (per measurement), BENCH_CONNECTIONS, BENCH_WARM_UP_SECONDS.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ DB_NAME = "klout_bench_api"
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/13")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
+WARM_UP_SECONDS = int(os.environ.get("BENCH_WARM_UP_SECONDS", "3"))  # per path, untimed
 PORT = 18005
 SUBJECTS = 100_000
 WORKERS = 2
@@ -222,12 +226,31 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def run_wrk(name: str, paths: list[str], headers: dict[str, str] | None = None) -> dict[str, float]:
-    """Warm up, then SECONDS of load; requests/s and latency percentiles, prefixed with name."""
+def _wrk_base(paths: list[str], headers: dict[str, str] | None) -> list[str]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(wrk_script(paths, headers or {}))
-        script = f.name
-    base = ["wrk", "-t", "1", "-c", str(CONNECTIONS), "-s", script, f"http://127.0.0.1:{PORT}"]
+    return ["wrk", "-t", "1", "-c", str(CONNECTIONS), "-s", f.name, f"http://127.0.0.1:{PORT}"]
+
+
+def warm_up_server(loads: list[tuple[list[str], dict[str, str] | None]]) -> None:
+    """Untimed load on every measured path before the first measurement.
+
+    `start_gunicorn` returns at the first answer, from whichever worker booted first: without
+    this, the first figure (the bare view, the denominator of every ratio) was taken while the
+    other worker was still importing Django and each thread was opening its database and Redis
+    connections, so the ratios moved from run to run.
+    """
+    for paths, headers in loads:
+        base = _wrk_base(paths, headers)
+        subprocess.run([*base[:1], "-d", f"{WARM_UP_SECONDS}s", *base[1:]], check=True,
+                       capture_output=True)  # fmt: skip
+        os.unlink(base[6])
+
+
+def run_wrk(name: str, paths: list[str], headers: dict[str, str] | None = None) -> dict[str, float]:
+    """Warm up, then SECONDS of load; requests/s and latency percentiles, prefixed with name."""
+    base = _wrk_base(paths, headers)
+    script = base[6]
     subprocess.run([*base[:1], "-d", "2s", *base[1:]], check=True, capture_output=True)
     out = subprocess.run(
         [*base[:1], "-d", f"{SECONDS}s", "--latency", *base[1:]],
@@ -261,12 +284,19 @@ def main() -> None:
     bearer = {"Authorization": f"Bearer {key}"}
     rng = random.Random(15)
     bulks = [",".join(rng.sample(ids, 100)) for _ in range(200)]
+    loads: dict[str, tuple[list[str], dict[str, str] | None]] = {
+        "bare": (["/livez"], None),
+        "v2_user": ([f"/v2/user.json/{i}?key={key}" for i in ids], None),
+        "modern_subject": ([f"/api/v1/subjects/{i}" for i in ids], bearer),
+        "bulk100": ([f"/api/v1/subjects?ids={b}" for b in bulks], bearer),
+    }
     proc = start_gunicorn(env)
     try:
-        bare = run_wrk("bare", ["/livez"])
-        legacy = run_wrk("v2_user", [f"/v2/user.json/{i}?key={key}" for i in ids])
-        modern = run_wrk("modern_subject", [f"/api/v1/subjects/{i}" for i in ids], bearer)
-        bulk = run_wrk("bulk100", [f"/api/v1/subjects?ids={b}" for b in bulks], bearer)
+        warm_up_server(list(loads.values()))
+        bare = run_wrk("bare", *loads["bare"])
+        legacy = run_wrk("v2_user", *loads["v2_user"])
+        modern = run_wrk("modern_subject", *loads["modern_subject"])
+        bulk = run_wrk("bulk100", *loads["bulk100"])
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -276,6 +306,7 @@ def main() -> None:
         "threads_per_worker": THREADS,
         "connections": CONNECTIONS,
         "seconds_per_measurement": SECONDS,
+        "warm_up_s_per_path": WARM_UP_SECONDS,
         "prime_s": round(seed.prime_s, 1),  # type: ignore[attr-defined]
         "primed_subjects": seed.primed,  # type: ignore[attr-defined]
         **bare,
