@@ -85,3 +85,22 @@ class LocationForm(forms.ModelForm):
         if data.get("region") and not data.get("country"):
             self.add_error("country", "Choose a country for that region or city.")
         return data
+
+
+class TimeZoneForm(forms.Form):
+    """The time zone a person's hours are shown in; empty keeps the browser's (or UTC)."""
+
+    time_zone = forms.ChoiceField(
+        required=False,
+        help_text="Hours on your dashboard (when your audience acts) are shown in this zone.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from accounts.time_zones import known_zones
+
+        super().__init__(*args, **kwargs)
+        field = self.fields["time_zone"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "My browser's time zone (UTC without one)")] + [
+            (name, name) for name in sorted(known_zones())
+        ]

@@ -61,6 +61,9 @@ class User(AbstractUser):
     # Where the person says they are (set in settings, never guessed): perks target places.
     country = CountryField(blank=True)
     region = models.CharField("region or city", max_length=100, blank=True)
+    # The person's time zone (IANA name, set in settings); empty: the browser's, else UTC
+    # (accounts.time_zones.zone_for).
+    time_zone = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

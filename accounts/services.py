@@ -581,6 +581,16 @@ def set_person_location(*, user_id: int, country: str, region: str = "") -> User
     return user
 
 
+def set_person_time_zone(*, user_id: int, time_zone: str) -> User:
+    """Record the time zone the person's hours are shown in (empty: their browser's, or UTC)."""
+    from accounts.time_zones import is_known
+
+    if time_zone and not is_known(time_zone):
+        raise ValidationError(f"{time_zone} is not a time zone we know.")
+    User.objects.filter(pk=user_id).update(time_zone=time_zone)
+    return User.objects.get(pk=user_id)
+
+
 # --- API keys ---------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("opt-out/confirm/", views.opt_out_proven, name="opt_out_proven"),
     path("settings/notifications/", views.notification_settings, name="notification_settings"),
     path("settings/location/", views.location_settings, name="location_settings"),
+    path("settings/time-zone/", views.time_zone_settings, name="time_zone_settings"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     # --- API keys (issue 15) ---

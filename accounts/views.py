@@ -18,9 +18,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import services, tasks
 from accounts.adapters import PROVEN_ACCOUNT_SESSION_KEY
-from accounts.forms import DeleteAccountForm, LocationForm, NotificationPreferenceForm
+from accounts.forms import (
+    DeleteAccountForm,
+    LocationForm,
+    NotificationPreferenceForm,
+    TimeZoneForm,
+)
 from accounts.linked import claimed_accounts_for, linked_accounts_for, provider_buttons
 from accounts.models import ExportJob, ExportStatus, Notification, NotificationPreference
+from accounts.time_zones import zone_for
 from klout.http import AuthedHttpRequest, HtmxHttpRequest
 from klout.queueing import QueueUnavailable
 
@@ -239,6 +245,24 @@ def location_settings(request: AuthedHttpRequest) -> HttpResponse:
         request,
         "accounts/location_settings.html",
         {"form": form, "suggestion": _reported_location(request.user.pk)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def time_zone_settings(request: AuthedHttpRequest) -> HttpResponse:
+    """The time zone the person's hours are shown in (only their own: no id in the URL)."""
+    form = TimeZoneForm(request.POST or None, initial={"time_zone": request.user.time_zone})
+    if request.method == "POST" and form.is_valid():
+        services.set_person_time_zone(
+            user_id=request.user.pk, time_zone=form.cleaned_data["time_zone"]
+        )
+        messages.success(request, "Time zone saved.")
+        return redirect("time_zone_settings")
+    return render(
+        request,
+        "accounts/time_zone_settings.html",
+        {"form": form, "showing": zone_for(request)},
     )
 
 

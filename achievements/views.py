@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
+from accounts.time_zones import zone_for
 from achievements import queries
 from achievements.art import medal_svg
 from achievements.improve import improvement_for
@@ -42,7 +43,7 @@ def mine(request: AuthedHttpRequest) -> HttpResponse:
 @login_required
 def improve(request: AuthedHttpRequest) -> HttpResponse:
     """How to improve: what draws action for the person, with the numbers behind each line."""
-    ctx = {"improvement": improvement_for(request.user.pk)}
+    ctx = {"improvement": improvement_for(request.user.pk, zone=zone_for(request))}
     template = "achievements/improve.html"
     if request.htmx:
         template += "#improve"

@@ -23,3 +23,14 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   }
 });
+
+// The browser's time zone, as a default for hours shown to the person (their setting wins).
+try {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  // IANA names ("Europe/Paris", "America/Port-au-Prince") need no escaping in a cookie.
+  if (zone && /^[A-Za-z0-9_+\-\/]+$/.test(zone) && !document.cookie.split("; ").includes(`tz=${zone}`)) {
+    document.cookie = `tz=${zone}; path=/; max-age=31536000; SameSite=Lax`;
+  }
+} catch (error) {
+  // No Intl time zone: hours stay in UTC.
+}

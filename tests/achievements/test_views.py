@@ -157,5 +157,76 @@ def test_the_improve_card_sets_their_hours_beside_klouts_when_to_post_sample(
     finally:
         improve.klout_sample_hours.cache_clear()
     assert "18:00-19:00 UTC: 2 reactions" in html
-    assert "Klout's sample: 3 of 4 reactions (75%)" in html
-    assert "reactions peak at 18:00-19:00 UTC (3 of 4, 75%)" in html
+    assert "Klout's sample at that local hour: 3 of 4 reactions (75%)" in html
+    assert "reactions peak at 18:00-19:00 local time (3 of 4, 75%)" in html
+
+
+def test_klouts_sample_counts_each_reaction_at_its_authors_local_hour(settings, tmp_path) -> None:
+    from achievements import improve
+
+    folder = tmp_path / improve.SAMPLE_FOLDER
+    folder.mkdir()
+
+    def at(day: int, hour: int) -> int:
+        return int(dt.datetime(2014, 10, day, hour, 30, tzinfo=dt.UTC).timestamp() * 1000)
+
+    rows = [
+        (at(15, 23), "Eastern Standard Time"),  # 19:30 in New York (daylight time)
+        (at(15, 23), "Eastern Standard Time"),
+        (at(15, 2), "Korea Standard Time"),  # 11:30 in Seoul
+        (at(15, 2), "Australian Eastern Standard Time"),  # 13:30 in Sydney (daylight time)
+        (at(15, 5), "\\N"),  # no zone: no local hour
+    ]
+    (folder / "user_timestamp_open_set_fb.tsv").write_text(
+        "#user\t#actor\t#post\t#post_ts\t#action_ts\t#tz\n"
+        + "".join(f"1\t2\t3\t0\t{ms}\t{zone}\n" for ms, zone in rows)
+    )
+    settings.SHARED_DATA_DIR = tmp_path
+    improve.klout_sample_hours.cache_clear()
+    try:
+        hours = improve.klout_sample_hours()
+    finally:
+        improve.klout_sample_hours.cache_clear()
+
+    assert hours is not None
+    assert {h: n for h, n in enumerate(hours) if n} == {19: 2, 11: 1, 13: 1}
+
+
+def _reacted_at_18_utc(alice) -> dt.datetime:
+    moment = (timezone.now() - dt.timedelta(days=2)).replace(hour=18, minute=5)
+    main = accounts("alice", 1, user=alice)[0]
+    react([(f, main) for f in accounts("fanofalice", 2)], at=moment)
+    return moment
+
+
+def _local_hours(moment: dt.datetime, zone: str) -> str:
+    import zoneinfo
+
+    local = moment.astimezone(zoneinfo.ZoneInfo(zone))
+    return f"{local.hour:02d}:00-{(local.hour + 1) % 24:02d}:00 {zone}: 2 reactions"
+
+
+def test_the_improve_card_shows_the_hours_in_the_persons_own_time_zone(alice, alice_client):
+    from accounts.models import User
+
+    moment = _reacted_at_18_utc(alice)
+    User.objects.filter(pk=alice.pk).update(time_zone="America/New_York")
+    alice_client.cookies["tz"] = "Asia/Tokyo"  # their setting wins over the browser's
+
+    html = alice_client.get("/dashboard/improve/").content.decode()
+
+    assert _local_hours(moment, "America/New_York") in html
+    assert "When your audience acts (America/New_York)" in html
+    assert "18:00-19:00 UTC" not in html
+
+
+def test_without_a_setting_the_browsers_time_zone_is_used_else_utc(alice, alice_client):
+    moment = _reacted_at_18_utc(alice)
+
+    alice_client.cookies["tz"] = "Asia/Tokyo"
+    tokyo = alice_client.get("/dashboard/improve/").content.decode()
+    alice_client.cookies["tz"] = "Mars/Olympus_Mons"
+    unknown = alice_client.get("/dashboard/improve/").content.decode()
+
+    assert _local_hours(moment, "Asia/Tokyo") in tokyo
+    assert "18:00-19:00 UTC: 2 reactions" in unknown
