@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.db import connection, models
+from psycopg.copy import QueuedLibpqWriter
 
 from scoring.fields import WrittenJSONField, compact
 
@@ -173,19 +174,22 @@ def insert_columns(
     quote = connection.ops.quote_name
     sql = f"COPY {quote(opts.db_table)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
     at = 0
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for block in blocks:
-            m = len(block[0]) if block else 0
-            if m == 0:
-                continue
-            text = [encode(column) for encode, column in zip(encoders, block, strict=True)]
-            if with_ids:
-                if at + m > ids.shape[0]:
-                    raise ValueError(f"more than the {count} rows announced")
-                text.insert(0, [str(i) for i in ids[at : at + m].tolist()])
-            text += ([value] * m for value in tail)
-            copy.write("\n".join(map("\t".join, zip(*text, strict=True))) + "\n")
-            at += m
+    with connection.cursor() as cursor:
+        # The driver sends each slice from a second thread while the next one is shaped here.
+        writer = QueuedLibpqWriter(cursor.cursor)
+        with cursor.cursor.copy(sql, writer=writer) as copy:
+            for block in blocks:
+                m = len(block[0]) if block else 0
+                if m == 0:
+                    continue
+                text = [encode(column) for encode, column in zip(encoders, block, strict=True)]
+                if with_ids:
+                    if at + m > ids.shape[0]:
+                        raise ValueError(f"more than the {count} rows announced")
+                    text.insert(0, [str(i) for i in ids[at : at + m].tolist()])
+                text += ([value] * m for value in tail)
+                copy.write("\n".join(map("\t".join, zip(*text, strict=True))) + "\n")
+                at += m
     if with_ids and at != ids.shape[0]:
         raise ValueError(f"{at} rows written, {ids.shape[0]} announced")
     return ids
