@@ -25,7 +25,7 @@ def compact(value: Any, encoder: type[json.JSONEncoder] | None = None) -> str:
     return json.dumps(value, separators=SEPARATORS, cls=encoder)
 
 
-class WrittenJSONField(models.JSONField):  # type: ignore[type-arg]
+class WrittenJSONField(models.JSONField):
     """A JSONField stored as ``json`` on PostgreSQL: the text as written, checked, not rebuilt."""
 
     def db_type(self, connection: BaseDatabaseWrapper) -> str | None:
