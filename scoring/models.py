@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 
 from networks.models import network_label
+from scoring.fields import WrittenJSONField
 from scoring.kloutids import KloutId, ProfileSlug  # noqa: F401  (models live with services)
 from scoring.plusk import PlusK  # noqa: F401
 from scoring.topics import Topic, TopicAlias, TopicChoice, TopicEdge, TopicScore  # noqa: F401
@@ -156,16 +157,16 @@ class DailyScore(models.Model):
     amplification = models.FloatField(default=1.0)  # 1..100
     network_score = models.FloatField(default=1.0)  # 1..100
     style = models.CharField(max_length=32, blank=True)
-    style_reasons = models.JSONField(default=list, blank=True)
-    network_contributions = models.JSONField(default=dict, blank=True)  # network -> share 0..1
+    style_reasons = WrittenJSONField(default=list, blank=True)
+    network_contributions = WrittenJSONField(default=dict, blank=True)  # network -> share 0..1
     # Top influencers/influencees: [{"account_id", "network", "weight"}, ...] (names are looked up
     # when shown, through the hidden rule); moments: the subject's own posts.
-    influencers = models.JSONField(default=list, blank=True)
-    influencees = models.JSONField(default=list, blank=True)
+    influencers = WrittenJSONField(default=list, blank=True)
+    influencees = WrittenJSONField(default=list, blank=True)
     # Totals behind the top five above (the API's influencer and influencee counts).
     influencers_count = models.PositiveIntegerField(default=0, db_default=0)
     influencees_count = models.PositiveIntegerField(default=0, db_default=0)
-    moments = models.JSONField(default=list, blank=True)
+    moments = WrittenJSONField(default=list, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar[DailyScoreQuerySet] = DailyScoreQuerySet.as_manager()  # type: ignore[assignment]

@@ -1,23 +1,29 @@
 """Bulk inserts for the scoring pipeline: COPY on PostgreSQL, the ORM's bulk_create elsewhere.
 
 Both routes take the same input, rows as tuples of Python values in the order of `columns` (model
-attnames, e.g. ``run_id``; JSON fields as Python values), so what is stored does not depend on the
-route. On PostgreSQL JSON values are serialised with ``json.dumps`` and the field's encoder, which
-is what the ORM sends (``adapt_json_value``), and primary keys of the rows that later rows refer to
-are taken from the table's sequence in one query, so nothing has to come back from the COPY.
+attnames, e.g. ``run_id``; JSON fields as Python values), or slices of rows as columns
+(`insert_columns`), so what is stored does not depend on the route. On PostgreSQL JSON values are
+serialised with ``json.dumps`` and the field's encoder, which is what the ORM sends
+(``adapt_json_value``; compact text for a `WrittenJSONField`), and primary keys of the rows that
+later rows refer to are taken from the table's sequence in one query, so nothing has to come back
+from the COPY.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from django.db import connection, models
+from psycopg.copy import QueuedLibpqWriter
+
+from scoring.fields import WrittenJSONField, compact
 
 Row = tuple[Any, ...]
+Block = Sequence[Sequence[Any]]  # a slice of rows as columns, each in the order of `columns`
 BATCH = 5_000
 
 
@@ -97,7 +103,7 @@ def _copy(
         for i, field in enumerate(fields)
         if isinstance(field, models.JSONField) and field.attname not in json_text
     ]
-    encoders = [getattr(fields[i], "encoder", None) for i in json_at]
+    encoders = [_json_text(fields[i]) for i in json_at]
     names = [str(field.column) for field in fields]
     ids = np.empty(0, dtype=np.int64)
     if with_ids:
@@ -119,11 +125,107 @@ def _copy(
             return ids
         for row in rows:
             values = [*row, *tail]
-            for i, encoder in zip(json_at, encoders, strict=True):
+            for i, encode in zip(json_at, encoders, strict=True):
                 if values[i] is not None:
-                    values[i] = json.dumps(values[i], cls=encoder)
+                    values[i] = encode(values[i])
             write_row(values)
     return ids
+
+
+def _json_text(field: models.Field[Any, Any]) -> Callable[[Any], str]:
+    """What the ORM sends for a value of JSON `field`: compact text for a WrittenJSONField."""
+    encoder = getattr(field, "encoder", None)
+    if isinstance(field, WrittenJSONField):
+        return lambda value: compact(value, encoder)
+    return lambda value: json.dumps(value, cls=encoder)
+
+
+def insert_columns(
+    model: type[models.Model],
+    columns: Sequence[str],
+    blocks: Iterable[Block],
+    *,
+    with_ids: bool,
+    json_text: frozenset[str] = frozenset(),
+    count: int | None = None,
+) -> npt.NDArray[np.int64]:
+    """`insert`, with the rows given a slice at a time as columns (`Block`: one list per column).
+
+    On PostgreSQL each slice becomes COPY text a column at a time (one conversion per column and
+    one join per row, no tuple of values per row for the driver to format), sent in one write.
+    """
+    if not use_copy():
+        rows = (row for block in blocks for row in zip(*block, strict=True))
+        return insert(model, columns, rows, with_ids=with_ids, json_text=json_text, count=count)
+    fields = [_field(model, name) for name in columns]
+    given = {field.attname for field in fields}
+    opts = model._meta
+    defaults = [f for f in opts.concrete_fields if not f.primary_key and f.attname not in given]
+    tail = [_text_of(f, json_text)([f.get_default()])[0] for f in defaults]
+    encoders = [_text_of(field, json_text) for field in fields]
+    names = [str(field.column) for field in [*fields, *defaults]]
+    ids = np.empty(0, dtype=np.int64)
+    if with_ids:
+        if count is None:
+            blocks = list(blocks)
+            count = sum(len(block[0]) for block in blocks)
+        ids = allocate_ids(model, count)
+        names.insert(0, str(opts.pk.column))
+    quote = connection.ops.quote_name
+    sql = f"COPY {quote(opts.db_table)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
+    at = 0
+    with connection.cursor() as cursor:
+        # The driver sends each slice from a second thread while the next one is shaped here.
+        writer = QueuedLibpqWriter(cursor.cursor)
+        with cursor.cursor.copy(sql, writer=writer) as copy:
+            for block in blocks:
+                m = len(block[0]) if block else 0
+                if m == 0:
+                    continue
+                text = [encode(column) for encode, column in zip(encoders, block, strict=True)]
+                if with_ids:
+                    if at + m > ids.shape[0]:
+                        raise ValueError(f"more than the {count} rows announced")
+                    text.insert(0, [str(i) for i in ids[at : at + m].tolist()])
+                text += ([value] * m for value in tail)
+                copy.write("\n".join(map("\t".join, zip(*text, strict=True))) + "\n")
+                at += m
+    if with_ids and at != ids.shape[0]:
+        raise ValueError(f"{at} rows written, {ids.shape[0]} announced")
+    return ids
+
+
+NULL = "\\N"
+
+
+def _escaped(value: str) -> str:
+    """`value` in COPY's text format: backslash, tab, newline and carriage return escaped."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return (
+            value.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return value
+
+
+def _text_of(
+    field: models.Field[Any, Any], json_text: frozenset[str]
+) -> Callable[[Sequence[Any]], list[str]]:
+    """How a column of `field`'s values becomes COPY text (what the ORM would send for each)."""
+    convert: Callable[[Any], str]
+    if isinstance(field, models.JSONField):
+        convert = str if field.attname in json_text else _json_text(field)
+        return lambda values: [NULL if v is None else _escaped(convert(v)) for v in values]
+    if isinstance(field, models.DateField):  # and DateTimeField: ISO 8601, offset included
+        return lambda values: [NULL if v is None else v.isoformat() for v in values]
+    if isinstance(field, (models.FloatField, models.IntegerField, models.ForeignKey)):
+        # str of a float is its shortest exact repr (and "nan"/"inf", which PostgreSQL reads).
+        return lambda values: [NULL if v is None else str(v) for v in values]
+    if isinstance(field, models.BooleanField):
+        return lambda values: [NULL if v is None else ("t" if v else "f") for v in values]
+    return lambda values: [NULL if v is None else _escaped(str(v)) for v in values]
 
 
 def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from hypothesis import given
+from hypothesis import strategies as st
 
 from networks.models import NetworkAccount, Post
 from scoring import read_model, services, write
@@ -275,3 +277,13 @@ def test_rows_shaped_a_slice_at_a_time_match_rows_shaped_at_once(
     assert sliced["scores"] == whole["scores"]
     assert sliced.get("score_json") == whole.get("score_json")
     assert sliced["explanations"] == whole["explanations"]
+
+
+@given(st.floats(min_value=0.0, max_value=1e11, allow_nan=False))
+def test_top_five_weights_are_written_as_python_rounds_them(weight):
+    """The top five's weights are shaped as text without a float round trip; the text must be
+    the one ``json.dumps(round(w, 4))`` gives, or the two write routes would store different
+    JSON."""
+    from scoring.score_rows import _four_places
+
+    assert _four_places(weight) == repr(round(weight, 4))
