@@ -477,7 +477,7 @@ def _group_top(
     of a canonical sparse matrix, or posts by index), so a stable sort on (key, -weight) keeps
     that order and the third sort key is not needed.
     """
-    order = np.lexsort((-weight, key))
+    order = _key_then_heaviest(key, weight)
     key, other, weight = key[order], other[order], weight[order]
     if key.shape[0] == 0:
         return key, other, weight
@@ -486,6 +486,28 @@ def _group_top(
     rank = np.arange(key.shape[0]) - np.repeat(starts, lengths)
     sel = rank < k
     return key[sel], other[sel], weight[sel]
+
+
+def _key_then_heaviest(key: npt.NDArray[Any], weight: npt.NDArray[Any]) -> npt.NDArray[np.intp]:
+    """A stable order by key ascending, then weight descending (ties keep their order).
+
+    For positive float32 weights and non-negative int32-sized keys (every edge of the influence
+    matrix) this is one stable sort of a packed uint64 (key in the high half, the weight's bits
+    inverted in the low half: positive floats order as their bit patterns), about half the time
+    of `lexsort`'s two passes over 2M edges; anything else falls back to `lexsort`.
+    """
+    if (
+        weight.dtype == np.float32
+        and key.shape[0] > 0
+        and np.issubdtype(key.dtype, np.integer)
+        and int(key.min()) >= 0
+        and int(key.max()) <= np.iinfo(np.int32).max
+        and bool((weight > 0).all())
+    ):
+        inverted = np.uint32(0xFFFFFFFF) - weight.view(np.uint32)
+        packed = (key.astype(np.uint64) << np.uint64(32)) | inverted.astype(np.uint64)
+        return np.argsort(packed, kind="stable")
+    return np.lexsort((-weight, key))
 
 
 def _per_key(n: int, key: npt.NDArray[np.int64], items: list[Any]) -> list[list[Any]]:

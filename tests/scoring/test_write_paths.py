@@ -238,7 +238,8 @@ def test_read_model_matches_the_daily_scores_it_is_built_from(
     assert any(r.change_30d is not None for r in LatestScore.objects.all())
 
 
-def test_top_k_per_person_keeps_weight_ties_in_account_order():
+@pytest.mark.parametrize("dtype", ["float32", "float64"])  # the packed sort, and lexsort
+def test_top_k_per_person_keeps_weight_ties_in_account_order(dtype):
     """`_group_top` sorts on (person, -weight) only: ties keep the smaller account first, as a
     full (person, -weight, account) sort would, when accounts come ascending per person."""
     import numpy as np
@@ -250,7 +251,7 @@ def test_top_k_per_person_keeps_weight_ties_in_account_order():
     other = np.concatenate(
         [np.sort(rng.choice(400, size=c, replace=False)) for c in np.bincount(key)]
     )
-    weight = np.asarray(rng.integers(1, 4, key.shape[0]), dtype=np.float64)  # many ties
+    weight = np.asarray(rng.integers(1, 4, key.shape[0]), dtype=dtype)  # many ties
     order = np.lexsort((other, -weight, key))
 
     got = _group_top(key, other, weight, 5)
@@ -260,6 +261,26 @@ def test_top_k_per_person_keeps_weight_ties_in_account_order():
     rank = np.arange(full_key.shape[0]) - np.repeat(starts, np.diff(np.r_[starts, key.shape[0]]))
     assert got[0].tolist() == full_key[rank < 5].tolist()
     assert got[1].tolist() == full_other[rank < 5].tolist()
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2**31 - 1),
+            st.floats(min_value=0.0, exclude_min=True, allow_infinity=False, width=32),
+        ),
+        max_size=60,
+    )
+)
+def test_the_packed_sort_orders_as_lexsort_by_key_then_heaviest(pairs):
+    import numpy as np
+
+    from scoring.score_rows import _key_then_heaviest
+
+    key = np.asarray([p[0] % 7 if p[0] % 3 else p[0] for p in pairs], dtype=np.int32)
+    weight = np.asarray([p[1] for p in pairs], dtype=np.float32)
+    expected = np.lexsort((-weight, key))
+    assert _key_then_heaviest(key, weight).tolist() == expected.tolist()
 
 
 def test_rows_shaped_a_slice_at_a_time_match_rows_shaped_at_once(
