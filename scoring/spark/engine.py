@@ -10,12 +10,18 @@ Parity with numpy is a contract (tests/scoring/spark/test_parity.py), so three t
 the way numpy does them rather than the way Spark would by default:
 
 - every per-person and per-pair sum adds its terms in numpy's order (pairs by actor, buckets by
-  age), through a sorted ``collect_list`` folded with ``aggregate``: float addition is not
+  age), as a running window sum read off each group's last row: float addition is not
   associative, and ties (a reactor exactly as reached as its receiver) must break the same way;
 - decay factors come from tables computed once with numpy and shipped as literals, so Java's
   ``pow`` never stands in for numpy's ``exp2``;
 - floor division of float ages follows numpy's ``//`` (fmod first, then floor), and rounding to
   the resolution is half-to-even (``bround``), like ``np.round``.
+
+Layout: the rows are shuffled once, by receiver; the pairs they make stay partitioned by
+receiver and sorted by (receiver, actor) through every later step (per-person values reach them
+by broadcast joins up to ``BROADCAST_PEOPLE`` accounts), so the receiver sums and the PageRank
+rounds are narrow. Each step ends in a local checkpoint that keeps that partitioning; the job
+turns adaptive execution off, which would hide it.
 
 No Django here (an import-linter contract says so); the session comes from the caller.
 """
@@ -43,8 +49,9 @@ from scoring.engine.styles import (
 )
 
 PAIR = ["actor", "receiver"]
-# per-person tables up to this many rows are broadcast to every task (about 25 bytes a row)
-BROADCAST_PEOPLE = 20_000_000
+# per-person tables up to this many rows are broadcast to every task (about 25 bytes a row); a
+# 10M-row broadcast ran out of a 10 GB local driver already full of checkpointed pairs
+BROADCAST_PEOPLE = 2_000_000
 BROADCAST_ROWS = 2_000_000
 
 

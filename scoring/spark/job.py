@@ -27,7 +27,7 @@ from pyspark.sql import functions as F
 
 from scoring.engine.calibration import Calibration
 from scoring.engine.registry import DAY
-from scoring.spark.engine import SparkResult, score_frames
+from scoring.spark.engine import BROADCAST_PEOPLE, SparkResult, score_frames
 
 
 def local_session(
@@ -98,6 +98,7 @@ def run(
     *,
     yesterday: bool = True,
     on_step: Callable[[str, float], None] | None = None,
+    broadcast_people: int = BROADCAST_PEOPLE,
 ) -> dict[str, float]:
     """Score the window's day (and the day before) and write them under ``out``.
 
@@ -126,6 +127,7 @@ def run(
         calibration=calibration,
         timings=steps,
         on_step=on_step,
+        broadcast_people=broadcast_people,
     )
     t1 = time.perf_counter()
     write_result(today, _path(out, "today"))
@@ -141,6 +143,7 @@ def run(
             as_of=float(meta["as_of"]) - DAY,
             version=str(meta["version"]),
             calibration=today.calibration,
+            broadcast_people=broadcast_people,
         )
         write_result(before, _path(out, "yesterday"))
         timings["yesterday_s"] = time.perf_counter() - t0
