@@ -11,6 +11,7 @@ receivers, as bench/score_db.py), written once as export_window's Parquet, then 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -29,45 +30,82 @@ sys.path.insert(0, str(REPO))
 DAY_S = 86400.0
 
 
-def generate(n_people: int, n_edges: int, seed: int = 7) -> object:
-    """A power-law window as WindowArrays (bench/score_db.py's shape, without a database)."""
+def generate(out: Path, n_people: int, n_edges: int, seed: int = 7) -> None:
+    """Write a power-law window (bench/score_db.py's shape) as export_window's Parquet.
+
+    Chunk by chunk (a million rows per part file, each chunk from its own seeded stream), so a
+    100M-row day never sits in memory: only the people's permutation and one chunk do.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     from scoring.engine.registry import LATEST
-    from scoring.engine.types import Interactions, Posts
-    from scoring.spark.window_io import WindowArrays
+    from scoring.spark.window_io import (
+        ACCOUNT_SCHEMA,
+        FORMAT,
+        INTERACTION_SCHEMA,
+        POST_SCHEMA,
+        ROWS_PER_FILE,
+    )
 
-    rng = np.random.default_rng(seed)
     as_of = 1_793_491_200.0  # 2026-11-02 00:00 UTC
-    receiver = (rng.pareto(1.1, n_edges) * 50).astype(np.int64) % n_people
-    actor = (rng.pareto(2.0, n_edges) * n_people / 4).astype(np.int64) % n_people
-    perm = rng.permutation(n_people).astype(np.int32)
-    inter = Interactions(
-        actor=perm[actor],
-        receiver=perm[receiver],
-        kind=rng.integers(0, 4, n_edges).astype(np.int8),
-        time=as_of - 1.0 - rng.random(n_edges) * 89 * DAY_S,
-        post=np.full(n_edges, -1, dtype=np.int64),
-        network=np.zeros(n_edges, dtype=np.int8),
-        n_people=n_people,
+    # account ids 1..n in a shuffled order, so the heavy receivers are spread over the ids
+    ids = np.random.default_rng(seed).permutation(n_people).astype(np.int64) + 1
+    for d in ("interactions", "accounts", "posts"):
+        (out / d).mkdir(parents=True)
+    for part, start in enumerate(range(0, n_edges, ROWS_PER_FILE)):
+        m = min(ROWS_PER_FILE, n_edges - start)
+        rng = np.random.default_rng([seed, part])
+        receiver = ids[(rng.pareto(1.1, m) * 50).astype(np.int64) % n_people]
+        actor = ids[(rng.pareto(2.0, m) * n_people / 4).astype(np.int64) % n_people]
+        table = pa.table(
+            {
+                "actor": actor,
+                "receiver": receiver,
+                "kind": rng.integers(0, 4, m).astype(np.int8),
+                "time": as_of - 1.0 - rng.random(m) * 89 * DAY_S,
+                "post": np.full(m, -1, dtype=np.int64),
+                "network": np.zeros(m, dtype=np.int8),
+            },
+            schema=INTERACTION_SCHEMA,
+        )
+        pq.write_table(table, out / "interactions" / f"part-{part:05d}.parquet", compression="zstd")
+    accounts = pa.table(
+        {
+            "account_id": np.arange(1, n_people + 1, dtype=np.int64),
+            "user_id": pa.nulls(n_people, pa.int64()),
+        },
+        schema=ACCOUNT_SCHEMA,
     )
-    return WindowArrays(
-        interactions=inter,
-        posts=Posts.empty(),
-        account_ids=np.arange(1, n_people + 1, dtype=np.int64),
-        post_ids=np.zeros(0, dtype=np.int64),
-        user_ids=np.full(n_people, -1, dtype=np.int64),
-        meta={"day": "2026-11-01", "as_of": as_of, "version": LATEST, "calibration": None},
-    )
+    for part, start in enumerate(range(0, n_people, ROWS_PER_FILE)):
+        pq.write_table(
+            accounts.slice(start, ROWS_PER_FILE),
+            out / "accounts" / f"part-{part:05d}.parquet",
+            compression="zstd",
+        )
+    pq.write_table(POST_SCHEMA.empty_table(), out / "posts" / "part-00000.parquet")
+    meta = {
+        "day": "2026-11-01",
+        "as_of": as_of,
+        "version": LATEST,
+        "calibration": None,
+        "format": FORMAT,
+        "rows": {"interactions": n_edges, "accounts": n_people, "posts": 0},
+    }
+    (out / "window.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
 
 
-class JvmPeak:
-    """Samples the resident memory of this process's JVM children (the Spark driver)."""
+class TreePeak:
+    """Samples the resident memory of this process and all its children (the Spark driver JVM,
+    Python workers) together, twice a second: the peak of the whole tree, not of one process."""
 
     def __init__(self) -> None:
         self.peak_mb = 0.0
+        self.jvm_peak_mb = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> JvmPeak:
+    def __enter__(self) -> TreePeak:
         self._thread.start()
         return self
 
@@ -75,17 +113,26 @@ class JvmPeak:
         self._stop.set()
         self._thread.join()
 
-    def _run(self) -> None:
+    def sample(self) -> None:
+        """Take one sample now."""
         me = psutil.Process()
+        total = me.memory_info().rss / 2**20
+        jvm = 0.0
+        for child in me.children(recursive=True):
+            try:
+                rss = child.memory_info().rss / 2**20
+                total += rss
+                if "java" in child.name():
+                    jvm += rss
+            except psutil.Error:
+                continue
+        self.peak_mb = max(self.peak_mb, total)
+        self.jvm_peak_mb = max(self.jvm_peak_mb, jvm)
+
+    def _run(self) -> None:
+        self.sample()
         while not self._stop.wait(0.5):
-            total = 0.0
-            for child in me.children(recursive=True):
-                try:
-                    if "java" in child.name():
-                        total += child.memory_info().rss / 2**20
-                except psutil.Error:
-                    continue
-            self.peak_mb = max(self.peak_mb, total)
+            self.sample()
 
 
 def main() -> None:
@@ -95,6 +142,7 @@ def main() -> None:
     parser.add_argument("--huge", action="store_true", help="10M / 100M on Spark only")
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--driver-memory", default="6g")
+    parser.add_argument("--work", default=None, help="scratch directory (default: the system's)")
     parser.add_argument("--json", default=str(REPO / "var" / "bench" / "spark.json"))
     args = parser.parse_args()
     if args.huge:
@@ -102,20 +150,21 @@ def main() -> None:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from scoring.engine.score import score_window
     from scoring.spark.job import local_session, run
-    from scoring.spark.window_io import read_window, write_window
+    from scoring.spark.window_io import read_window
 
     figures: dict[str, float] = {
         "people": args.people,
         "interactions": args.interactions,
         "spark_cores": args.cores,
     }
-    work = Path(tempfile.mkdtemp(prefix="klout-bench-spark-"))
+    work = Path(tempfile.mkdtemp(prefix="klout-bench-spark-", dir=args.work))
     try:
-        t0 = time.perf_counter()
-        window = generate(args.people, args.interactions)
-        write_window(work / "window", window=window)  # type: ignore[arg-type]
-        del window
-        figures["export_parquet_s"] = round(time.perf_counter() - t0, 3)
+        with TreePeak() as peak:
+            t0 = time.perf_counter()
+            generate(work / "window", args.people, args.interactions)
+            figures["generate_parquet_s"] = round(time.perf_counter() - t0, 3)
+            print(f"generated in {figures['generate_parquet_s']:.1f} s", flush=True)
+            figures["generate_peak_rss_mb"] = round(peak.peak_mb, 1)
 
         if not args.huge:
             t0 = time.perf_counter()
@@ -130,23 +179,38 @@ def main() -> None:
             )
             raw_numpy = result.raw
             del local, result
+            gc.collect()
 
-        spark = local_session(
-            cores=args.cores,
-            driver_memory=args.driver_memory,
-            shuffle_partitions=max(args.cores * 2, args.interactions // 2_000_000),
-        )
-        spark.sparkContext.setLogLevel("ERROR")
-        with JvmPeak() as peak:
+        partitions = max(args.cores * 2, args.interactions // 2_000_000)
+        partitions += -partitions % args.cores  # whole waves of tasks
+        with TreePeak() as peak:
             t0 = time.perf_counter()
-            run(spark, str(work / "window"), str(work / "scores"), yesterday=False)
+            spark = local_session(
+                cores=args.cores, driver_memory=args.driver_memory, shuffle_partitions=partitions
+            )
+            spark.sparkContext.setLogLevel("ERROR")
+            figures["spark_shuffle_partitions"] = partitions
+            figures["spark_session_s"] = round(time.perf_counter() - t0, 3)
+            t0 = time.perf_counter()
+            steps = run(
+                spark,
+                str(work / "window"),
+                str(work / "scores"),
+                yesterday=False,
+                on_step=lambda step, s: print(
+                    f"spark {step}: {s:.1f} s (tree peak {peak.peak_mb:,.0f} MB)", flush=True
+                ),
+            )
             figures["spark_engine_s"] = round(time.perf_counter() - t0, 3)
-        spark.stop()
+            for step, seconds in steps.items():
+                figures[f"spark_{step}"] = round(seconds, 3)
+            spark.stop()
         figures["spark_events_per_s"] = round(args.interactions / figures["spark_engine_s"])
         figures["spark_driver_memory_mb"] = float(
             int(args.driver_memory.rstrip("gGmM")) * (1024 if args.driver_memory[-1] in "gG" else 1)
         )
-        figures["spark_jvm_peak_rss_mb"] = round(peak.peak_mb, 1)
+        figures["spark_jvm_peak_rss_mb"] = round(peak.jvm_peak_mb, 1)
+        figures["spark_tree_peak_rss_mb"] = round(peak.peak_mb, 1)
         if not args.huge:
             from scoring.spark.results import read_scores
 
@@ -161,7 +225,14 @@ def main() -> None:
         print(f"{name:28s} {value:>14,}")
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(figures, indent=2) + "\n")
+    # one file for both sizes: the 10M / 100M figures carry a huge_ prefix
+    kept = json.loads(out.read_text()) if out.exists() else {}
+    if args.huge:
+        kept = {k: v for k, v in kept.items() if not k.startswith("huge_")}
+        kept.update({f"huge_{k}": v for k, v in figures.items()})
+    else:
+        kept = {k: v for k, v in kept.items() if k.startswith("huge_")} | figures
+    out.write_text(json.dumps(kept, indent=2) + "\n")
     print(f"wrote {out}")
 
 

@@ -10,12 +10,18 @@ Parity with numpy is a contract (tests/scoring/spark/test_parity.py), so three t
 the way numpy does them rather than the way Spark would by default:
 
 - every per-person and per-pair sum adds its terms in numpy's order (pairs by actor, buckets by
-  age), through a sorted ``collect_list`` folded with ``aggregate``: float addition is not
+  age), as a running window sum read off each group's last row: float addition is not
   associative, and ties (a reactor exactly as reached as its receiver) must break the same way;
 - decay factors come from tables computed once with numpy and shipped as literals, so Java's
   ``pow`` never stands in for numpy's ``exp2``;
 - floor division of float ages follows numpy's ``//`` (fmod first, then floor), and rounding to
   the resolution is half-to-even (``bround``), like ``np.round``.
+
+Layout: the rows are shuffled once, by receiver; the pairs they make stay partitioned by
+receiver and sorted by (receiver, actor) through every later step (per-person values reach them
+by broadcast joins up to ``BROADCAST_PEOPLE`` accounts), so the receiver sums and the PageRank
+rounds are narrow. Each step ends in a local checkpoint that keeps that partitioning; the job
+turns adaptive execution off, which would hide it.
 
 No Django here (an import-linter contract says so); the session comes from the caller.
 """
@@ -23,11 +29,12 @@ No Django here (an import-linter contract says so); the session comes from the c
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession, Window, WindowSpec
 from pyspark.sql import functions as F
 
 from scoring.engine.calibration import Calibration
@@ -42,6 +49,10 @@ from scoring.engine.styles import (
 )
 
 PAIR = ["actor", "receiver"]
+# per-person tables up to this many rows are broadcast to every task (about 25 bytes a row); a
+# 10M-row broadcast ran out of a 10 GB local driver already full of checkpointed pairs
+BROADCAST_PEOPLE = 2_000_000
+BROADCAST_ROWS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -77,24 +88,81 @@ def floor_div(a: Column, b: float) -> Column:
     return F.when(div - fl > 0.5, fl + 1.0).otherwise(fl)
 
 
-def ordered_sum(order: str, value: Column) -> Column:
-    """Sum of ``value`` over a group, added in ascending ``order`` from 0.0 (numpy's bincount)."""
-    items = F.array_sort(F.collect_list(F.struct(F.col(order).alias("o"), value.alias("v"))))
-    return F.aggregate(items, F.lit(0.0), lambda acc, x: acc + x["v"])
+def _running(*partition: str, order: list[str]) -> WindowSpec:
+    """Rows of each group from its first row up to the current one, in ascending ``order``."""
+    return (
+        Window.partitionBy(*partition)
+        .orderBy(*order)
+        .rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    )
 
 
-def _ordered_sums(order: str, values: dict[str, Column]) -> list[Column]:
-    """Several ordered sums over one sorted list (one sort per group, not one per value)."""
-    fields = [F.col(order).alias("o")] + [v.alias(f"v{i}") for i, v in enumerate(values.values())]
-    items = F.array_sort(F.collect_list(F.struct(*fields)))
-    return [
-        F.aggregate(items, F.lit(0.0), _adder(f"v{i}")).alias(name) for i, name in enumerate(values)
-    ]
+def _lookup(*, broadcast: bool) -> Callable[[DataFrame], DataFrame]:
+    """A join side: broadcast (the big side keeps its partitioning) or left to the planner."""
+    return F.broadcast if broadcast else (lambda df: df)
 
 
-def _adder(field: str) -> Callable[[Column, Column], Column]:
-    # PySpark reads the lambda's arity, so the field is bound here rather than as a default
-    return lambda acc, x: acc + x[field]
+def _receiver_sums(pairs: DataFrame, values: dict[str, Column]) -> DataFrame:
+    """Per receiver (as ``person``): each value summed over its pairs in ascending actor order.
+
+    numpy adds a receiver's terms in the pairs' (actor, receiver) order from 0.0 (bincount); a
+    running window sum adds them one at a time in its ordering too, so the total on each group's
+    last row is the same float, bit for bit. Ties (a reactor exactly as reached as its receiver)
+    then break the same way. The window streams each receiver's sorted pairs: no per-group list.
+    """
+    running = _running("receiver", order=["actor"])
+    last = F.lead("actor").over(Window.partitionBy("receiver").orderBy("actor")).isNull()
+    summed = pairs.select(
+        "receiver",
+        *[F.sum(value).over(running).alias(name) for name, value in values.items()],
+        last.alias("_last"),
+    )
+    return summed.where("_last").select(F.col("receiver").alias("person"), *values)
+
+
+def _pair_sums(fine_counts: DataFrame, hot_w: Column) -> DataFrame:
+    """Per pair: hot, reach, volume and latest from its (fine bucket, count, decay) rows.
+
+    As numpy does: ``hot`` adds ``hot_w`` over fine buckets in ascending age, ``reach`` the decay
+    of each distinct reach bucket and ``volume`` the bucket's count (an integer: exact in any
+    order) times its decay, in ascending bucket age; ``latest`` is the decay of the newest bucket.
+    Ordering by (bucket, fine) is ordering by fine (buckets are fine buckets // ratio), so every
+    window below shares one sort of the pair-partitioned rows.
+    """
+    order = ["bucket", "fine"]
+    # partitioned by receiver first: the pairs come out sorted as the receiver sums want them
+    by_receiver = ["receiver", "actor"]
+    running = _running(*by_receiver, order=order)
+    in_pair = Window.partitionBy(*by_receiver).orderBy(*order)
+    in_bucket = (
+        Window.partitionBy(*by_receiver, "bucket")
+        .orderBy("fine")
+        .rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
+    )
+    previous = F.lag("bucket").over(in_pair)
+    first_of_bucket = previous.isNull() | (previous != F.col("bucket"))
+    rows = fine_counts.select(
+        *PAIR,
+        "bucket",
+        "fine",
+        "decay",
+        hot_w.alias("hot_w"),
+        F.sum("count").over(in_bucket).alias("bucket_count"),
+        first_of_bucket.alias("first_of_bucket"),
+        F.lead("fine").over(in_pair).isNull().alias("last_of_pair"),
+    )
+    first = F.col("first_of_bucket")
+    summed = rows.select(
+        *PAIR,
+        "last_of_pair",
+        F.sum("hot_w").over(running).alias("hot"),
+        F.sum(F.when(first, F.col("decay")).otherwise(0.0)).over(running).alias("reach"),
+        F.sum(F.when(first, F.col("bucket_count") * F.col("decay")).otherwise(0.0))
+        .over(running)
+        .alias("volume"),
+        F.first("decay").over(running).alias("latest"),
+    )
+    return summed.where("last_of_pair").drop("last_of_pair")
 
 
 def score_frames(
@@ -105,8 +173,30 @@ def score_frames(
     as_of: float,
     version: Algorithm | str,
     calibration: Calibration | None = None,
+    broadcast_people: int = BROADCAST_PEOPLE,
+    timings: dict[str, float] | None = None,
+    on_step: Callable[[str, float], None] | None = None,
 ) -> SparkResult:
-    """Score every account in ``accounts`` from the window of ``interactions`` before ``as_of``."""
+    """Score every account in ``accounts`` from the window of ``interactions`` before ``as_of``.
+
+    With at most ``broadcast_people`` accounts, per-person values (selectivity, the PageRank
+    standing) are broadcast to the pairs rather than shuffled to them: the pairs then stay
+    partitioned by receiver and sorted by actor from the first stage to the last. Each step's
+    wall time (its name, then ``_s``) goes into ``timings`` when one is given, and ``on_step``
+    hears each step's name and seconds as it ends (progress for long runs).
+    """
+    clock = [time.perf_counter()]
+
+    def done(step: str, df: DataFrame) -> DataFrame:
+        out = _materialize(df)
+        now = time.perf_counter()
+        if timings is not None:
+            timings[f"{step}_s"] = now - clock[0]
+        if on_step is not None:
+            on_step(step, now - clock[0])
+        clock[0] = now
+        return out
+
     algo = get_version(version)
     people = accounts.select(F.col("account_id").cast("long").alias("person"))
     start = as_of - algo.window_days * DAY
@@ -121,9 +211,12 @@ def score_frames(
     counted = window.where(F.col("actor") != F.col("receiver"))
 
     # --- per (pair, age bucket), then per pair ---------------------------------------------
+    # The rows are shuffled once, by pair; counting per (pair, fine bucket), the window sums
+    # over each pair's buckets and picking each pair's last row all keep that partitioning.
     fine = F.least(F.greatest(floor_div(F.col("age"), fine_seconds), F.lit(0.0)), F.lit(n_fine - 1))
     fine_counts = (
-        counted.withColumn("fine", fine.cast("long"))
+        counted.select(*PAIR, fine.cast("long").alias("fine"))
+        .repartition("receiver")
         .groupBy("actor", "receiver", "fine")
         .agg(F.count(F.lit(1)).cast("double").alias("count"))
     )
@@ -131,39 +224,24 @@ def score_frames(
         -np.arange(n_buckets) * algo.bucket_seconds / (algo.half_life_days * DAY)
     )
     spark = interactions.sparkSession
-    decay_table = _table(spark, "bucket", "decay", bucket_decay)
+    fine_counts = fine_counts.withColumn(
+        "bucket", F.least(F.floor(F.col("fine") / ratio), F.lit(n_buckets - 1))
+    ).join(_table(spark, "bucket", "decay", bucket_decay), "bucket")
     if ratio > 1:
         mid_age = (np.arange(n_fine, dtype=np.int16) + 0.5) * fine_seconds
         hot_table = _table(
             spark, "fine", "hot_factor", np.exp2(-mid_age / algo.hot_half_life_seconds)
         )
-        fine_counts = (
-            fine_counts.join(hot_table, "fine").withColumn(
-                "hot_w", F.col("count") * F.col("hot_factor")
-            )
-        ).withColumn("bucket", F.least(F.floor(F.col("fine") / ratio), F.lit(n_buckets - 1)))
-        hot = fine_counts.groupBy(*PAIR).agg(
-            ordered_sum("fine", F.col("hot_w")).cast("float").alias("hot")
-        )
-        buckets = fine_counts.groupBy("actor", "receiver", "bucket").agg(
-            ordered_sum("fine", F.col("count")).alias("count")
-        )
+        fine_counts = fine_counts.join(hot_table, "fine")
+        hot_w = F.col("count") * F.col("hot_factor")
     else:
-        hot = None
-        buckets = fine_counts.withColumnRenamed("fine", "bucket")
-    buckets = buckets.join(decay_table, "bucket")
-    pairs = buckets.groupBy(*PAIR).agg(
-        *_ordered_sums(
-            "bucket", {"reach": F.col("decay"), "volume": F.col("count") * F.col("decay")}
-        ),
-        F.min_by(F.col("decay"), F.col("bucket")).cast("float").alias("latest"),
+        hot_w = F.lit(0.0)
+    pairs = _pair_sums(fine_counts, hot_w).withColumn("volume", F.col("volume").cast("float"))
+    pairs = pairs.withColumn("hot", F.col("hot").cast("float")).withColumn(
+        "latest", F.col("latest").cast("float")
     )
-    pairs = pairs.withColumn("volume", F.col("volume").cast("float"))
-    if hot is not None:
-        pairs = pairs.join(hot, PAIR)
-    else:
-        pairs = pairs.withColumn("hot", F.lit(0.0).cast("float"))
-    pairs = _materialize(pairs)
+    pairs = done("pairs", pairs)
+    lookup = _lookup(broadcast=people.count() <= broadcast_people)
 
     # --- selectivity and back-scratching ---------------------------------------------------
     dout = pairs.groupBy(F.col("actor").alias("person")).agg(
@@ -185,23 +263,22 @@ def score_frames(
         )
     )
     need = F.greatest(F.lit(float(algo.ring_min)), F.lit(algo.ring_share) * F.col("din"))
-    degree = _materialize(
-        degree.withColumn("candidate", (F.col("din") >= need) & (F.col("dout") >= need))
+    degree = done(
+        "degree", degree.withColumn("candidate", (F.col("din") >= need) & (F.col("dout") >= need))
     )
     sel = F.col("selectivity")
-    pairs = pairs.join(degree.select(F.col("person").alias("actor"), sel), "actor").withColumn(
-        "sel_reach", sel * F.col("reach")
+    pairs = pairs.join(lookup(degree.select(F.col("person").alias("actor"), sel)), "actor")
+    pairs = pairs.withColumn("sel_reach", sel * F.col("reach"))
+    reach0 = _receiver_sums(pairs, {"reach0": F.col("sel_reach")})
+    # a mutual pair's reverse starts at a candidate too: only candidates' pairs are matched
+    candidates = degree.where("candidate").select("person")
+    to_candidates = pairs.select(*PAIR).join(
+        lookup(candidates.withColumnRenamed("person", "receiver")), "receiver", "left_semi"
     )
-    reach0 = pairs.groupBy(F.col("receiver").alias("person")).agg(
-        ordered_sum("actor", F.col("sel_reach")).alias("reach0")
+    reverse = pairs.select(F.col("receiver").alias("actor"), F.col("actor").alias("receiver")).join(
+        lookup(candidates.withColumnRenamed("person", "receiver")), "receiver", "left_semi"
     )
-    reverse = pairs.select(
-        F.col("receiver").alias("actor"),
-        F.col("actor").alias("receiver"),
-        F.lit(True).alias("mutual"),
-    )
-    candidates = degree.where("candidate").select(F.col("person").alias("receiver"))
-    mutual = _materialize(pairs.select(*PAIR).join(candidates, "receiver").join(reverse, PAIR))
+    mutual = done("mutual", to_candidates.join(reverse, PAIR))
     n_mutual = mutual.groupBy(F.col("receiver").alias("person")).agg(
         F.count(F.lit(1)).cast("double").alias("n_mutual")
     )
@@ -231,7 +308,10 @@ def score_frames(
         scratching = scratching.join(
             closed_people.select(F.col("person").alias("actor")), "actor", "left_semi"
         )
-    scratching = scratching.select(*PAIR, F.lit(True).alias("scratching"))
+    scratching = done("scratching", scratching.select(*PAIR, F.lit(True).alias("scratching")))
+    # usually a handful of rings: joined without moving the pairs when it is small
+    if scratching.count() <= BROADCAST_ROWS:
+        scratching = F.broadcast(scratching)
     pairs = pairs.join(scratching, PAIR, "left").fillna(False, ["scratching"])
     is_scr = F.col("scratching")
     latest = F.col("latest").cast("double")
@@ -253,51 +333,57 @@ def score_frames(
             latest.alias("latest"),
         )
     )
-    pairs = _materialize(pairs)
+    pairs = done("weights", pairs)
 
     f = F.col("factor")
-    sums = pairs.groupBy(F.col("receiver").alias("person")).agg(
-        *_ordered_sums(
-            "actor",
-            {
-                "volume_sum": f * F.col("volume"),
-                "hot_sum": f * F.col("hot"),
-                "true_reach": f * F.col("latest"),
-                "reach_weight": F.col("weight"),
-            },
-        )
+    sums = _receiver_sums(
+        pairs,
+        {
+            "volume_sum": f * F.col("volume"),
+            "hot_sum": f * F.col("hot"),
+            "true_reach": f * F.col("latest"),
+            "reach_weight": F.col("weight"),
+        },
     )
-    per = _materialize(
+    per = done(
+        "sums",
         people.join(sums, "person", "left").fillna(
             0.0, ["volume_sum", "hot_sum", "true_reach", "reach_weight"]
-        )
+        ),
     )
 
     # --- network: saturating PageRank by iterated joins -----------------------------------
     weighted = per.select("person", F.col("reach_weight").alias("weighted"))
     rounds = algo.network_rounds if algo.network_weight > 0 else 0
-    for _ in range(rounds):
+    for round_ in range(rounds):
         standing = F.log1p(F.col("weighted"))
         quality = standing / (standing + F.lit(algo.network_scale)) * F.lit(
             algo.network_weight
         ) + F.lit(1.0)
         q = weighted.select(F.col("person").alias("actor"), quality.alias("q"))
-        by_quality = (
-            pairs.select("actor", "receiver", "weight")
-            .join(q, "actor")
-            .groupBy(F.col("receiver").alias("person"))
-            .agg(ordered_sum("actor", F.col("weight") * F.col("q")).alias("weighted"))
+        by_quality = _receiver_sums(
+            pairs.select("actor", "receiver", "weight").join(lookup(q), "actor"),
+            {"weighted": F.col("weight") * F.col("q")},
         )
-        weighted = _materialize(people.join(by_quality, "person", "left").fillna(0.0, ["weighted"]))
+        weighted = done(
+            f"network_{round_ + 1}",
+            people.join(by_quality, "person", "left").fillna(0.0, ["weighted"]),
+        )
 
     # --- rows: received actions, activity for styles ---------------------------------------
-    received = counted.groupBy(F.col("receiver").alias("person")).agg(
-        F.count(F.lit(1)).cast("double").alias("received"),
-        F.max("time").alias("last_received"),
+    # one pass over the rows per side: actions received per network (and in all, an exact
+    # integer sum), one's own activity with the weeks one acted in as a bit mask
+    by_network = done(
+        "received",
+        counted.groupBy(F.col("receiver").alias("person"), "network").agg(
+            F.count(F.lit(1)).alias("actions"), F.max("time").alias("last_received")
+        ),
     )
-    per_network = counted.groupBy(F.col("receiver").alias("person"), "network").agg(
-        F.count(F.lit(1)).alias("actions")
+    received = by_network.groupBy("person").agg(
+        F.sum("actions").cast("double").alias("received"),
+        F.max("last_received").alias("last_received"),
     )
+    per_network = by_network.select("person", "network", "actions")
     kind = F.col("kind")
     activity = window.groupBy(F.col("actor").alias("person")).agg(
         F.count(F.lit(1)).cast("double").alias("acts"),
@@ -310,24 +396,14 @@ def score_frames(
         F.max((F.col("actor") == F.col("receiver")).cast("int"))
         .cast("boolean")
         .alias("self_acted"),
+        _week_bit(F.least(floor_div(F.col("age"), WEEK), F.lit(float(N_WEEKS - 1)))),
     )
-    weeks = window.select(
-        F.col("actor").alias("person"),
-        F.least(floor_div(F.col("age"), WEEK), F.lit(float(N_WEEKS - 1))).alias("week"),
-    )
-    post_weeks = posts.select(
-        F.col("author").alias("person"),
-        F.least(
-            F.greatest(floor_div(F.lit(as_of) - F.col("time"), WEEK), F.lit(0.0)),
-            F.lit(float(N_WEEKS - 1)),
-        ).alias("week"),
-    )
-    n_weeks = (
-        weeks.unionByName(post_weeks)
-        .groupBy("person")
-        .agg(F.count_distinct("week").cast("double").alias("n_weeks"))
+    post_week = F.least(
+        F.greatest(floor_div(F.lit(as_of) - F.col("time"), WEEK), F.lit(0.0)),
+        F.lit(float(N_WEEKS - 1)),
     )
     post_counts = posts.groupBy(F.col("author").alias("person")).agg(
+        _week_bit(post_week).alias("post_weeks"),
         F.sum(F.when(~F.col("is_share"), 1.0).otherwise(0.0)).alias("originals"),
         F.sum(F.when(F.col("is_reply"), 1.0).otherwise(0.0)).alias("replies"),
         F.sum(F.when((F.col("time") < as_of) & (F.col("time") >= start), 1.0).otherwise(0.0)).alias(
@@ -350,14 +426,17 @@ def score_frames(
         per.join(weighted, "person", "left")
         .join(received, "person", "left")
         .join(activity, "person", "left")
-        .join(n_weeks, "person", "left")
         .join(post_counts, "person", "left")
         .join(degree.select("person", "dout"), "person", "left")
-        .fillna(0.0, ["received", "acts", "shares", "talk", "n_weeks", "originals", "replies"])
+        .fillna(0, ["weeks", "post_weeks"])
+        .withColumn(
+            "n_weeks", F.bit_count(F.col("weeks").bitwiseOR(F.col("post_weeks"))).cast("double")
+        )
+        .fillna(0.0, ["received", "acts", "shares", "talk", "originals", "replies"])
         .fillna(0.0, ["n_posts", "dout"])
         .fillna(False, ["self_acted"])
     )
-    df = _materialize(df)
+    df = done("people", df)
     reach = F.col("reach_weight")
     established = reach >= algo.volume_min_reach
     comp_reach = F.log1p(reach)
@@ -400,7 +479,7 @@ def score_frames(
             F.when(F.col("self_acted"), F.lit(algo.self_credit * step)).otherwise(0.0)
         )
         raw = F.greatest(raw, credit_floor)
-    df = _materialize(df.withColumn("raw", raw))
+    df = done("raw", df.withColumn("raw", raw))
 
     if calibration is None:
         calibration = _calibrate(df, algo.name)
@@ -465,6 +544,11 @@ def score_frames(
         per_network=per_network.withColumnRenamed("person", "account_id"),
         post_actions=post_actions,
     )
+
+
+def _week_bit(week: Column) -> Column:
+    """The weeks (0 .. N_WEEKS - 1) seen in a group as bits: their distinct count is exact."""
+    return F.bit_or(F.call_function("shiftleft", F.lit(1), week.cast("int"))).alias("weeks")
 
 
 def _materialize(df: DataFrame) -> DataFrame:

@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from pyspark.sql import functions as F
 
 from scoring.engine.calibration import Calibration
 from scoring.engine.registry import DAY
-from scoring.spark.engine import SparkResult, score_frames
+from scoring.spark.engine import BROADCAST_PEOPLE, SparkResult, score_frames
 
 
 def local_session(
@@ -90,15 +91,33 @@ def write_result(result: SparkResult, out: str) -> None:
     result.post_actions.write.mode("overwrite").parquet(_path(out, "post_actions"))
 
 
-def run(spark: SparkSession, window: str, out: str, *, yesterday: bool = True) -> dict[str, float]:
-    """Score the window's day (and the day before) and write them under ``out``; return timings."""
+def run(
+    spark: SparkSession,
+    window: str,
+    out: str,
+    *,
+    yesterday: bool = True,
+    on_step: Callable[[str, float], None] | None = None,
+    broadcast_people: int = BROADCAST_PEOPLE,
+) -> dict[str, float]:
+    """Score the window's day (and the day before) and write them under ``out``.
+
+    Returns wall times in seconds: ``today_s`` and ``yesterday_s`` in all, and today's per step
+    (``today_pairs_s``, ``today_network_1_s``, ..., ``today_write_s``).
+    """
     meta = _read_json(spark, _path(window, "window.json"))
+    # The engine keeps the pairs partitioned by receiver and sorted by actor across its
+    # checkpoints, so its running sums and PageRank rounds move no rows. Adaptive execution
+    # would hide that partitioning from the checkpoints (and re-shuffle the pairs every step).
+    spark.conf.set("spark.sql.adaptive.enabled", "false")
+    # the rows are read from Parquet by each of the few passes over them rather than cached:
+    # at 100M rows a cache would take most of the memory the shuffles and sorts need
     interactions, posts, accounts = read_frames(spark, window)
-    interactions = interactions.cache()
     stored = meta.get("calibration")
     calibration = Calibration.from_dict(stored) if stored else None
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    steps: dict[str, float] = {}
     today = score_frames(
         interactions,
         posts,
@@ -106,8 +125,14 @@ def run(spark: SparkSession, window: str, out: str, *, yesterday: bool = True) -
         as_of=float(meta["as_of"]),
         version=str(meta["version"]),
         calibration=calibration,
+        timings=steps,
+        on_step=on_step,
+        broadcast_people=broadcast_people,
     )
+    t1 = time.perf_counter()
     write_result(today, _path(out, "today"))
+    timings.update({f"today_{step}": seconds for step, seconds in steps.items()})
+    timings["today_write_s"] = time.perf_counter() - t1
     timings["today_s"] = time.perf_counter() - t0
     if yesterday:
         t0 = time.perf_counter()
@@ -118,6 +143,7 @@ def run(spark: SparkSession, window: str, out: str, *, yesterday: bool = True) -
             as_of=float(meta["as_of"]) - DAY,
             version=str(meta["version"]),
             calibration=today.calibration,
+            broadcast_people=broadcast_people,
         )
         write_result(before, _path(out, "yesterday"))
         timings["yesterday_s"] = time.perf_counter() - t0
@@ -154,7 +180,13 @@ def main(argv: list[str] | None = None) -> None:
         spark = local_session(cores=args.local, driver_memory=args.driver_memory)
     else:
         spark = SparkSession.builder.appName("klout-scoring").getOrCreate()
-    timings = run(spark, args.window, args.out, yesterday=not args.no_yesterday)
+    timings = run(
+        spark,
+        args.window,
+        args.out,
+        yesterday=not args.no_yesterday,
+        on_step=lambda step, seconds: print(f"{step}: {seconds:.1f} s", flush=True),
+    )
     print(json.dumps({k: round(v, 3) for k, v in timings.items()}))
     spark.stop()
 
