@@ -296,3 +296,26 @@ def test_an_owner_cannot_reach_another_brands_member_through_their_own_slug(
 
     analyst.refresh_from_db()
     assert analyst.role == ANALYST
+
+
+def test_the_audit_log_pages_back_to_the_oldest_entry(
+    acme_campaign: Campaign, clients: dict[str, Client]
+) -> None:
+    from perks.brand_views import AUDIT_PAGE_SIZE
+    from perks.services import audit
+
+    for i in range(AUDIT_PAGE_SIZE + 150):
+        audit(brand_id=acme_campaign.brand_id, actor_id=None, action=f"test.entry-{i:04d}")
+    oldest = AuditEntry.objects.filter(brand_id=acme_campaign.brand_id).order_by("created_at", "pk")
+    url = reverse("brand_audit", args=["acme"])
+    assert oldest.count() <= 3 * AUDIT_PAGE_SIZE
+
+    first = clients[OWNER].get(url).content.decode()
+    second = clients[OWNER].get(url, {"page": 2}).content.decode()
+    third = clients[OWNER].get(url, {"page": 3}).content.decode()
+
+    assert f"test.entry-{AUDIT_PAGE_SIZE + 149:04d}" in first
+    assert 'href="?page=2"' in first
+    assert oldest.first().action in third
+    assert oldest.first().action not in first + second
+    assert 'href="?page=4"' not in third
