@@ -324,6 +324,8 @@ def campaign_redeem(request: AuthedHttpRequest, slug: str, campaign_id: int) -> 
         if form.cleaned_data["csv_file"]:
             codes = services.parse_codes_csv(form.cleaned_data["csv_file"].read(20 * 1024 * 1024))
         claim_ids = [form.cleaned_data["claim"]] if form.cleaned_data["claim"] else []
+        if not codes and not claim_ids and not form.cleaned_data["csv_file"]:
+            raise PerkError("Choose a CSV file of used codes (one code per line) to upload.")
         marked = services.mark_redeemed(
             campaign_id=campaign.pk, actor_id=request.user.pk, codes=codes, claim_ids=claim_ids
         )

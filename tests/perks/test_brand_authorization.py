@@ -319,3 +319,14 @@ def test_the_audit_log_pages_back_to_the_oldest_entry(
     assert oldest.first().action in third
     assert oldest.first().action not in first + second
     assert 'href="?page=4"' not in third
+
+
+def test_uploading_no_redemption_file_says_to_choose_one(
+    acme_campaign: Campaign, clients: dict[str, Client]
+) -> None:
+    url = reverse("campaign_redeem", args=["acme", acme_campaign.pk])
+
+    page = clients[MANAGER].post(url, {}, follow=True).content.decode()
+
+    assert "Choose a CSV file of used codes" in page
+    assert "marked as used" not in page
