@@ -159,3 +159,15 @@ def test_the_improve_card_sets_their_hours_beside_klouts_when_to_post_sample(
     assert "18:00-19:00 UTC: 2 reactions" in html
     assert "Klout's sample: 3 of 4 reactions (75%)" in html
     assert "reactions peak at 18:00-19:00 UTC (3 of 4, 75%)" in html
+
+
+def test_the_achievement_pages_have_a_heading_and_their_fragments_do_not(
+    client, alice, alice_client
+) -> None:
+    whole = alice_client.get("/achievements/mine/").content.decode()
+    public = client.get(f"/achievements/people/{alice.pk}/").content.decode()
+    fragment = alice_client.get("/achievements/mine/", headers={"HX-Request": "true"})
+
+    assert "<h1>Your achievements</h1>" in whole
+    assert f"<h1>Achievements of {alice.public_name}</h1>" in public
+    assert "<h1>" not in fragment.content.decode()
