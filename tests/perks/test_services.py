@@ -551,3 +551,14 @@ def test_a_paused_or_unannounced_campaign_tells_nobody_after_a_published_day() -
 
     assert services.tell_new_qualifiers() == 0
     assert not Notification.objects.filter(kind="perk_opened").exists()
+
+
+def test_an_unknown_or_impossible_status_is_refused_in_plain_words() -> None:
+    campaign = CampaignFactory.create(status=CampaignStatus.ACTIVE)
+
+    with pytest.raises(PerkError, match=r"^There is no campaign status 'bogus'\.$"):
+        services.change_campaign_status(campaign_id=campaign.pk, actor_id=None, status="bogus")
+    with pytest.raises(PerkError, match=r"^An active campaign cannot become draft\.$"):
+        services.change_campaign_status(campaign_id=campaign.pk, actor_id=None, status="draft")
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.ACTIVE
