@@ -440,7 +440,9 @@ def choose_topic(request: AuthedHttpRequest) -> HttpResponse:
         or Topic.objects.filter(slug=topic_ref.lower()).first()
         or Topic.objects.filter(display_name__iexact=topic_ref).first()
     )
-    if topic is None:
+    if not topic_ref:
+        messages.error(request, "Type the name of a topic to add, such as Photography.")
+    elif topic is None:
         messages.error(request, f"No topic called {topic_ref!r} in the Klout ontology.")
     elif action == "hide":
         hide_topic(user_id=request.user.pk, topic_id=topic.pk)

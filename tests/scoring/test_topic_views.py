@@ -435,3 +435,12 @@ def test_topic_page_never_lists_an_account_of_a_person_who_opted_out(client, ali
 
     assert "DaftWullie" not in body
     assert "daft" not in body
+
+
+def test_adding_an_empty_topic_name_asks_for_one(alice, alice_client, quantum):
+    page = alice_client.post("/me/topics/", {"action": "add", "topic": "  "}, follow=True)
+
+    body = page.content.decode()
+    assert "Type the name of a topic to add" in body
+    assert "No topic called" not in body
+    assert not TopicChoice.objects.exists()
