@@ -256,11 +256,11 @@ def topic_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     )
     rows: list[dict[str, Any]] = []
     listed: set[str] = set()
-    for r in board:
-        who = _who(r, users, accounts)
+    for score in board:
+        who = _who(score, users, accounts)
         if who["klout_id"] not in listed and len(rows) < BOARD_SIZE:
             listed.add(who["klout_id"])
-            rows.append({"row": r, **who})
+            rows.append({"row": score, **who})
     viewer_id = request.user.pk if request.user.is_authenticated else None
     counts, given = _plus_k_on(
         receivers=[int(r["klout_id"]) for r in rows], topic_ids=[topic.pk], viewer_id=viewer_id

@@ -316,8 +316,10 @@ def test_the_audit_log_pages_back_to_the_oldest_entry(
 
     assert f"test.entry-{AUDIT_PAGE_SIZE + 149:04d}" in first
     assert 'href="?page=2"' in first
-    assert oldest.first().action in third
-    assert oldest.first().action not in first + second
+    first_entry = oldest.first()
+    assert first_entry is not None
+    assert first_entry.action in third
+    assert first_entry.action not in first + second
     assert 'href="?page=4"' not in third
 
 
