@@ -45,3 +45,10 @@ def test_a_nul_in_a_plain_form_is_a_400_and_nothing_is_given(client, alice, bob)
 def test_ordinary_addresses_and_forms_still_pass(client):
     assert client.get("/search/?q=alice").status_code == 200
     assert client.get("/topics/?q=tech").status_code == 200
+
+
+def test_the_apis_answer_a_nul_in_their_own_problem_format(client):
+    response = client.get("/api/v1/subjects", {"ids": "1\x00"})
+
+    assert response.status_code < 500
+    assert response["Content-Type"].startswith("application/problem+json")
