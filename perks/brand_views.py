@@ -38,6 +38,8 @@ from perks.models import (
 )
 from perks.services import PerkError, TierInput
 
+AUDIT_PAGE_SIZE = 100  # audit entries to a page, newest first
+
 
 def _membership(request: AuthedHttpRequest, slug: str, role: str = Role.ANALYST) -> Membership:
     """The person's membership of the brand: 404 for non-members, 403 for too small a role."""
@@ -322,6 +324,8 @@ def campaign_redeem(request: AuthedHttpRequest, slug: str, campaign_id: int) -> 
         if form.cleaned_data["csv_file"]:
             codes = services.parse_codes_csv(form.cleaned_data["csv_file"].read(20 * 1024 * 1024))
         claim_ids = [form.cleaned_data["claim"]] if form.cleaned_data["claim"] else []
+        if not codes and not claim_ids and not form.cleaned_data["csv_file"]:
+            raise PerkError("Choose a CSV file of used codes (one code per line) to upload.")
         marked = services.mark_redeemed(
             campaign_id=campaign.pk, actor_id=request.user.pk, codes=codes, claim_ids=claim_ids
         )
@@ -454,10 +458,22 @@ def brand_audit(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     entries = (
         AuditEntry.objects.filter(brand=membership.brand)
         .select_related("actor")
-        .order_by("-created_at")[:200]
+        .order_by("-created_at", "-pk")
     )
+    # One query whatever the page: a page and one more row, to know whether an older page exists.
+    raw = request.GET.get("page", "1")
+    number = int(raw) if raw.isdigit() and len(raw) < 9 and int(raw) > 0 else 1
+    start = (number - 1) * AUDIT_PAGE_SIZE
+    rows = list(entries[start : start + AUDIT_PAGE_SIZE + 1])
     return render(
         request,
         "perks/audit.html",
-        {"membership": membership, "brand": membership.brand, "entries": entries},
+        {
+            "membership": membership,
+            "brand": membership.brand,
+            "entries": rows[:AUDIT_PAGE_SIZE],
+            "number": number,
+            "newer": number - 1 if number > 1 else None,
+            "older": number + 1 if len(rows) > AUDIT_PAGE_SIZE else None,
+        },
     )

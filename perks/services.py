@@ -393,10 +393,12 @@ def change_campaign_status(
         campaign = Campaign.objects.select_for_update().select_related("brand").get(pk=campaign_id)
         if campaign.status == status:
             return campaign
+        if status not in CampaignStatus.values:
+            raise PerkError(f"There is no campaign status {status!r}.")
         if not campaign.can_move_to(status):
-            raise PerkError(
-                f"A {campaign.get_status_display().lower()} campaign cannot become {status}."
-            )
+            now_is = campaign.get_status_display().lower()
+            article = "An" if now_is[0] in "aeiou" else "A"
+            raise PerkError(f"{article} {now_is} campaign cannot become {status}.")
         if status in {CampaignStatus.SCHEDULED, CampaignStatus.ACTIVE}:
             _check_ready(campaign, status=status)
         campaign.status = status

@@ -239,21 +239,28 @@ def topics(request: HtmxHttpRequest) -> HttpResponse:
 def topic_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """A topic: top people by topic score, parents, children, the most +K'd."""
     topic = get_object_or_404(Topic, slug=slug)
+    # An account scored on its own before its person claimed it keeps its row until the next run:
+    # read a few more rows and keep one per kloutId (the person), under the person's name.
     board = list(
         TopicScore.objects.current()
         .shown()
         .filter(topic=topic)
         .exclude(user__opted_out=True)
-        .exclude(account__opted_out=True)
-        .exclude(account__protected=True)
-        .select_related("user", "account", "topic")
-        .order_by("-score", "pk")[:BOARD_SIZE]
+        .exclude(account__in=NetworkAccount.objects.hidden_ids())
+        .select_related("user", "account__user", "topic")
+        .order_by("-score", "pk")[: BOARD_SIZE * 2]
     )
     users, accounts = klout_ids_of(
         user_ids=[r.user_id for r in board if r.user_id],
         account_ids=[r.account_id for r in board if r.account_id],
     )
-    rows: list[dict[str, Any]] = [{"row": r, **_who(r, users, accounts)} for r in board]
+    rows: list[dict[str, Any]] = []
+    listed: set[str] = set()
+    for score in board:
+        who = _who(score, users, accounts)
+        if who["klout_id"] not in listed and len(rows) < BOARD_SIZE:
+            listed.add(who["klout_id"])
+            rows.append({"row": score, **who})
     viewer_id = request.user.pk if request.user.is_authenticated else None
     counts, given = _plus_k_on(
         receivers=[int(r["klout_id"]) for r in rows], topic_ids=[topic.pk], viewer_id=viewer_id
@@ -261,7 +268,8 @@ def topic_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     for r in rows:
         key = (int(r["klout_id"]), topic.pk)
         r["plus_k"] = {"topic": topic, "plus_k": counts.get(key, 0), "mine": given.get(key)}
-        r["is_self"] = viewer_id is not None and r["row"].user_id == viewer_id
+        owner = r["row"].user_id or (r["row"].account and r["row"].account.user_id)
+        r["is_self"] = viewer_id is not None and owner == viewer_id
     most_plus_k = _most_plus_k(topic)
     parents = Topic.objects.filter(child_links__child=topic).order_by("display_name")
     kids = Topic.objects.filter(parent_links__parent=topic).order_by("display_name")[:60]
@@ -320,7 +328,8 @@ def _who(row: TopicScore, users: dict[int, str], accounts: dict[int, str]) -> di
         return {"name": row.user.public_name, "klout_id": users[row.user.pk]}
     assert row.account is not None
     account = row.account
-    return {"name": account.display_name or account.slug, "klout_id": accounts[account.pk]}
+    name = account.user.public_name if account.user is not None else account.display_name
+    return {"name": name or account.slug, "klout_id": accounts[account.pk]}
 
 
 # --- +K ---------------------------------------------------------------------------------------
@@ -431,7 +440,9 @@ def choose_topic(request: AuthedHttpRequest) -> HttpResponse:
         or Topic.objects.filter(slug=topic_ref.lower()).first()
         or Topic.objects.filter(display_name__iexact=topic_ref).first()
     )
-    if topic is None:
+    if not topic_ref:
+        messages.error(request, "Type the name of a topic to add, such as Photography.")
+    elif topic is None:
         messages.error(request, f"No topic called {topic_ref!r} in the Klout ontology.")
     elif action == "hide":
         hide_topic(user_id=request.user.pk, topic_id=topic.pk)

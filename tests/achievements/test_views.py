@@ -230,3 +230,15 @@ def test_without_a_setting_the_browsers_time_zone_is_used_else_utc(alice, alice_
 
     assert _local_hours(moment, "Asia/Tokyo") in tokyo
     assert "18:00-19:00 UTC: 2 reactions" in unknown
+
+
+def test_the_achievement_pages_have_a_heading_and_their_fragments_do_not(
+    client, alice, alice_client
+) -> None:
+    whole = alice_client.get("/achievements/mine/").content.decode()
+    public = client.get(f"/achievements/people/{alice.pk}/").content.decode()
+    fragment = alice_client.get("/achievements/mine/", headers={"HX-Request": "true"})
+
+    assert "<h1>Your achievements</h1>" in whole
+    assert f"<h1>Achievements of {alice.public_name}</h1>" in public
+    assert "<h1>" not in fragment.content.decode()

@@ -5,6 +5,7 @@ runs on PostgreSQL, so this is what keeps the SQLite write paths of the daily ru
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,3 +45,10 @@ def test_a_fresh_sqlite_database_migrates_and_seeds_the_demo(tmp_path: Path) -> 
     for login in ("alice@demo.klout.local", "staff@demo.klout.local", "brand@demo.klout.local"):
         assert login in out
     assert "Demo scores up to" in out
+
+    # Then walk it as each kind of demo user: no internal link may answer 5xx or 404.
+    walked = manage("shell", "-c", "from tests.demo_crawl import main; main()")
+    assert walked.returncode == 0, walked.stdout[-3000:] + walked.stderr[-3000:]
+    pages = dict(re.findall(r"^(\w+): (\d+) pages", walked.stdout, re.MULTILINE))
+    assert set(pages) == {"visitor", "person", "brand", "staff"}
+    assert all(int(n) > 20 for n in pages.values()), pages

@@ -31,3 +31,22 @@ def test_pages_send_a_content_security_policy_without_inline_scripts(client: Cli
 def test_livez_answers_without_the_database(client: Client, django_assert_num_queries) -> None:
     with django_assert_num_queries(0):
         assert client.get("/livez").json() == {"status": "ok"}
+
+
+def test_pages_name_an_icon_that_exists_so_browsers_do_not_ask_for_favicon_ico(
+    client: Client, db
+) -> None:
+    import re
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+
+    html = client.get("/").content.decode()
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', html)
+
+    assert icon is not None
+    name = icon.group(1).removeprefix("/" + settings.STATIC_URL.lstrip("/"))
+    found = finders.find(name)
+    assert found
+    assert "<svg" in Path(str(found)).read_text()

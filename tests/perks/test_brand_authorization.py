@@ -296,3 +296,39 @@ def test_an_owner_cannot_reach_another_brands_member_through_their_own_slug(
 
     analyst.refresh_from_db()
     assert analyst.role == ANALYST
+
+
+def test_the_audit_log_pages_back_to_the_oldest_entry(
+    acme_campaign: Campaign, clients: dict[str, Client]
+) -> None:
+    from perks.brand_views import AUDIT_PAGE_SIZE
+    from perks.services import audit
+
+    for i in range(AUDIT_PAGE_SIZE + 150):
+        audit(brand_id=acme_campaign.brand_id, actor_id=None, action=f"test.entry-{i:04d}")
+    oldest = AuditEntry.objects.filter(brand_id=acme_campaign.brand_id).order_by("created_at", "pk")
+    url = reverse("brand_audit", args=["acme"])
+    assert oldest.count() <= 3 * AUDIT_PAGE_SIZE
+
+    first = clients[OWNER].get(url).content.decode()
+    second = clients[OWNER].get(url, {"page": 2}).content.decode()
+    third = clients[OWNER].get(url, {"page": 3}).content.decode()
+
+    assert f"test.entry-{AUDIT_PAGE_SIZE + 149:04d}" in first
+    assert 'href="?page=2"' in first
+    first_entry = oldest.first()
+    assert first_entry is not None
+    assert first_entry.action in third
+    assert first_entry.action not in first + second
+    assert 'href="?page=4"' not in third
+
+
+def test_uploading_no_redemption_file_says_to_choose_one(
+    acme_campaign: Campaign, clients: dict[str, Client]
+) -> None:
+    url = reverse("campaign_redeem", args=["acme", acme_campaign.pk])
+
+    page = clients[MANAGER].post(url, {}, follow=True).content.decode()
+
+    assert "Choose a CSV file of used codes" in page
+    assert "marked as used" not in page

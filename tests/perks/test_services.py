@@ -624,3 +624,14 @@ def test_new_qualifiers_are_e_mailed_when_they_asked_and_muted_ones_hear_nothing
     assert told.get(user=wants_mail).url == f"/perks/{campaign.pk}/"
     assert [m.to for m in mail.outbox] == [[wants_mail.email]]
     assert told.get(user=wants_mail).emailed_at is not None
+
+
+def test_an_unknown_or_impossible_status_is_refused_in_plain_words() -> None:
+    campaign = CampaignFactory.create(status=CampaignStatus.ACTIVE)
+
+    with pytest.raises(PerkError, match=r"^There is no campaign status 'bogus'\.$"):
+        services.change_campaign_status(campaign_id=campaign.pk, actor_id=None, status="bogus")
+    with pytest.raises(PerkError, match=r"^An active campaign cannot become draft\.$"):
+        services.change_campaign_status(campaign_id=campaign.pk, actor_id=None, status="draft")
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.ACTIVE

@@ -410,3 +410,37 @@ def test_most_plus_kd_names_people_and_never_lists_hidden_ones(alice, bob, charl
     assert f'href="/p/{klout_id_of(user_id=alice.pk)}/">Alice</a>' in most
     assert "Klout id" not in most
     assert klout_id_of(user_id=charlie.pk) not in most
+
+
+def test_a_claimed_accounts_topic_row_does_not_list_its_person_twice(client, alice, quantum, run):
+    """Scored on its own before it was claimed, the account's row and its person's row are one
+    person on the board: one row, under the person's name."""
+    account = NetworkAccountFactory.create(handle="daft", display_name="DaftWullie", user=alice)
+    TopicScoreFactory.create(run=run, account=account, topic=quantum, score=95)
+    TopicScoreFactory.create(run=run, user=alice, topic=quantum, score=95)
+
+    body = client.get("/topics/quantum-computing/").content.decode()
+
+    assert body.count(f'href="/p/{klout_id_of(user_id=alice.pk)}/"') == 1
+    assert "Alice" in body
+    assert "DaftWullie" not in body
+
+
+def test_topic_page_never_lists_an_account_of_a_person_who_opted_out(client, alice, quantum, run):
+    account = NetworkAccountFactory.create(handle="daft", display_name="DaftWullie", user=alice)
+    TopicScoreFactory.create(run=run, account=account, topic=quantum, score=95)
+    User.objects.filter(pk=alice.pk).update(opted_out=True)
+
+    body = client.get("/topics/quantum-computing/").content.decode()
+
+    assert "DaftWullie" not in body
+    assert "daft" not in body
+
+
+def test_adding_an_empty_topic_name_asks_for_one(alice, alice_client, quantum):
+    page = alice_client.post("/me/topics/", {"action": "add", "topic": "  "}, follow=True)
+
+    body = page.content.decode()
+    assert "Type the name of a topic to add" in body
+    assert "No topic called" not in body
+    assert not TopicChoice.objects.exists()
