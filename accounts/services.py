@@ -436,6 +436,15 @@ def _email_stored(*, kind: str, keys: Sequence[str], preference: str) -> int:
         sent += len(chunk)
 
 
+def _kind_not_muted(kind: str) -> str:
+    """SQL true when the kind (an SQL expression, or a %s placeholder) is not among the muted
+    kinds of the preferences row `p`: jsonb containment on PostgreSQL, json_each on SQLite."""
+    if connection.vendor == "postgresql":
+        kind = f"{kind}::text" if kind == "%s" else kind
+        return f"NOT (COALESCE(p.muted_kinds, '[]'::jsonb) @> jsonb_build_array({kind}))"
+    return f"NOT EXISTS (SELECT 1 FROM json_each(p.muted_kinds) m WHERE m.value = {kind})"
+
+
 def send_notice_rows(
     *, sql: str, params: Sequence[Any], email: Iterable[tuple[str, str, str]] = ()
 ) -> int:
@@ -452,10 +461,7 @@ def send_notice_rows(
     q = connection.ops.quote_name
     table, users = q(Notification._meta.db_table), q(User._meta.db_table)
     preferences = q(NotificationPreference._meta.db_table)
-    if connection.vendor == "postgresql":
-        kind_on = "NOT (COALESCE(p.muted_kinds, '[]'::jsonb) @> jsonb_build_array(n.kind))"
-    else:
-        kind_on = "NOT EXISTS (SELECT 1 FROM json_each(p.muted_kinds) m WHERE m.value = n.kind)"
+    kind_on = _kind_not_muted("n.kind")
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Idempotent (a re-run inserts nothing twice): the commit need not wait for the disk;
@@ -518,10 +524,7 @@ def roll_up_notice(
     q = connection.ops.quote_name
     table, users = q(Notification._meta.db_table), q(User._meta.db_table)
     preferences = q(NotificationPreference._meta.db_table)
-    if connection.vendor == "postgresql":
-        kind_on = "NOT (COALESCE(p.muted_kinds, '[]'::jsonb) @> jsonb_build_array(%s::text))"
-    else:
-        kind_on = "NOT EXISTS (SELECT 1 FROM json_each(p.muted_kinds) m WHERE m.value = %s)"
+    kind_on = _kind_not_muted("%s")
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(

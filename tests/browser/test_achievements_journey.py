@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +11,12 @@ from playwright.sync_api import Page, expect
 
 from achievements.models import Unlock
 from scoring.models import PersonFigures
+from tests.browser.signing import sign_in
 from tests.factories.accounts import UserFactory
 from tests.factories.networks import NetworkAccountFactory
 from tests.factories.scoring import score_history
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -42,11 +41,7 @@ def test_a_person_sees_achievements_with_progress(
     page: Page, live_server: Any, alice_with_achievements: dict[str, Any], screenshot_dir: Path
 ) -> None:
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", "alice@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name=re.compile("Sign In", re.I)).click()
-    page.wait_for_url(re.compile(r"/dashboard/$"))
+    sign_in(page, base, "alice@example.com")
 
     # the dashboard loads the achievements fragment through HTMX
     mentioned = page.locator('#my-achievements li[data-key="mentioned"]')

@@ -16,12 +16,12 @@ from django.core.cache import cache
 from django.urls import NoReverseMatch, reverse
 from playwright.sync_api import Page, expect
 
+from tests.browser.signing import sign_in
 from tests.factories.accounts import UserFactory
 from tests.factories.networks import NetworkAccountFactory
 from tests.factories.scoring import ExplanationFactory, score_history
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "correct horse battery staple"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 390, "height": 844}}
 
 
@@ -68,11 +68,7 @@ def test_scored_person_checks_score_explanation_search_profile_and_settings(
     )
 
     # sign in
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", "alice@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name=re.compile("Sign In", re.I)).click()
-    page.wait_for_url(re.compile(r"/dashboard/$"))
+    sign_in(page, base, "alice@example.com")
 
     # the dashboard: score card, chart, explanation of the latest day
     expect(page.locator("#score-card .score-big")).to_have_text("47")

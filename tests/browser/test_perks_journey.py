@@ -13,20 +13,12 @@ from playwright.sync_api import Browser, Page, expect
 
 from perks.audience import rebuild_audience
 from perks.models import Claim, Role
+from tests.browser.signing import sign_in
 from tests.factories.accounts import UserFactory
 from tests.factories.perks import BrandFactory, MembershipFactory, scored_person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "correct horse battery staple"
 PHONE = {"width": 390, "height": 844}
-
-
-def _sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name=re.compile("Sign In", re.I)).click()
-    page.wait_for_url(re.compile(r"/dashboard/$"))
 
 
 def test_brand_launches_a_campaign_and_a_person_claims_it_on_a_phone(
@@ -44,7 +36,7 @@ def test_brand_launches_a_campaign_and_a_person_claims_it_on_a_phone(
 
     # the brand creates a campaign and watches the audience preview follow the minimum score
     page.set_viewport_size({"width": 1280, "height": 900})
-    _sign_in(page, base, "owner@acme.example")
+    sign_in(page, base, "owner@acme.example")
     page.goto(f"{base}/brands/acme/campaigns/new/")
     expect(page.locator("#preview-total")).to_have_text("2")  # every scored person, so far
     page.fill("input[name=title]", "Free trail shoes")
@@ -73,7 +65,7 @@ def test_brand_launches_a_campaign_and_a_person_claims_it_on_a_phone(
     # the person claims it at phone width
     phone = browser.new_context(viewport=PHONE)  # type: ignore[arg-type]
     person = phone.new_page()
-    _sign_in(person, base, "alice@example.com")
+    sign_in(person, base, "alice@example.com")
     person.goto(f"{base}/perks/")
     person.locator("#qualifying a", has_text="Free trail shoes").click()
     expect(person.locator("#disclosure")).to_contain_text("A gift from Acme")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 import pytest
@@ -13,21 +12,13 @@ from playwright.sync_api import Page, expect
 from accounts.models import User
 from scoring.kloutids import klout_id_of
 from scoring.plusk import PlusK
+from tests.browser.signing import sign_in
 from tests.factories.accounts import UserFactory
 from tests.factories.networks import NetworkAccountFactory
 from tests.factories.scoring import ScoringRunFactory
 from tests.factories.topics import TopicFactory, TopicScoreFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "correct horse battery staple"
-
-
-def _sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name=re.compile("Sign In", re.I)).click()
-    page.wait_for_url(re.compile(r"/dashboard/$"))
 
 
 def test_bob_gives_alice_plus_k_and_alice_is_notified(page: Page, live_server: Any) -> None:
@@ -42,7 +33,7 @@ def test_bob_gives_alice_plus_k_and_alice_is_notified(page: Page, live_server: A
     kid = klout_id_of(user_id=alice.pk)
     base = live_server.url
 
-    _sign_in(page, base, "bob@example.com")
+    sign_in(page, base, "bob@example.com")
     page.goto(f"{base}/p/{kid}/")
     expect(page.locator("#topics")).to_contain_text("17 people reacted to 6 of their posts")
     expect(page.locator("#plusk-allowance")).to_have_text("You can give 5 more +K today.")
@@ -52,7 +43,7 @@ def test_bob_gives_alice_plus_k_and_alice_is_notified(page: Page, live_server: A
     assert PlusK.objects.get().giver_id == bob.pk
 
     page.context.clear_cookies()
-    _sign_in(page, base, "alice@example.com")
+    sign_in(page, base, "alice@example.com")
     page.goto(f"{base}/notifications/")
     expect(page.get_by_text("Bob gave you +K in Quantum Computing")).to_be_visible()
 
@@ -70,7 +61,7 @@ def test_bob_gives_on_the_topic_page_and_takes_it_back_within_the_hour(
     TopicScoreFactory.create(run=run, user=alice, topic=quantum, reactors=17, posts=6)
     base = live_server.url
 
-    _sign_in(page, base, "bob@example.com")
+    sign_in(page, base, "bob@example.com")
     page.goto(f"{base}/topics/quantum-computing/")
     expect(page.locator("#plusk-allowance")).to_have_text("You can give 5 more +K today.")
     page.get_by_role("button", name="Give Alice +K in Quantum Computing").click()

@@ -17,16 +17,9 @@ from accounts.models import User
 from klout.management.commands.seed_demo import DEMO_PASSWORD
 from scoring.kloutids import klout_id_of
 from scoring.plusk import PlusK
+from tests.browser.signing import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.get_by_role("button", name=re.compile("Sign In", re.I)).click()
-    page.wait_for_url(re.compile(r"/dashboard/$"))
 
 
 def test_a_seeded_demo_person_gives_another_plus_k_and_they_see_it(
@@ -42,7 +35,7 @@ def test_a_seeded_demo_person_gives_another_plus_k_and_they_see_it(
     bob = User.objects.get(email="bob@demo.klout.local")
     base = live_server.url
 
-    _sign_in(page, base, "alice@demo.klout.local")
+    sign_in(page, base, "alice@demo.klout.local", DEMO_PASSWORD)
     page.goto(f"{base}/p/{klout_id_of(user_id=bob.pk)}/")
     expect(page.locator("#plusk-allowance")).to_have_text("You can give 5 more +K today.")
     give = page.get_by_role("button", name=re.compile(r"^Give Bob Demo \+K in ")).first
@@ -55,6 +48,6 @@ def test_a_seeded_demo_person_gives_another_plus_k_and_they_see_it(
     assert given.topic.display_name == topic
 
     page.context.clear_cookies()
-    _sign_in(page, base, "bob@demo.klout.local")
+    sign_in(page, base, "bob@demo.klout.local", DEMO_PASSWORD)
     page.goto(f"{base}/notifications/")
     expect(page.get_by_text(f"Alice Demo gave you +K in {topic}")).to_be_visible()

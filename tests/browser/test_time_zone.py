@@ -4,7 +4,6 @@ sees their audience's hours in Asia/Tokyo on the dashboard, through the real pag
 from __future__ import annotations
 
 import datetime as dt
-import re
 import zoneinfo
 from typing import Any
 
@@ -13,11 +12,11 @@ from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import Browser, expect
 
+from tests.browser.signing import sign_in
 from tests.factories.accounts import UserFactory
 from tests.factories.scoring import accounts, react
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "correct horse battery staple"
 
 
 def test_the_dashboard_shows_hours_in_the_browsers_time_zone(
@@ -33,11 +32,7 @@ def test_the_dashboard_shows_hours_in_the_browsers_time_zone(
     page = context.new_page()
     base = live_server.url
 
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", "alice@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name=re.compile("Sign In", re.I)).click()
-    page.wait_for_url(re.compile(r"/dashboard/$"))
+    sign_in(page, base, "alice@example.com")
 
     card = page.locator("#improve")
     expect(card).to_contain_text("When your audience acts (Asia/Tokyo")
