@@ -242,3 +242,12 @@ def test_the_achievement_pages_have_a_heading_and_their_fragments_do_not(
     assert "<h1>Your achievements</h1>" in whole
     assert f"<h1>Achievements of {alice.public_name}</h1>" in public
     assert "<h1>" not in fragment.content.decode()
+
+
+def test_the_improve_page_has_a_heading_and_its_fragment_does_not(alice_client) -> None:
+    whole = alice_client.get("/dashboard/improve/").content.decode()
+    fragment = alice_client.get("/dashboard/improve/", headers={"HX-Request": "true"})
+
+    assert "<h1>How to improve</h1>" in whole
+    assert 'id="improve"' in fragment.content.decode()
+    assert "<h1>" not in fragment.content.decode()
