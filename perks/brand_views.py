@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from klout.http import AuthedHttpRequest
+from klout.paging import page_of
 from perks import analytics, audience, services
 from perks.eligibility import Rules
 from perks.forms import BrandForm, CampaignForm, CodesForm, InviteForm, RedeemForm
@@ -461,19 +462,14 @@ def brand_audit(request: AuthedHttpRequest, slug: str) -> HttpResponse:
         .order_by("-created_at", "-pk")
     )
     # One query whatever the page: a page and one more row, to know whether an older page exists.
-    raw = request.GET.get("page", "1")
-    number = int(raw) if raw.isdigit() and len(raw) < 9 and int(raw) > 0 else 1
-    start = (number - 1) * AUDIT_PAGE_SIZE
-    rows = list(entries[start : start + AUDIT_PAGE_SIZE + 1])
+    page = page_of(request, entries, AUDIT_PAGE_SIZE)
     return render(
         request,
         "perks/audit.html",
         {
             "membership": membership,
             "brand": membership.brand,
-            "entries": rows[:AUDIT_PAGE_SIZE],
-            "number": number,
-            "newer": number - 1 if number > 1 else None,
-            "older": number + 1 if len(rows) > AUDIT_PAGE_SIZE else None,
+            "entries": page.rows,
+            "page": page,
         },
     )
