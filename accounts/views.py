@@ -28,9 +28,11 @@ from accounts.linked import claimed_accounts_for, linked_accounts_for, provider_
 from accounts.models import ExportJob, ExportStatus, Notification, NotificationPreference
 from accounts.time_zones import zone_for
 from klout.http import AuthedHttpRequest, HtmxHttpRequest
+from klout.paging import page_of
 from klout.queueing import QueueUnavailable
 
 SYNC_PARTIAL = "networks/linked_account_sync.html"
+NOTIFICATIONS_PAGE_SIZE = 50  # notices to a page, newest first
 
 
 def _has_sync_partial() -> bool:
@@ -205,10 +207,11 @@ def notifications(request: AuthedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         mine.unread().update(read_at=timezone.now())
         return redirect("notifications")
+    page = page_of(request, mine.order_by("-created_at", "-pk"), NOTIFICATIONS_PAGE_SIZE)
     return render(
         request,
         "accounts/notifications.html",
-        {"notifications": mine.order_by("-created_at")[:100]},
+        {"notifications": page.rows, "page": page},
     )
 
 

@@ -69,6 +69,78 @@ def test_charlie_does_not_see_alices_notifications(alice: User, charlie_client: 
     assert 'id="unread-count"' not in html
 
 
+def test_no_page_of_charlies_notifications_shows_alices(
+    alice: User, charlie: User, charlie_client: Client
+) -> None:
+    from accounts.views import NOTIFICATIONS_PAGE_SIZE
+
+    notify(user_id=alice.pk, kind="score", title="Alice's private news")
+    for n in range(NOTIFICATIONS_PAGE_SIZE + 1):
+        notify(user_id=charlie.pk, kind="score", title=f"charlie-{n:03d}")
+    first = charlie_client.get(reverse("notifications")).content.decode()
+    second = charlie_client.get(reverse("notifications"), {"page": 2}).content.decode()
+
+    assert "charlie-000" in second  # the oldest of charlie's, on the page that would hold alice's
+    assert "Alice's private news" not in first + second
+
+
+def _many_notifications(user: User, how_many: int) -> None:
+    Notification.objects.bulk_create(
+        Notification(user=user, kind="score", title=f"note-{n:04d}") for n in range(how_many)
+    )
+
+
+def test_the_notifications_page_pages_back_to_the_oldest_newest_first(
+    alice: User, alice_client: Client
+) -> None:
+    from accounts.views import NOTIFICATIONS_PAGE_SIZE as SIZE
+
+    _many_notifications(alice, 2 * SIZE + 20)
+    url = reverse("notifications")
+
+    first = alice_client.get(url).content.decode()
+    second = alice_client.get(url, {"page": 2}).content.decode()
+    third = alice_client.get(url, {"page": 3}).content.decode()
+
+    newest, oldest = f"note-{2 * SIZE + 19:04d}", "note-0000"
+    assert newest in first
+    assert newest not in second + third
+    assert f"note-{SIZE + 20:04d}" in first
+    assert f"note-{SIZE + 19:04d}" not in first
+    assert f"note-{SIZE + 19:04d}" in second
+    assert oldest in third
+    assert oldest not in first + second
+    assert first.index(newest) < first.index(f"note-{2 * SIZE + 18:04d}")  # newest first
+    assert 'href="?page=2"' in first
+    assert "← Newer" not in first
+    assert 'href="?page=1"' in second
+    assert 'href="?page=3"' in second
+    assert "Older →" not in third
+
+
+def test_a_page_past_the_end_or_nonsense_is_handled(alice: User, alice_client: Client) -> None:
+    _many_notifications(alice, 3)
+    url = reverse("notifications")
+
+    past = alice_client.get(url, {"page": 9}).content.decode()
+    nonsense = alice_client.get(url, {"page": "-x"})
+
+    assert "fewer notifications than that" in past
+    assert 'href="?page=1"' in past
+    assert nonsense.status_code == 200
+    assert "note-0002" in nonsense.content.decode()
+
+
+def test_an_empty_notifications_page_says_what_will_show_up_there(alice_client: Client) -> None:
+    html = alice_client.get(reverse("notifications")).content.decode()
+
+    content = html.split("<h1>Notifications</h1>", 1)[1]
+    empty_state = content[: content.index("</p>")]
+    for what in ("+K", "achievement", "perk", "Klout Score"):
+        assert what in empty_state
+    assert "Older →" not in html
+
+
 def test_preferences_page_saves_and_rejects_a_silly_threshold(
     alice_client: Client, alice: User
 ) -> None:
