@@ -1,8 +1,9 @@
 """Page-number paging, newest first, in one query: a page of rows and one more (are there older?).
 
 The one pattern for every long list (a brand's audit log, notifications, +K history): `?page=N`
-(1 = newest; nonsense reads as 1), "← Newer" / "Older →" links rendered by `klout/_pager.html`. Links keep
-the request's other query parameters so two lists on one page (`?given=2&received=3`) page apart.
+(1 = newest; nonsense reads as 1), "← Newer" / "Older →" links rendered by `klout/_pager.html`.
+Links keep the request's other query parameters, so two lists on one page (`?given=2&received=3`)
+page apart.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Page[T]:
     older: int | None  # page number of the older page, None on the last one
     newer_href: str
     older_href: str
+    newest_href: str  # page 1, for a page asked for past the end
 
     @property
     def paged(self) -> bool:
@@ -52,4 +54,4 @@ def page_of(
         query[param] = str(to)
         return "?" + query.urlencode()
 
-    return Page(got[:size], number, newer, older, href(newer), href(older))
+    return Page(got[:size], number, newer, older, href(newer), href(older), href(1))

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from klout.http import AuthedHttpRequest, HtmxHttpRequest
+from klout.paging import page_of
 from networks.models import NetworkAccount
 from scoring import queries
 from scoring.kloutids import (
@@ -45,6 +46,7 @@ from scoring.topic_services import add_topic, hide_topic, unhide_topic
 from scoring.topics import ChoiceState, Topic, TopicChoice, TopicScore
 
 BOARD_SIZE = 25
+PLUS_K_PAGE_SIZE = 20  # +K given or received to a page, newest first
 
 
 def _safe_next(request: HtmxHttpRequest, fallback: str) -> str:
@@ -184,15 +186,23 @@ def _slug_of(user_id: int) -> str:
     return ProfileSlug.objects.filter(user_id=user_id).values_list("slug", flat=True).first() or ""
 
 
-def _plus_k_history(
+def _plus_k_rows(
     *, receiver_user_id: int | None = None, giver_id: int | None = None
-) -> list[PlusK]:
+) -> QuerySet[PlusK]:
+    """Live +K to or from a person, newest first."""
     qs = PlusK.objects.live().select_related("topic", "giver", "receiver_user", "receiver_account")
     if receiver_user_id is not None:
         qs = qs.filter(receiver_user_id=receiver_user_id)
     if giver_id is not None:
         qs = qs.filter(giver_id=giver_id)
-    return list(qs.order_by("-created_at")[:10])
+    return qs.order_by("-created_at", "-pk")
+
+
+def _plus_k_history(
+    *, receiver_user_id: int | None = None, giver_id: int | None = None
+) -> list[PlusK]:
+    """The latest ten (a profile's "recent +K"; /plusk/ pages through them all)."""
+    return list(_plus_k_rows(receiver_user_id=receiver_user_id, giver_id=giver_id)[:10])
 
 
 def person_url(*, user_id: int | None = None, account_id: int | None = None) -> str:
@@ -414,13 +424,27 @@ def take_back(request: AuthedHttpRequest, plus_k_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def plus_k_history(request: AuthedHttpRequest) -> HttpResponse:
-    """Both sides of +K: what the person gave (take back within the hour) and received."""
+    """Both sides of +K: what the person gave (take back within the hour) and received.
+
+    Each list pages on its own (`?given=N`, `?received=N`), newest first.
+    """
+    given = page_of(
+        request, _plus_k_rows(giver_id=request.user.pk), PLUS_K_PAGE_SIZE, param="given"
+    )
+    received = page_of(
+        request,
+        _plus_k_rows(receiver_user_id=request.user.pk),
+        PLUS_K_PAGE_SIZE,
+        param="received",
+    )
     return render(
         request,
         "scoring/plus_k_history.html",
         {
-            "given": _plus_k_history(giver_id=request.user.pk),
-            "received": _plus_k_history(receiver_user_id=request.user.pk),
+            "given": given.rows,
+            "given_page": given,
+            "received": received.rows,
+            "received_page": received,
             **_allowance(request),
         },
     )

@@ -444,3 +444,77 @@ def test_adding_an_empty_topic_name_asks_for_one(alice, alice_client, quantum):
     assert "Type the name of a topic to add" in body
     assert "No topic called" not in body
     assert not TopicChoice.objects.exists()
+
+
+def _plus_k_between(giver: User, receiver: User, label: str, how_many: int) -> None:
+    """`how_many` live +K, one a day going back, each on its own topic named `<label>-NN`."""
+    now = dt.datetime.now(dt.UTC)
+    kid = klout_id_of(user_id=receiver.pk)
+    rows = []
+    for n in range(how_many):
+        topic = TopicFactory.create(slug=f"{label}-{n:02d}", display_name=f"{label}-{n:02d}")
+        at = now - dt.timedelta(days=how_many - n)  # the highest n is the newest
+        rows.append(
+            PlusK(
+                giver=giver,
+                receiver_user=receiver,
+                receiver_klout_id=kid,
+                topic=topic,
+                day=at.date(),
+                slot=1,
+                created_at=at,
+                expires_at=at + dt.timedelta(days=7),
+            )
+        )
+    PlusK.objects.bulk_create(rows)
+
+
+def test_the_plus_k_page_pages_what_was_given_and_received_apart(alice, bob, alice_client):
+    from scoring.topic_views import PLUS_K_PAGE_SIZE as SIZE
+
+    _plus_k_between(alice, bob, "gave", SIZE + 5)
+    _plus_k_between(bob, alice, "got", 2 * SIZE + 5)
+
+    first = alice_client.get("/plusk/").content.decode()
+    older_received = alice_client.get("/plusk/", {"received": 3}).content.decode()
+    both_older = alice_client.get("/plusk/", {"given": 2, "received": 2}).content.decode()
+
+    assert f"gave-{SIZE + 4:02d}" in first
+    assert "gave-04" not in first  # the 21st newest given: on the next page of "given"
+    assert f"got-{2 * SIZE + 4:02d}" in first
+    assert "got-00" not in first
+    assert 'href="?given=2"' in first
+    assert 'href="?received=2"' in first
+    # The oldest received is on its third page, and the given list stays on its first.
+    assert "got-00" in older_received
+    assert f"got-{SIZE + 4:02d}" not in older_received
+    assert f"gave-{SIZE + 4:02d}" in older_received
+    assert 'href="?received=2"' in older_received  # ← Newer, with nothing older after it
+    # Each list's links keep where the other list is.
+    assert "gave-00" in both_older
+    assert f"gave-{SIZE + 4:02d}" not in both_older
+    assert 'href="?given=1&amp;received=2"' in both_older
+    assert 'href="?given=2&amp;received=3"' in both_older
+
+
+def test_a_plus_k_page_past_the_end_leads_back_to_the_newest(alice, bob, alice_client):
+    _plus_k_between(alice, bob, "gave", 3)
+
+    page = alice_client.get("/plusk/", {"given": 7}).content.decode()
+
+    assert "You gave fewer than that" in page
+    assert 'href="?given=1"' in page
+
+
+def test_no_page_of_the_plus_k_history_shows_other_peoples_plus_k(
+    alice, bob, charlie, alice_client
+):
+    _plus_k_between(bob, charlie, "theirs", 3)
+    _plus_k_between(alice, bob, "gave", 25)
+
+    pages = [
+        alice_client.get("/plusk/", {"given": n, "received": n}).content.decode() for n in (1, 2, 3)
+    ]
+
+    assert "gave-00" in "".join(pages)
+    assert "theirs-" not in "".join(pages)
