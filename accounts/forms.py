@@ -8,6 +8,7 @@ from django import forms
 
 from accounts.models import NotificationPreference, User
 from accounts.notice_kinds import notice_kinds
+from accounts.time_zones import known_zones
 
 
 class DeleteAccountForm(forms.Form):
@@ -96,8 +97,6 @@ class TimeZoneForm(forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from accounts.time_zones import known_zones
-
         super().__init__(*args, **kwargs)
         field = self.fields["time_zone"]
         assert isinstance(field, forms.ChoiceField)

@@ -92,10 +92,7 @@ def _copy(
     count: int | None,
 ) -> npt.NDArray[np.int64]:
     opts = model._meta
-    fields = [_field(model, name) for name in columns]
-    # Fields the rows leave out get their model default, as the ORM would give them.
-    given = {field.attname for field in fields}
-    defaults = [f for f in opts.concrete_fields if not f.primary_key and f.attname not in given]
+    fields, defaults = _fields_and_defaults(model, columns)
     fields += defaults
     tail = [f.get_default() for f in defaults]
     json_at = [
@@ -112,8 +109,7 @@ def _copy(
             count = len(rows)
         ids = allocate_ids(model, count)
         names.insert(0, str(opts.pk.column))
-    quote = connection.ops.quote_name
-    sql = f"COPY {quote(opts.db_table)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
+    sql = _copy_sql(model, names)
     if with_ids:
         rows = ((pk, *row) for pk, row in zip(ids.tolist(), rows, strict=True))
         json_at = [i + 1 for i in json_at]
@@ -130,6 +126,25 @@ def _copy(
                     values[i] = encode(values[i])
             write_row(values)
     return ids
+
+
+def _fields_and_defaults(
+    model: type[models.Model], columns: Sequence[str]
+) -> tuple[list[models.Field[Any, Any]], list[models.Field[Any, Any]]]:
+    """The fields named by `columns`, and the other concrete non-key fields: those the rows leave
+    out, which get their model default as the ORM would give them."""
+    fields = [_field(model, name) for name in columns]
+    given = {field.attname for field in fields}
+    defaults = [
+        f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in given
+    ]
+    return fields, defaults
+
+
+def _copy_sql(model: type[models.Model], names: Sequence[str]) -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(n) for n in names)
+    return f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
 
 
 def _json_text(field: models.Field[Any, Any]) -> Callable[[Any], str]:
@@ -157,10 +172,8 @@ def insert_columns(
     if not use_copy():
         rows = (row for block in blocks for row in zip(*block, strict=True))
         return insert(model, columns, rows, with_ids=with_ids, json_text=json_text, count=count)
-    fields = [_field(model, name) for name in columns]
-    given = {field.attname for field in fields}
     opts = model._meta
-    defaults = [f for f in opts.concrete_fields if not f.primary_key and f.attname not in given]
+    fields, defaults = _fields_and_defaults(model, columns)
     tail = [_text_of(f, json_text)([f.get_default()])[0] for f in defaults]
     encoders = [_text_of(field, json_text) for field in fields]
     names = [str(field.column) for field in [*fields, *defaults]]
@@ -171,8 +184,7 @@ def insert_columns(
             count = sum(len(block[0]) for block in blocks)
         ids = allocate_ids(model, count)
         names.insert(0, str(opts.pk.column))
-    quote = connection.ops.quote_name
-    sql = f"COPY {quote(opts.db_table)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
+    sql = _copy_sql(model, names)
     at = 0
     with connection.cursor() as cursor:
         # The driver sends each slice from a second thread while the next one is shaped here.
