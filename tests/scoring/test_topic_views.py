@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -37,6 +38,19 @@ def _eligible(user: User) -> User:
     User.objects.filter(pk=user.pk).update(date_joined=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
     NetworkAccountFactory.create(user=user)
     return user
+
+
+def _bob_gives_alice_plus_k(
+    alice: User, bob: User, topic: Any, run: Any
+) -> tuple[Client, str, PlusK]:
+    """Bob, able to give, gives Alice +K on `topic` (scored for her in `run`) through the page."""
+    _eligible(bob)
+    TopicScoreFactory.create(run=run, user=alice, topic=topic)
+    client = Client()
+    client.force_login(bob)
+    kid = klout_id_of(user_id=alice.pk)
+    client.post("/plusk/give/", {"klout_id": kid, "topic_id": topic.pk})
+    return client, kid, PlusK.objects.get()
 
 
 def test_a_persons_public_profile_shows_topics_with_evidence(client, alice, quantum, run):
@@ -336,13 +350,7 @@ def test_a_topic_beyond_the_profiles_first_ten_still_gets_its_button_back(alice,
 
 
 def test_taking_back_inline_brings_the_button_and_the_allowance_back(alice, bob, quantum, run):
-    _eligible(bob)
-    TopicScoreFactory.create(run=run, user=alice, topic=quantum)
-    client = Client()
-    client.force_login(bob)
-    kid = klout_id_of(user_id=alice.pk)
-    client.post("/plusk/give/", {"klout_id": kid, "topic_id": quantum.pk})
-    plus_k = PlusK.objects.get()
+    client, kid, plus_k = _bob_gives_alice_plus_k(alice, bob, quantum, run)
     page = client.get(f"/p/{kid}/").content.decode()
     assert f'hx-post="/plusk/{plus_k.pk}/take-back/"' in page
     assert 'aria-label="Take back your +K in Quantum Computing"' in page
@@ -358,13 +366,7 @@ def test_taking_back_inline_brings_the_button_and_the_allowance_back(alice, bob,
 
 
 def test_a_plus_k_older_than_an_hour_shows_no_take_back(alice, bob, quantum, run):
-    _eligible(bob)
-    TopicScoreFactory.create(run=run, user=alice, topic=quantum)
-    client = Client()
-    client.force_login(bob)
-    kid = klout_id_of(user_id=alice.pk)
-    client.post("/plusk/give/", {"klout_id": kid, "topic_id": quantum.pk})
-    plus_k = PlusK.objects.get()
+    client, kid, plus_k = _bob_gives_alice_plus_k(alice, bob, quantum, run)
     PlusK.objects.filter(pk=plus_k.pk).update(
         created_at=plus_k.created_at - dt.timedelta(minutes=61)
     )
